@@ -1,0 +1,102 @@
+"""Settings for fundflow, read from environment variables.
+
+Every setting has a safe development default except ``SECRET_KEY``, which must be given
+in production: the app refuses to start without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+DEVELOPMENT_SECRET = "development-only-secret-key-do-not-use-in-production"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Base settings shared by every mode."""
+
+    ENV_NAME = "production"
+    TESTING = False
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fundflow.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 64 * 1024
+    EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+    REFERENCE_PREFIX = os.environ.get("FUNDFLOW_REFERENCE_PREFIX", "LSIF")
+    # Sign-in throttling: failures allowed per account and per address within the window.
+    LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 15 * 60)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+    # Publishing: 360Giving and the Local Government Transparency Code.
+    GRANTNAV_PREFIX = os.environ.get("FUNDFLOW_360G_PREFIX", "360G-fundflow-")
+    FUNDER_ORG_ID = os.environ.get("FUNDFLOW_FUNDER_ORG_ID", "GB-LAE-SLG")
+    FUNDER_ORG_NAME = os.environ.get("FUNDFLOW_FUNDER_ORG_NAME", "Slough Borough Council")
+    TRANSPARENCY_THRESHOLD_PENCE = _int("FUNDFLOW_TRANSPARENCY_THRESHOLD_PENCE", 50_000)
+    PER_PAGE = 20
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    SESSION_COOKIE_SECURE = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """The settings class named by ``FUNDFLOW_ENV``.
+
+    The default is development so that a fresh checkout's commands work as the README says;
+    a deployment sets ``FUNDFLOW_ENV=production``, which refuses to start without
+    ``SECRET_KEY``.
+    """
+    name = os.environ.get("FUNDFLOW_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(
+            f"FUNDFLOW_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from exc

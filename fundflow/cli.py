@@ -1,0 +1,125 @@
+"""``flask --app wsgi fundflow …``: the commands a council's staff run from a shell."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import admin, audit, auth, gias
+from .services.errors import DomainError, ValidationFailed
+
+fundflow_cli = AppGroup("fundflow", help="fundflow administration commands.")
+
+
+def _fail(exc: DomainError) -> None:
+    click.echo(f"Error: {exc.message}", err=True)
+    if isinstance(exc, ValidationFailed):
+        for field, messages in exc.fields.items():
+            for message in messages:
+                click.echo(f"  {field}: {message}", err=True)
+    sys.exit(1)
+
+
+@fundflow_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(list(admin.ROLES)), help="A role; repeat for more than one.")
+@click.option("--school", "school_urn", default=None, help="URN of the person's school.")
+@click.option("--password", required=True, help="At least 12 characters.")
+def create_user(email: str, name: str, roles: tuple[str, ...], school_urn: str | None,
+                password: str) -> None:
+    """Create a user (schools must exist first)."""
+    try:
+        user = admin.create_user(
+            None, admin.UserInput(email=email, name=name, roles=list(roles), password=password,
+                                  school_urn=school_urn)
+        )
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.email} ({', '.join(user.roles)})")
+
+
+@fundflow_cli.command("issue-token")
+@click.argument("email")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def issue_token(email: str, name: str) -> None:
+    """Issue an API bearer token; it is printed once, as the last line."""
+    try:
+        user = auth.user_by_email(email)
+    except DomainError as exc:
+        _fail(exc)
+    if not user.active:
+        click.echo(f"Error: {email} is deactivated", err=True)
+        sys.exit(1)
+    token = auth.issue_token(user, name)
+    click.echo(f"Token for {user.email} (store it now; it is not shown again):")
+    click.echo(token)
+
+
+@fundflow_cli.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit trail's hash chain."""
+    report = audit.verify_chain()
+    if report.ok:
+        click.echo(f"OK: {report.events_checked} events, hash chain intact")
+        return
+    click.echo(
+        f"FAILED: event {report.first_bad_event_id} {report.problem} "
+        f"(checked {report.events_checked} events)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@fundflow_cli.command("import-schools")
+@click.argument("file", type=click.File("rb"))
+def import_schools(file) -> None:
+    """Import or update schools from a GIAS establishments CSV (Windows-1252 or UTF-8)."""
+    try:
+        size = os.fstat(file.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = 0
+    try:
+        if size:
+            with click.progressbar(length=size, label="Importing schools", file=sys.stderr) as bar:
+                result = gias.import_schools(None, file, on_read=bar.update)
+        else:
+            result = gias.import_schools(None, file)
+    except DomainError as exc:
+        _fail(exc)
+    for line, message in result.errors:
+        click.echo(f"Line {line}: {message}", err=True)
+    click.echo(
+        f"Imported {result.imported} schools: {result.created} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged; skipped {result.skipped_closed} closed; "
+        f"{len(result.errors)} rows with errors"
+    )
+
+
+@fundflow_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Fill an empty database with a demo fund, schools, accounts and bids (not in production)."""
+    from . import demo
+
+    if current_app.config.get("ENV_NAME") == "production":
+        click.echo("Error: seed-demo refuses to run in production mode (FUNDFLOW_ENV=production).",
+                   err=True)
+        sys.exit(1)
+    if demo.already_seeded():
+        click.echo("Demo data is already there.")
+    else:
+        counts = demo.seed()
+        click.echo(
+            f"Seeded {counts['funds']} fund, {counts['schools']} schools, {counts['users']} accounts "
+            f"and {counts['applications']} applications."
+        )
+    click.echo(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    for email, role in demo.ROLE_OF_ACCOUNT.items():
+        click.echo(f"  {email:<24} {role}")
+    db.session.remove()

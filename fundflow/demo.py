@@ -1,0 +1,261 @@
+"""Demo data: a fund, schools, one account per role, and bids in every state.
+
+Everything is made through the services, so the demo's audit trail is a real one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Application, Fund, User
+from .services import admin, applications, claims, impact, lifecycle, payments, reviews
+from .services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
+from .services.clock import today
+
+DEMO_PASSWORD = "demo-password-123"
+
+SCHOOLS = [
+    ("137101", "Upton Lea Primary School", "Primary", False),
+    ("137102", "Chalvey Grove Primary School", "Primary", False),
+    ("137103", "Cippenham Park Academy", "Secondary", False),
+    ("137104", "Langley Meadows Primary School", "Primary", True),
+    ("137105", "Britwell Rise School", "Special", False),
+    ("137106", "Wexham Court Secondary School", "Secondary", False),
+    ("137107", "Farnham Road Infant School", "Primary", False),
+    ("137108", "Slough Town Nursery School", "Nursery", False),
+]
+
+ACCOUNTS = [
+    # email, name, roles, school URN
+    ("admin@demo.test", "Alex Admin", ["admin"], None),
+    ("liaison@demo.test", "Lee Liaison", ["liaison_officer"], None),
+    ("liaison2@demo.test", "Sam Second", ["liaison_officer", "headteacher"], "137106"),
+    ("finance@demo.test", "Fran Finance", ["finance"], None),
+    ("auditor@demo.test", "Audrey Auditor", ["auditor"], None),
+    ("headteacher@demo.test", "Hana Head", ["headteacher"], "137101"),
+    ("partner@demo.test", "Pat Partner", ["headteacher"], "137102"),
+    ("head3@demo.test", "Chris Cippenham", ["headteacher"], "137103"),
+    ("head4@demo.test", "Lou Langley", ["headteacher"], "137104"),
+    ("head5@demo.test", "Bea Britwell", ["headteacher"], "137105"),
+    ("head7@demo.test", "Fay Farnham", ["headteacher"], "137107"),
+]
+
+ROLE_OF_ACCOUNT = {
+    "admin@demo.test": "admin",
+    "liaison@demo.test": "liaison officer",
+    "liaison2@demo.test": "second liaison officer (also headteacher of Wexham Court)",
+    "finance@demo.test": "finance",
+    "auditor@demo.test": "auditor",
+    "headteacher@demo.test": "headteacher of the lead school (Upton Lea)",
+    "partner@demo.test": "headteacher of a partner school (Chalvey Grove)",
+}
+
+
+def financial_year(day: date) -> tuple[date, date, str]:
+    start_year = day.year if day.month >= 4 else day.year - 1
+    return (
+        date(start_year, 4, 1),
+        date(start_year + 1, 3, 31),
+        f"{start_year}-{(start_year + 1) % 100:02d}",
+    )
+
+
+def already_seeded() -> bool:
+    return db.session.execute(select(User.id).where(User.email == "admin@demo.test")).first() is not None
+
+
+def seed() -> dict[str, int]:
+    """Create the demo. Returns counts for the summary."""
+    now = today()
+    opens, closes, year = financial_year(now)
+    for urn, name, phase, concern in SCHOOLS:
+        admin.create_school(
+            None,
+            admin.SchoolInput(urn=urn, name=name, phase=phase, la_code="871", la_name="Slough",
+                              causing_concern=concern),
+        )
+    users = {}
+    for email, name, roles, urn in ACCOUNTS:
+        users[email] = admin.create_user(
+            None, admin.UserInput(email=email, name=name, roles=roles, password=DEMO_PASSWORD, school_urn=urn)
+        )
+    fund = admin.create_fund(
+        None,
+        admin.FundInput(
+            name=f"Slough School Improvement Fund {year}",
+            financial_year=year,
+            budget_pence=150_000_00,
+            opens_on=opens,
+            closes_on=closes,
+            max_daily_rate_pence=550_00,
+            max_award_pence=25_000_00,
+            countersign_threshold_pence=10_000_00,
+            requires_partner_endorsement=True,
+        ),
+    )
+    head, partner = users["headteacher@demo.test"], users["partner@demo.test"]
+    lee, sam = users["liaison@demo.test"], users["liaison2@demo.test"]
+    fran = users["finance@demo.test"]
+
+    def bid(author: User, title: str, partners: list[tuple[str, str]], days: str, rate: int) -> Application:
+        return applications.create_draft(
+            author,
+            BidDetails(
+                fund_id=fund.id,
+                title=title,
+                need=(
+                    "Reading attainment at the end of Key Stage 1 is below the local average; "
+                    "staff want to learn from a school that has improved phonics teaching."
+                ),
+                priority_areas=["Early reading", "Leadership development"],
+                partners=[PartnerInput(urn=u, role=r) for u, r in partners],
+                activities=[
+                    ActivityInput(
+                        description="Joint planning and coaching sessions",
+                        staff_role="Deputy headteacher",
+                        days=days,
+                        daily_rate_pence=rate,
+                    ),
+                    ActivityInput(
+                        description="Lesson observations and feedback",
+                        staff_role="English lead",
+                        days="2.5",
+                        daily_rate_pence=250_00,
+                    ),
+                ],
+                measures=[
+                    MeasureInput(
+                        indicator="Pupils meeting the phonics screening standard",
+                        unit="%",
+                        baseline="68",
+                        target="80",
+                        due_on=(now + timedelta(days=180)).isoformat(),
+                    ),
+                    MeasureInput(
+                        indicator="Teachers confident teaching phonics",
+                        unit="teachers",
+                        baseline="3",
+                        target="9",
+                        due_on=(now + timedelta(days=120)).isoformat(),
+                    ),
+                ],
+            ),
+        )
+
+    def act(app: Application, user: User, action: str, **kwargs) -> None:
+        lifecycle.perform(app, user, lifecycle.ActionInput(action=action, **kwargs))
+
+    def endorse_all(app: Application) -> None:
+        for p in app.partners:
+            endorser = db.session.execute(
+                select(User).where(User.school_id == p.school_id)
+            ).scalars().first()
+            if endorser is not None:
+                act(app, endorser, "endorse")
+
+    def submitted(app: Application) -> Application:
+        endorse_all(app)
+        act(app, users[_author_email(app, users)], "submit")
+        return app
+
+    def under_review(app: Application) -> Application:
+        submitted(app)
+        act(app, lee, "start_review")
+        reviews.record_review(
+            lee, app,
+            reviews.ReviewInput(True, True, True, 3, "Clear need and a credible partner.", "approve"),
+        )
+        return app
+
+    def approved(app: Application, awarded: int | None = None) -> Application:
+        under_review(app)
+        act(app, lee, "approve", awarded_pence=awarded, conditions="Report impact each term.")
+        return app
+
+    # One bid in each state. Upton Lea (headteacher@) leads; Chalvey Grove (partner@) partners.
+    pair = [("137102", "supporting")]
+    bid(head, "Phonics catch-up with Chalvey Grove", pair, "4", 300_00)  # draft
+    submitted(bid(head, "Maths mastery network", [("137103", "supporting"), ("137102", "supported")], "3", 350_00))
+    under_review(bid(head, "SEND inclusion coaching", [("137105", "supporting")], "5", 270_00))
+
+    changes = under_review(bid(head, "Early years transition project", pair, "6", 218_00))
+    act(changes, lee, "request_changes", comment="Please explain how the deputy's time will be covered.")
+
+    large = under_review(bid(head, "Trust-wide curriculum redesign", pair, "22", 500_00))
+    act(large, lee, "approve", awarded_pence=11_000_00, conditions="Termly progress notes.")
+
+    live = approved(bid(head, "Reading fluency partnership", pair, "8", 400_00))
+    c1 = claims.create_claim(head, live, claims.ClaimInput(
+        period_start=(now - timedelta(days=30)).isoformat(), period_end=(now - timedelta(days=28)).isoformat(),
+        staff_released="Deputy headteacher", days="3", amount_pence=1_200_00))
+    c2 = claims.create_claim(head, live, claims.ClaimInput(
+        period_start=(now - timedelta(days=20)).isoformat(), period_end=(now - timedelta(days=19)).isoformat(),
+        staff_released="English lead", days="2", amount_pence=500_00))
+    claims.create_claim(head, live, claims.ClaimInput(
+        period_start=(now - timedelta(days=7)).isoformat(), period_end=(now - timedelta(days=7)).isoformat(),
+        staff_released="Deputy headteacher", days="1", amount_pence=400_00))
+    claims.decide_claim(lee, c1, "verify")
+    claims.decide_claim(lee, c2, "verify")
+    payments.record_disbursement(fran, c1, payments.DisbursementInput(
+        amount_pence=1_200_00, paid_on=(now - timedelta(days=10)).isoformat(), reference="SLG-PAY-0001"))
+
+    rejected = under_review(bid(head, "Leadership away days", pair, "2", 300_00))
+    act(rejected, lee, "reject", comment="Residential costs are not backfill; the fund cannot pay them.")
+
+    withdrawn = bid(head, "Science practical skills", pair, "2", 300_00)
+    act(withdrawn, head, "withdraw")
+
+    monitoring = approved(bid(head, "Writing moderation cluster", pair, "4", 300_00))
+    _claim_and_pay(head, lee, fran, monitoring, now, "SLG-PAY-0002")
+    act(monitoring, head, "finish_delivery")
+    impact.submit_report(head, monitoring, impact.ReportInput(
+        kind="interim", narrative="Moderation sessions held; early signs of more consistent judgements.",
+        results=[impact.ResultInput(measure_id=m.id, actual="72") for m in monitoring.measures[:1]]))
+
+    closed = approved(bid(head, "Attendance improvement peer review", pair, "3", 300_00))
+    _claim_and_pay(head, lee, fran, closed, now, "SLG-PAY-0003")
+    act(closed, head, "finish_delivery")
+    final = impact.submit_report(head, closed, impact.ReportInput(
+        kind="final", narrative="Persistent absence fell; the approach is now used across both schools.",
+        results=[impact.ResultInput(measure_id=m.id, actual="82") for m in closed.measures]))
+    impact.evaluate_report(lee, final, impact.EvaluationInput(
+        rating="achieved", drivers=["collaboration", "practice_change"],
+        comment="Targets met, with evidence of changed practice."))
+    act(closed, lee, "close")
+
+    cancelled = approved(bid(head, "Governor training exchange", pair, "2", 300_00))
+    act(cancelled, lee, "cancel", comment="The partner school withdrew its support.")
+
+    # A bid from other schools, countersigned and approved, so the liaison queue has variety.
+    other = bid(users["head3@demo.test"], "Secondary transition mentors", [("137107", "supported")], "24", 450_00)
+    submitted(other)
+    act(other, lee, "start_review")
+    act(other, lee, "approve", awarded_pence=10_800_00)
+    act(other, sam, "countersign")
+    # Langley Meadows is causing concern: it may be supported, shown here.
+    concern = bid(users["head5@demo.test"], "Behaviour support for Langley Meadows",
+                  [("137104", "supported")], "4", 270_00)
+    submitted(concern)
+
+    return {
+        "schools": len(SCHOOLS),
+        "users": len(ACCOUNTS),
+        "applications": db.session.execute(select(db.func.count(Application.id))).scalar_one(),
+        "funds": db.session.execute(select(db.func.count(Fund.id))).scalar_one(),
+    }
+
+
+def _author_email(app: Application, users: dict[str, User]) -> str:
+    return next(email for email, user in users.items() if user.id == app.created_by_id)
+
+
+def _claim_and_pay(head: User, lee: User, fran: User, app: Application, now: date, reference: str) -> None:
+    claim = claims.create_claim(head, app, claims.ClaimInput(
+        period_start=(now - timedelta(days=40)).isoformat(), period_end=(now - timedelta(days=38)).isoformat(),
+        staff_released="Deputy headteacher", days="3", amount_pence=900_00))
+    claims.decide_claim(lee, claim, "verify")
+    payments.record_disbursement(fran, claim, payments.DisbursementInput(
+        amount_pence=900_00, paid_on=(now - timedelta(days=30)).isoformat(), reference=reference))

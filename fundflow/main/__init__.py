@@ -1,0 +1,1 @@
+"""Pages everyone shares: home, the guide to how the fund works, assets."""

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
+
+from ..blueprints import HOME_FOR_ROLE
+from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_LIFECYCLE, lifecycle_rows
+from .diagram import lifecycle_svg
+
+bp = Blueprint("main", __name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+GOVUK_DIST = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def home_endpoint(user) -> str | None:
+    for role, endpoint in HOME_FOR_ROLE:
+        if user.has_role(role) and endpoint in current_app.view_functions:
+            return endpoint
+    return None
+
+
+@bp.app_context_processor
+def navigation() -> dict:
+    items = []
+    if current_user.is_authenticated:
+        from .nav import nav_for
+
+        items = nav_for(current_user)
+    return {"nav_items": items, "cspNonce": csp_nonce()}
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    endpoint = home_endpoint(current_user)
+    if endpoint:
+        return redirect(url_for(endpoint))
+    return render_template("main/index.html")
+
+
+@bp.get("/how-the-fund-works")
+def how_it_works():
+    return render_template(
+        "main/how_it_works.html",
+        rows=lifecycle_rows(APPLICATION_LIFECYCLE),
+        claim_rows=lifecycle_rows(CLAIM_LIFECYCLE),
+        states=APPLICATION_STATES,
+        diagram=lifecycle_svg(APPLICATION_LIFECYCLE),
+    )
+
+
+@bp.get("/how-the-fund-works/lifecycle.svg")
+def lifecycle_diagram():
+    return Response(lifecycle_svg(APPLICATION_LIFECYCLE), mimetype="image/svg+xml")
+
+
+@bp.get("/assets/app.css")
+def stylesheet():
+    return send_from_directory(ROOT / "fundflow" / "static", "app.css", max_age=3600)
+
+
+@bp.get("/assets/init.js")
+def init_js():
+    return send_from_directory(ROOT / "fundflow" / "static", "init.js", max_age=3600)
+
+
+@bp.get("/assets/<path:filename>")
+def asset(filename: str):
+    for folder in (GOVUK_DIST / "assets", GOVUK_DIST):
+        if (folder / filename).is_file() and not filename.startswith("fonts/"):
+            return send_from_directory(folder, filename, max_age=86400)
+    abort(404)

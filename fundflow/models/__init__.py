@@ -1,0 +1,60 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from .application import (
+    PARTNER_ROLES,
+    Activity,
+    Application,
+    ApplicationPartner,
+    ApplicationVersion,
+    Measure,
+)
+from .base import utcnow
+from .claim import BackfillClaim, Disbursement
+from .event import Event
+from .evidence import EvidenceFile
+from .fund import Fund
+from .impact import (
+    DRIVER_LABELS,
+    DRIVERS,
+    RATING_LABELS,
+    RATINGS,
+    REPORT_KINDS,
+    ImpactEvaluation,
+    ImpactReport,
+    ImpactResult,
+)
+from .review import RECOMMENDATIONS, Review
+from .school import School
+from .user import ROLE_LABELS, ROLES, ApiToken, LoginAttempt, User, UserRole
+
+__all__ = [
+    "DRIVERS",
+    "DRIVER_LABELS",
+    "PARTNER_ROLES",
+    "RATINGS",
+    "RATING_LABELS",
+    "RECOMMENDATIONS",
+    "REPORT_KINDS",
+    "ROLES",
+    "ROLE_LABELS",
+    "Activity",
+    "ApiToken",
+    "Application",
+    "ApplicationPartner",
+    "ApplicationVersion",
+    "BackfillClaim",
+    "Disbursement",
+    "Event",
+    "EvidenceFile",
+    "Fund",
+    "ImpactEvaluation",
+    "ImpactReport",
+    "ImpactResult",
+    "LoginAttempt",
+    "Measure",
+    "Review",
+    "School",
+    "User",
+    "UserRole",
+    "utcnow",
+]

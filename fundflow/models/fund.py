@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Date, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import TimestampMixin
+
+
+class Fund(TimestampMixin, db.Model):
+    """A pot of money with its rules. Its ledger (committed, paid, available) is derived."""
+
+    __tablename__ = "funds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    financial_year: Mapped[str] = mapped_column(String(9), nullable=False)
+    budget_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    opens_on: Mapped[date] = mapped_column(Date, nullable=False)
+    closes_on: Mapped[date] = mapped_column(Date, nullable=False)
+    max_award_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_daily_rate_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    countersign_threshold_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    requires_partner_endorsement: Mapped[bool] = mapped_column(
+        Boolean, default=False, nullable=False
+    )
+
+    def is_open_on(self, day: date) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+    def __repr__(self) -> str:
+        return f"<Fund {self.id} {self.name}>"

@@ -1,0 +1,77 @@
+"""Who may see what (least privilege). Records a user may not see are "not found"."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, false, or_, select
+
+from ..extensions import db
+from ..models import (
+    Application,
+    ApplicationPartner,
+    BackfillClaim,
+    Disbursement,
+    ImpactReport,
+    User,
+)
+from .errors import NotFound
+
+#: Roles that see every application: they review, pay or audit across schools.
+SEE_ALL_ROLES = ("liaison_officer", "finance", "auditor")
+
+
+def sees_all_applications(user: User) -> bool:
+    return any(user.has_role(role) for role in SEE_ALL_ROLES)
+
+
+def visible_applications(user: User) -> Select:
+    """A SELECT of the applications ``user`` may see."""
+    query = select(Application)
+    if sees_all_applications(user):
+        return query
+    if user.has_role("headteacher") and user.school_id is not None:
+        partner = exists().where(
+            ApplicationPartner.application_id == Application.id,
+            ApplicationPartner.school_id == user.school_id,
+        )
+        return query.where(or_(Application.lead_school_id == user.school_id, partner))
+    return query.where(false())
+
+
+def can_see(user: User, application: Application) -> bool:
+    if sees_all_applications(user):
+        return True
+    return (
+        user.has_role("headteacher")
+        and user.school_id is not None
+        and user.school_id in application.school_ids()
+    )
+
+
+def get_application(user: User, reference: str) -> Application:
+    application = db.session.execute(
+        select(Application).where(Application.reference == reference)
+    ).scalar_one_or_none()
+    if application is None or not can_see(user, application):
+        raise NotFound(f"No application {reference}")
+    return application
+
+
+def get_claim(user: User, claim_id: int) -> BackfillClaim:
+    claim = db.session.get(BackfillClaim, claim_id)
+    if claim is None or not can_see(user, claim.application):
+        raise NotFound(f"No claim {claim_id}")
+    return claim
+
+
+def get_disbursement(user: User, disbursement_id: int) -> Disbursement:
+    disbursement = db.session.get(Disbursement, disbursement_id)
+    if disbursement is None or not can_see(user, disbursement.claim.application):
+        raise NotFound(f"No disbursement {disbursement_id}")
+    return disbursement
+
+
+def get_report(user: User, report_id: int) -> ImpactReport:
+    report = db.session.get(ImpactReport, report_id)
+    if report is None or not can_see(user, report.application):
+        raise NotFound(f"No impact report {report_id}")
+    return report

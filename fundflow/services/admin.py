@@ -1,0 +1,309 @@
+"""What an administrator manages: funds and their rules, schools, users and their roles.
+Administrators take no part in decisions or payments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, Application, Fund, School, User, UserRole
+from . import audit
+from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
+from .parsing import clean_text, text_field, to_date
+from .unit_of_work import lock, transaction
+
+URN_PATTERN = re.compile(r"^\d{6}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FINANCIAL_YEAR = re.compile(r"^\d{4}-\d{2}$")
+MIN_PASSWORD = 12
+
+
+def require_admin(user: User | None) -> None:
+    """Only admins manage; ``None`` is the shell (the CLI acts as the system)."""
+    if user is not None and not user.has_role("admin"):
+        raise NotPermitted("Only an administrator can do this")
+
+
+# ------------------------------------------------------------------------------- funds
+
+
+@dataclass(frozen=True)
+class FundInput:
+    name: str
+    financial_year: str
+    budget_pence: int
+    opens_on: date | str
+    closes_on: date | str
+    max_daily_rate_pence: int
+    max_award_pence: int | None = None
+    countersign_threshold_pence: int | None = None
+    requires_partner_endorsement: bool = False
+
+
+def _pence(problems: Problems, name: str, value: Any, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        problems.add(name, "Enter an amount in pence, more than 0")
+        return None
+    if value > 10**13:
+        problems.add(name, "That amount is too large")
+        return None
+    return value
+
+
+def _validated_fund(data: FundInput) -> dict[str, Any]:
+    problems = Problems()
+    values = {
+        "name": text_field(problems, "name", data.name, required=True, limit=200),
+        "financial_year": clean_text(data.financial_year),
+        "budget_pence": _pence(problems, "budget_pence", data.budget_pence),
+        "opens_on": to_date(data.opens_on),
+        "closes_on": to_date(data.closes_on),
+        "max_daily_rate_pence": _pence(problems, "max_daily_rate_pence", data.max_daily_rate_pence),
+        "max_award_pence": _pence(problems, "max_award_pence", data.max_award_pence, optional=True),
+        "countersign_threshold_pence": _pence(
+            problems, "countersign_threshold_pence", data.countersign_threshold_pence, optional=True
+        ),
+        "requires_partner_endorsement": data.requires_partner_endorsement,
+    }
+    if not FINANCIAL_YEAR.match(values["financial_year"]):
+        problems.add("financial_year", "Enter the financial year like 2026-27")
+    if values["opens_on"] is None:
+        problems.add("opens_on", "Enter the opening date as YYYY-MM-DD")
+    if values["closes_on"] is None:
+        problems.add("closes_on", "Enter the closing date as YYYY-MM-DD")
+    elif values["opens_on"] and values["closes_on"] < values["opens_on"]:
+        problems.add("closes_on", "The fund must close on or after it opens")
+    if not isinstance(values["requires_partner_endorsement"], bool):
+        problems.add("requires_partner_endorsement", "Answer yes or no")
+    budget, max_award = values["budget_pence"], values["max_award_pence"]
+    if budget and max_award and max_award > budget:
+        problems.add("max_award_pence", "The largest award cannot be more than the budget")
+    problems.raise_if_any()
+    return values
+
+
+def _fund_payload(fund: Fund) -> dict[str, Any]:
+    return {f.name: getattr(fund, f.name) for f in fields(FundInput)}
+
+
+def create_fund(user: User | None, data: FundInput) -> Fund:
+    require_admin(user)
+    fund = Fund(**_validated_fund(data))
+    with transaction():
+        db.session.add(fund)
+        db.session.flush()
+        audit.record_event(
+            actor=user, action="create_fund", subject_type="fund", subject_id=fund.id,
+            fund_id=fund.id, payload=_fund_payload(fund),
+        )
+    return fund
+
+
+def fund_has_bids(fund: Fund) -> bool:
+    return db.session.execute(
+        select(func.count(Application.id)).where(Application.fund_id == fund.id)
+    ).scalar_one() > 0
+
+
+def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
+    """Rules change only while nobody has bid: a bid is judged by the rules it was made under."""
+    require_admin(user)
+    values = _validated_fund(data)
+    with transaction():
+        fund = lock(Fund, fund.id)
+        if fund_has_bids(fund):
+            raise InvalidTransition("The fund's rules cannot change once schools have bid")
+        for name, value in values.items():
+            setattr(fund, name, value)
+        audit.record_event(
+            actor=user, action="update_fund", subject_type="fund", subject_id=fund.id,
+            fund_id=fund.id, payload=_fund_payload(fund),
+        )
+    return fund
+
+
+# ------------------------------------------------------------------------------ schools
+
+
+@dataclass(frozen=True)
+class SchoolInput:
+    urn: str
+    name: str
+    phase: str = ""
+    la_code: str = ""
+    la_name: str = ""
+    trust: str = ""
+    establishment_type: str = ""
+    postcode: str = ""
+    causing_concern: bool = False
+
+
+def validate_school(data: SchoolInput) -> dict[str, Any]:
+    problems = Problems()
+    urn = clean_text(data.urn) if isinstance(data.urn, str) else str(data.urn or "")
+    if not URN_PATTERN.match(urn):
+        problems.add("urn", "Enter the school's 6-digit URN")
+    values = {
+        "urn": urn,
+        "name": text_field(problems, "name", data.name, required=True, limit=200),
+        "phase": text_field(problems, "phase", data.phase or "", required=False, limit=60),
+        "la_code": text_field(problems, "la_code", data.la_code or "", required=False, limit=10),
+        "la_name": text_field(problems, "la_name", data.la_name or "", required=False, limit=120),
+        "trust": text_field(problems, "trust", data.trust or "", required=False, limit=200),
+        "establishment_type": text_field(
+            problems, "establishment_type", data.establishment_type or "", required=False, limit=120
+        ),
+        "postcode": text_field(problems, "postcode", data.postcode or "", required=False, limit=12),
+        "causing_concern": data.causing_concern,
+    }
+    if not isinstance(data.causing_concern, bool):
+        problems.add("causing_concern", "Answer yes or no")
+    problems.raise_if_any()
+    return values
+
+
+def create_school(user: User | None, data: SchoolInput) -> School:
+    require_admin(user)
+    values = validate_school(data)
+    if db.session.execute(select(School.id).where(School.urn == values["urn"])).first():
+        raise Conflict(f"A school with URN {values['urn']} already exists", code="duplicate_urn")
+    school = School(**values)
+    with transaction():
+        db.session.add(school)
+        db.session.flush()
+        audit.record_event(
+            actor=user, action="create_school", subject_type="school", subject_id=school.id,
+            payload={"urn": school.urn, "name": school.name, "causing_concern": school.causing_concern},
+        )
+    return school
+
+
+def set_causing_concern(user: User | None, school: School, causing_concern: bool) -> School:
+    require_admin(user)
+    with transaction():
+        school.causing_concern = bool(causing_concern)
+        audit.record_event(
+            actor=user, action="update_school", subject_type="school", subject_id=school.id,
+            payload={"urn": school.urn, "causing_concern": school.causing_concern},
+        )
+    return school
+
+
+def school_by_urn(urn: str) -> School:
+    school = db.session.execute(select(School).where(School.urn == urn)).scalar_one_or_none()
+    if school is None:
+        raise NotFound(f"No school with URN {urn}")
+    return school
+
+
+# -------------------------------------------------------------------------------- users
+
+
+@dataclass(frozen=True)
+class UserInput:
+    email: str
+    name: str
+    roles: list[str]
+    password: str
+    school_urn: str | None = None
+
+
+def _validated_roles(problems: Problems, roles: list[str], school: School | None) -> list[str]:
+    chosen = []
+    for role in roles or []:
+        if role not in ROLES:
+            problems.add("roles", f"{role!r} is not a role; choose from {', '.join(ROLES)}")
+        elif role not in chosen:
+            chosen.append(role)
+    if not chosen:
+        problems.add("roles", "Choose at least one role")
+    if "headteacher" in chosen and school is None:
+        problems.add("school_urn", "A headteacher belongs to a school: give its URN")
+    return chosen
+
+
+def _school_for(problems: Problems, urn: str | None) -> School | None:
+    urn = (urn or "").strip()
+    if not urn:
+        return None
+    school = db.session.execute(select(School).where(School.urn == urn)).scalar_one_or_none()
+    if school is None:
+        problems.add("school_urn", f"No school with URN {urn}: add or import it first")
+    return school
+
+
+def check_password(problems: Problems, password: str, field: str = "password") -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        problems.add(field, f"Use a password of at least {MIN_PASSWORD} characters")
+    elif len(password) > 200:
+        problems.add(field, "Use a password of 200 characters or fewer")
+
+
+def normalise_email(email: Any) -> str:
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def create_user(actor: User | None, data: UserInput) -> User:
+    require_admin(actor)
+    problems = Problems()
+    email = normalise_email(data.email)
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        problems.add("email", "Enter an email address like name@school.org.uk")
+    name = text_field(problems, "name", data.name, required=True, limit=200)
+    school = _school_for(problems, data.school_urn)
+    roles = _validated_roles(problems, data.roles, school)
+    check_password(problems, data.password)
+    problems.raise_if_any()
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        raise Conflict(f"There is already an account for {email}", code="duplicate_email")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(data.password),
+        school_id=school.id if school else None,
+        role_rows=[UserRole(role=r) for r in roles],
+    )
+    with transaction():
+        db.session.add(user)
+        db.session.flush()
+        audit.record_event(
+            actor=actor, action="create_user", subject_type="user", subject_id=user.id,
+            payload={"email": email, "roles": roles, "school_urn": school.urn if school else None},
+        )
+    return user
+
+
+def update_user(
+    actor: User | None, user: User, *, roles: list[str], school_urn: str | None, active: bool
+) -> User:
+    """Change roles, school or active flag. Users are never deleted."""
+    require_admin(actor)
+    problems = Problems()
+    school = _school_for(problems, school_urn)
+    chosen = _validated_roles(problems, roles, school)
+    if actor is not None and actor.id == user.id and (not active or "admin" not in chosen):
+        problems.add("roles", "You cannot remove your own administrator access")
+    problems.raise_if_any()
+    before = {"roles": user.roles, "active": user.active, "school_id": user.school_id}
+    with transaction():
+        user.role_rows = [UserRole(role=r) for r in chosen]
+        user.school_id = school.id if school else None
+        if user.active and not active:
+            user.session_version += 1  # signs them out everywhere
+        user.active = bool(active)
+        audit.record_event(
+            actor=actor, action="update_user", subject_type="user", subject_id=user.id,
+            payload={
+                "email": user.email, "before": before,
+                "after": {"roles": chosen, "active": user.active, "school_id": user.school_id},
+            },
+        )
+    return user

@@ -1,0 +1,345 @@
+"""Drafting bids: create, edit while draft or changes requested, and keep each version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    PARTNER_ROLES,
+    Activity,
+    Application,
+    ApplicationPartner,
+    ApplicationVersion,
+    Fund,
+    Measure,
+    School,
+    User,
+    utcnow,
+)
+from . import audit
+from .clock import today
+from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .parsing import is_half_days, text_field, to_date, to_decimal
+from .unit_of_work import lock, transaction
+
+URN_PATTERN = re.compile(r"^\d{6}$")
+EDITABLE_STATUSES = ("draft", "changes_requested")
+MAX_DAYS = Decimal(365)
+MAX_DAILY_RATE_PENCE = 10_000_00
+MAX_LIST = 50
+
+
+@dataclass(frozen=True)
+class PartnerInput:
+    urn: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ActivityInput:
+    description: str
+    staff_role: str
+    days: Decimal | float | int | str
+    daily_rate_pence: int
+
+
+@dataclass(frozen=True)
+class MeasureInput:
+    indicator: str
+    unit: str
+    baseline: Decimal | float | int | str
+    target: Decimal | float | int | str
+    due_on: date | str
+
+
+@dataclass(frozen=True)
+class BidDetails:
+    """What a headteacher writes. ``None`` means "leave as it is" when editing."""
+
+    title: str | None = None
+    need: str | None = None
+    priority_areas: list[str] | None = None
+    partners: list[PartnerInput] | None = None
+    activities: list[ActivityInput] | None = None
+    measures: list[MeasureInput] | None = None
+    fund_id: int | None = field(default=None)
+
+
+def activity_cost_pence(days: Decimal, daily_rate_pence: int) -> int:
+    """Days × daily rate, rounded to the penny once (half up)."""
+    return int((Decimal(days) * daily_rate_pence).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _validated_partners(
+    problems: Problems, partners: list[PartnerInput], lead_school_id: int
+) -> list[tuple[School, str]]:
+    if len(partners) > MAX_LIST:
+        problems.add("partners", f"Name at most {MAX_LIST} partner schools")
+        return []
+    urns = [str(p.urn).strip() for p in partners]
+    schools = {
+        s.urn: s
+        for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()
+    }
+    result, seen = [], set()
+    for i, (partner, urn) in enumerate(zip(partners, urns, strict=True)):
+        name = f"partners.{i}"
+        if partner.role not in PARTNER_ROLES:
+            problems.add(f"{name}.role", "Choose supporting or supported")
+        if not URN_PATTERN.match(urn):
+            problems.add(f"{name}.urn", "Enter a 6-digit URN")
+            continue
+        school = schools.get(urn)
+        if school is None:
+            problems.add(f"{name}.urn", f"No school with URN {urn}")
+        elif school.id == lead_school_id:
+            problems.add(f"{name}.urn", "The lead school cannot also be a partner")
+        elif urn in seen:
+            problems.add(f"{name}.urn", f"School {urn} is named twice")
+        else:
+            seen.add(urn)
+            result.append((school, partner.role))
+    return result
+
+
+def _validated_activities(problems: Problems, activities: list[ActivityInput]) -> list[Activity]:
+    if len(activities) > MAX_LIST:
+        problems.add("activities", f"List at most {MAX_LIST} activities")
+        return []
+    result = []
+    for i, item in enumerate(activities):
+        name = f"activities.{i}"
+        description = text_field(problems, f"{name}.description", item.description, required=True, limit=2000)
+        staff_role = text_field(problems, f"{name}.staff_role", item.staff_role, required=True, limit=200)
+        days = to_decimal(item.days)
+        if days is None or days <= 0:
+            problems.add(f"{name}.days", "Enter the number of days, more than 0")
+        elif not is_half_days(days):
+            problems.add(f"{name}.days", "Days must be whole or half days, like 2 or 2.5")
+        elif days > MAX_DAYS:
+            problems.add(f"{name}.days", f"Enter at most {MAX_DAYS} days")
+        rate = item.daily_rate_pence
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            problems.add(f"{name}.daily_rate_pence", "Enter the daily rate in pence, more than 0")
+        elif rate > MAX_DAILY_RATE_PENCE:
+            problems.add(f"{name}.daily_rate_pence", "That daily rate is too high")
+        if not problems.pairs or all(not f.startswith(name) for f, _ in problems.pairs):
+            result.append(
+                Activity(
+                    position=i,
+                    description=description,
+                    staff_role=staff_role,
+                    days=days,
+                    daily_rate_pence=rate,
+                    cost_pence=activity_cost_pence(days, rate),
+                )
+            )
+    return result
+
+
+def _validated_measures(problems: Problems, measures: list[MeasureInput]) -> list[Measure]:
+    if len(measures) > MAX_LIST:
+        problems.add("measures", f"List at most {MAX_LIST} measures")
+        return []
+    result = []
+    for i, item in enumerate(measures):
+        name = f"measures.{i}"
+        indicator = text_field(problems, f"{name}.indicator", item.indicator, required=True, limit=300)
+        unit = text_field(problems, f"{name}.unit", item.unit, required=True, limit=60)
+        baseline, target = to_decimal(item.baseline), to_decimal(item.target)
+        for label, value in (("baseline", baseline), ("target", target)):
+            if value is None:
+                problems.add(f"{name}.{label}", f"Enter the {label} as a number")
+            elif abs(value) >= Decimal("1e10"):
+                problems.add(f"{name}.{label}", f"The {label} is too large")
+        due_on = to_date(item.due_on)
+        if due_on is None:
+            problems.add(f"{name}.due_on", "Enter the due date as YYYY-MM-DD")
+        if all(not f.startswith(name + ".") for f, _ in problems.pairs):
+            result.append(
+                Measure(indicator=indicator, unit=unit, baseline=baseline, target=target, due_on=due_on)
+            )
+    return result
+
+
+def _apply_details(application: Application, details: BidDetails, problems: Problems) -> None:
+    if details.title is not None or application.id is None:
+        application.title = text_field(problems, "title", details.title, required=True, limit=200)
+    if details.need is not None:
+        application.need = text_field(problems, "need", details.need, required=False, limit=10_000)
+    if details.priority_areas is not None:
+        areas = []
+        if not isinstance(details.priority_areas, list) or len(details.priority_areas) > 20:
+            problems.add("priority_areas", "Choose at most 20 priority areas")
+        else:
+            for i, area in enumerate(details.priority_areas):
+                text = text_field(problems, f"priority_areas.{i}", area, required=True, limit=200)
+                if text and text not in areas:
+                    areas.append(text)
+        application.priority_areas = areas
+    if details.partners is not None:
+        partners = _validated_partners(problems, details.partners, application.lead_school_id)
+        if not problems:
+            existing = {p.school_id: p for p in application.partners}
+            application.partners = [
+                _partner(existing.get(school.id), school, role) for school, role in partners
+            ]
+    if details.activities is not None:
+        activities = _validated_activities(problems, details.activities)
+        if not problems:
+            application.activities = activities
+    if details.measures is not None:
+        measures = _validated_measures(problems, details.measures)
+        if not problems:
+            application.measures = measures
+    application.requested_pence = sum(a.cost_pence for a in application.activities)
+
+
+def _partner(existing: ApplicationPartner | None, school: School, role: str) -> ApplicationPartner:
+    """Keep an endorsement when the same school stays a partner in the same role."""
+    if existing is not None and existing.role == role:
+        return existing
+    return ApplicationPartner(school=school, school_id=school.id, role=role)
+
+
+def _next_reference(prefix: str) -> str:
+    pattern = f"{prefix}-%"
+    last = db.session.execute(
+        select(Application.reference)
+        .where(Application.reference.like(pattern))
+        .order_by(func.length(Application.reference).desc(), Application.reference.desc())
+        .limit(1)
+    ).scalar()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}-{number:04d}"
+
+
+def create_draft(user: User, details: BidDetails) -> Application:
+    """A headteacher starts a bid for their own school."""
+    if not user.has_role("headteacher") or user.school_id is None:
+        raise NotPermitted("Only a headteacher of a school can start a bid")
+    problems = Problems()
+    fund = db.session.get(Fund, details.fund_id) if isinstance(details.fund_id, int) else None
+    if fund is None:
+        problems.add("fund_id", "Choose a fund")
+    elif fund.closes_on < today():
+        problems.add("fund_id", "That fund has closed")
+    application = Application(
+        lead_school_id=user.school_id,
+        created_by_id=user.id,
+        status="draft",
+        version=1,
+        priority_areas=[],
+        need="",
+    )
+    _apply_details(application, details, problems)
+    problems.raise_if_any()
+    prefix = f"{current_app.config['REFERENCE_PREFIX']}-{today().year}"
+    for _attempt in range(5):
+        try:
+            with transaction():
+                lock(Fund, fund.id)
+                application.fund_id = fund.id
+                application.reference = _next_reference(prefix)
+                db.session.add(application)
+                db.session.flush()
+                audit.record_event(
+                    actor=user,
+                    action="create",
+                    subject_type="application",
+                    subject_id=application.id,
+                    application_id=application.id,
+                    fund_id=fund.id,
+                    to_status="draft",
+                    payload={"reference": application.reference, "title": application.title},
+                )
+            return application
+        except IntegrityError:
+            continue  # another writer took the reference first; take the next one
+    raise ValidationFailed({"reference": ["Could not allocate a reference; try again"]})
+
+
+def update_draft(user: User, application: Application, details: BidDetails) -> Application:
+    """The lead headteacher edits a bid that is a draft or has changes requested."""
+    with transaction():
+        application = lock(Application, application.id)
+        if not (user.has_role("headteacher") and user.school_id == application.lead_school_id):
+            raise NotPermitted("Only the lead school's headteacher can edit this bid")
+        if application.status not in EDITABLE_STATUSES:
+            raise InvalidTransition("The bid can only be edited while a draft or when changes are requested")
+        problems = Problems()
+        _apply_details(application, details, problems)
+        problems.raise_if_any()
+        audit.record_event(
+            actor=user,
+            action="edit",
+            subject_type="application",
+            subject_id=application.id,
+            application_id=application.id,
+            fund_id=application.fund_id,
+            from_status=application.status,
+            to_status=application.status,
+            payload={"requested_pence": application.requested_pence},
+        )
+    return application
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    """The bid's content as plain data, kept with each submitted version."""
+    return {
+        "title": application.title,
+        "need": application.need,
+        "priority_areas": list(application.priority_areas),
+        "partners": [
+            {"urn": p.school.urn, "name": p.school.name, "role": p.role}
+            for p in application.partners
+        ],
+        "activities": [
+            {
+                "description": a.description,
+                "staff_role": a.staff_role,
+                "days": str(a.days),
+                "daily_rate_pence": a.daily_rate_pence,
+                "cost_pence": a.cost_pence,
+            }
+            for a in application.activities
+        ],
+        "measures": [
+            {
+                "indicator": m.indicator,
+                "unit": m.unit,
+                "baseline": str(m.baseline),
+                "target": str(m.target),
+                "due_on": m.due_on.isoformat(),
+            }
+            for m in application.measures
+        ],
+        "requested_pence": application.requested_pence,
+    }
+
+
+def keep_version(application: Application) -> None:
+    """Record what this version said as it was submitted (same transaction)."""
+    application.versions.append(
+        ApplicationVersion(
+            version=application.version, snapshot=snapshot(application), submitted_at=utcnow()
+        )
+    )
+
+
+def version_changes(older: dict[str, Any], newer: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(part, before, after) for each part of the bid that differs between two snapshots."""
+    return [
+        (key, older.get(key), newer.get(key))
+        for key in newer
+        if older.get(key) != newer.get(key)
+    ]

@@ -1,0 +1,63 @@
+"""Uploaded evidence: checked by its content (not its name) and its size."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import filetype
+from flask import current_app
+
+from ..extensions import db
+from ..models import EvidenceFile, User
+from .errors import ValidationFailed
+
+ALLOWED_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+def _safe_name(filename: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._ -]+", "_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
+    return name.strip()[:200] or "evidence"
+
+
+def detect_type(data: bytes) -> str | None:
+    """The MIME type of ``data`` judged by its magic bytes, if it is one we accept."""
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        return None
+    return kind.mime
+
+
+def check_upload(upload: Upload, field: str = "evidence") -> str:
+    """Return the detected MIME type or raise ValidationFailed for ``field``."""
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    if not upload.data:
+        raise ValidationFailed({field: ["The selected file is empty"]})
+    if len(upload.data) > limit:
+        raise ValidationFailed({field: [f"The selected file must be smaller than {limit // (1024 * 1024)} MB"]})
+    mime = detect_type(upload.data)
+    if mime is None:
+        raise ValidationFailed({field: ["The selected file must be a PDF, PNG or JPEG"]})
+    return mime
+
+
+def store(upload: Upload, user: User, field: str = "evidence") -> EvidenceFile:
+    """Add the checked file to the session (the caller's transaction commits it)."""
+    mime = check_upload(upload, field)
+    evidence = EvidenceFile(
+        filename=_safe_name(upload.filename),
+        content_type=mime,
+        size_bytes=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+        uploaded_by_id=user.id,
+        data=upload.data,
+    )
+    db.session.add(evidence)
+    return evidence

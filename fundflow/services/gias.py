@@ -1,0 +1,159 @@
+"""Import schools from the GIAS establishments CSV ("edubasealldata").
+
+The national file is Windows-1252, about 60 MB with some 140 columns. It is streamed row
+by row; only the columns fundflow uses are read. Rows are matched on URN, so importing the
+same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import School, User
+from . import audit
+from .admin import SchoolInput, require_admin, validate_school
+from .errors import ValidationFailed
+from .unit_of_work import transaction
+
+COLUMNS = {
+    "urn": "URN",
+    "name": "EstablishmentName",
+    "la_code": "LA (code)",
+    "la_name": "LA (name)",
+    "phase": "PhaseOfEducation (name)",
+    "establishment_type": "TypeOfEstablishment (name)",
+    "status": "EstablishmentStatus (name)",
+    "trust": "Trusts (name)",
+    "postcode": "Postcode",
+}
+REQUIRED = ("URN", "EstablishmentName")
+BATCH = 500
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_closed: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps a binary stream, counting bytes read so callers can show progress."""
+
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None):
+        self.raw, self.on_read = raw, on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        if self.on_read and data:
+            self.on_read(len(data))
+        return len(data)
+
+
+def _text_stream(raw: BinaryIO, on_read: Callable[[int], None] | None) -> io.TextIOWrapper:
+    buffered = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 16)
+    head = buffered.peek(3)[:3]
+    if head.startswith(codecs.BOM_UTF8):
+        buffered.read(3)
+        encoding = "utf-8"
+    else:
+        encoding = "cp1252"
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
+
+
+def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
+    """(line number, row) for each data row; line numbers count the header as line 1."""
+    reader = csv.DictReader(_text_stream(raw, on_read))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed({"file": [f"This is not a GIAS establishments CSV: no {', '.join(missing)} column"]})
+    for row in reader:
+        yield reader.line_num, row
+
+
+def import_schools(
+    user: User | None, raw: BinaryIO, on_read: Callable[[int], None] | None = None
+) -> ImportResult:
+    """Create or update schools by URN; closed establishments are skipped; bad rows reported."""
+    require_admin(user)
+    result = ImportResult()
+    batch: list[tuple[int, dict]] = []
+    for line, row in rows(raw, on_read):
+        if (row.get(COLUMNS["status"]) or "").strip().lower().startswith("closed"):
+            result.skipped_closed += 1
+            continue
+        try:
+            values = validate_school(
+                SchoolInput(
+                    urn=(row.get(COLUMNS["urn"]) or "").strip(),
+                    name=(row.get(COLUMNS["name"]) or "").strip(),
+                    phase=(row.get(COLUMNS["phase"]) or "").strip()[:60],
+                    la_code=(row.get(COLUMNS["la_code"]) or "").strip()[:10],
+                    la_name=(row.get(COLUMNS["la_name"]) or "").strip()[:120],
+                    trust=(row.get(COLUMNS["trust"]) or "").strip()[:200],
+                    establishment_type=(row.get(COLUMNS["establishment_type"]) or "").strip()[:120],
+                    postcode=(row.get(COLUMNS["postcode"]) or "").strip()[:12],
+                )
+            )
+        except ValidationFailed as exc:
+            result.errors.append((line, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())))
+            continue
+        batch.append((line, values))
+        if len(batch) >= BATCH:
+            _save(batch, result)
+            batch = []
+    if batch:
+        _save(batch, result)
+    with transaction():
+        audit.record_event(
+            actor=user, action="import_schools", subject_type="school", subject_id=None,
+            payload={
+                "created": result.created, "updated": result.updated,
+                "unchanged": result.unchanged, "skipped_closed": result.skipped_closed,
+                "errors": len(result.errors),
+            },
+        )
+    return result
+
+
+_UPDATABLE = ("name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode")
+
+
+def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
+    urns = [values["urn"] for _, values in batch]
+    existing = {
+        s.urn: s for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()
+    }
+    with transaction():
+        for _line, values in batch:
+            school = existing.get(values["urn"])
+            if school is None:
+                values.pop("causing_concern", None)
+                school = School(**values)
+                db.session.add(school)
+                existing[school.urn] = school
+                result.created += 1
+            elif any(getattr(school, k) != values[k] for k in _UPDATABLE):
+                for k in _UPDATABLE:
+                    setattr(school, k, values[k])
+                result.updated += 1
+            else:
+                result.unchanged += 1

@@ -1,0 +1,181 @@
+"""Impact: the school reports results against its measures; a liaison officer evaluates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    DRIVERS,
+    RATINGS,
+    REPORT_KINDS,
+    Application,
+    ImpactEvaluation,
+    ImpactReport,
+    ImpactResult,
+    User,
+    utcnow,
+)
+from ..workflow import GuardContext, not_conflicted
+from . import audit, evidence
+from .clock import today
+from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .parsing import clean_text, to_decimal
+from .unit_of_work import lock, transaction
+
+REPORTABLE_STATUSES = ("approved", "monitoring")
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    measure_id: int
+    actual: Decimal | float | int | str
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    kind: str
+    narrative: str
+    results: list[ResultInput]
+    evidence: evidence.Upload | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    rating: str
+    drivers: list[str]
+    comment: str = ""
+
+
+def submit_report(user: User, application: Application, data: ReportInput) -> ImpactReport:
+    """The lead headteacher reports results, one per measure, while approved or monitoring."""
+    with transaction():
+        application = lock(Application, application.id)
+        if not (user.has_role("headteacher") and user.school_id == application.lead_school_id):
+            raise NotPermitted("Only the lead school's headteacher can report impact")
+        if application.status not in REPORTABLE_STATUSES:
+            raise InvalidTransition("Impact is reported once the award is approved")
+        problems = Problems()
+        if data.kind not in REPORT_KINDS:
+            problems.add("kind", "Choose interim or final")
+        narrative = clean_text(data.narrative)
+        if not narrative:
+            problems.add("narrative", "Describe what happened and what changed")
+        elif len(narrative) > 20_000:
+            problems.add("narrative", "Use 20,000 characters or fewer")
+        measures = {m.id: m for m in application.measures}
+        results: list[ImpactResult] = []
+        seen: set[int] = set()
+        if not isinstance(data.results, list) or not data.results:
+            problems.add("results", "Give a result for at least one measure")
+        else:
+            for i, item in enumerate(data.results):
+                measure_id = item.measure_id
+                actual = to_decimal(item.actual)
+                if measure_id not in measures:
+                    problems.add(f"results.{i}.measure_id", "That measure is not part of this bid")
+                elif measure_id in seen:
+                    problems.add(f"results.{i}.measure_id", "Give each measure once")
+                if actual is None or abs(actual) >= Decimal("1e10"):
+                    problems.add(f"results.{i}.actual", "Enter the actual value as a number")
+                if measure_id in measures and measure_id not in seen and actual is not None:
+                    results.append(ImpactResult(measure_id=measure_id, actual=actual))
+                seen.add(measure_id)
+            missing = [m.indicator for m_id, m in measures.items() if m_id not in seen]
+            if data.kind == "final" and missing:
+                problems.add("results", "A final report gives every measure: " + ", ".join(missing))
+        stored = None
+        if data.evidence is not None:
+            try:
+                stored = evidence.store(data.evidence, user)
+            except ValidationFailed as exc:
+                for name, messages in exc.fields.items():
+                    for message in messages:
+                        problems.add(name, message)
+        problems.raise_if_any()
+        report = ImpactReport(
+            application_id=application.id,
+            kind=data.kind,
+            narrative=narrative,
+            status="submitted",
+            submitted_by_id=user.id,
+            evidence=stored,
+            results=results,
+        )
+        db.session.add(report)
+        db.session.flush()
+        audit.record_event(
+            actor=user,
+            action="submit_impact_report",
+            subject_type="impact_report",
+            subject_id=report.id,
+            application_id=application.id,
+            fund_id=application.fund_id,
+            to_status="submitted",
+            payload={
+                "kind": report.kind,
+                "results": [{"measure_id": r.measure_id, "actual": str(r.actual)} for r in results],
+            },
+        )
+    return report
+
+
+def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> ImpactEvaluation:
+    """A liaison officer with no link to the schools rates the report and its drivers."""
+    if not user.has_role("liaison_officer"):
+        raise NotPermitted("Only a liaison officer can evaluate impact")
+    problems = Problems()
+    if data.rating not in RATINGS:
+        problems.add("rating", "Choose achieved, partly achieved or not achieved")
+    drivers = data.drivers if isinstance(data.drivers, list) else None
+    if drivers is None or any(d not in DRIVERS for d in drivers):
+        problems.add("drivers", "Choose from collaboration, practitioner_knowledge, practice_change")
+        drivers = []
+    comment = clean_text(data.comment)
+    if len(comment) > 10_000:
+        problems.add("comment", "Use 10,000 characters or fewer")
+    problems.raise_if_any()
+    with transaction():
+        application = lock(Application, report.application_id)
+        report = lock(ImpactReport, report.id)
+        problem = not_conflicted(GuardContext(record=application, user=user, today=today()))
+        if problem:
+            raise NotPermitted(problem[1])
+        if report.status != "submitted" or report.evaluation is not None:
+            raise InvalidTransition("This report has already been evaluated")
+        evaluation = ImpactEvaluation(
+            report_id=report.id,
+            evaluator_id=user.id,
+            rating=data.rating,
+            drivers=[d for d in DRIVERS if d in drivers],
+            comment=comment,
+            evaluated_at=utcnow(),
+        )
+        db.session.add(evaluation)
+        report.status = "evaluated"
+        db.session.flush()
+        audit.record_event(
+            actor=user,
+            action="evaluate_impact_report",
+            subject_type="impact_report",
+            subject_id=report.id,
+            application_id=application.id,
+            fund_id=application.fund_id,
+            from_status="submitted",
+            to_status="evaluated",
+            payload={"rating": evaluation.rating, "drivers": evaluation.drivers, "comment": comment},
+        )
+    return evaluation
+
+
+def reports_for(application: Application) -> list[ImpactReport]:
+    return list(
+        db.session.execute(
+            select(ImpactReport)
+            .where(ImpactReport.application_id == application.id)
+            .order_by(ImpactReport.id)
+        ).scalars()
+    )

@@ -1,0 +1,203 @@
+"""The one way an application changes state: :func:`perform`.
+
+It locks the application row, checks role, controls and guards through the workflow
+definition, applies the action's effects, and writes the new state with its Event in the
+same transaction. The web pages, the JSON API and the CLI all come through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Application,
+    BackfillClaim,
+    Fund,
+    ImpactEvaluation,
+    ImpactReport,
+    User,
+    utcnow,
+)
+from ..workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, GuardContext, Refused, UnknownAction
+from . import audit
+from .applications import keep_version
+from .clock import today
+from .errors import InvalidTransition, NotPermitted, ValidationFailed
+from .ledger import application_money, ledger
+from .unit_of_work import lock, transaction
+
+OUTSTANDING_CLAIM_STATUSES = ("pending", "verified")
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: str
+    comment: str = ""
+    awarded_pence: int | None = None
+    conditions: str = ""
+
+
+def raise_refusal(refused: Refused) -> None:
+    """Turn a workflow refusal into the domain error callers map to 403/409/422."""
+    if refused.kind == "forbidden":
+        raise NotPermitted(str(refused)) from refused
+    if refused.kind == "invalid_state":
+        raise InvalidTransition(str(refused)) from refused
+    raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
+
+
+def perform(application: Application, user: User, request: ActionInput) -> Application:
+    """Fire ``request.action`` on ``application`` as ``user``; one transaction, one Event."""
+    try:
+        APPLICATION_LIFECYCLE.action(request.action)
+    except UnknownAction as exc:
+        raise ValidationFailed(
+            {"action": [f"Choose one of: {', '.join(exc.known)}"]}, code="unknown_action"
+        ) from None
+    comment = (request.comment or "").strip()
+    if len(comment) > 10_000 or len(request.conditions or "") > 10_000:
+        raise ValidationFailed({"comment": ["Use 10,000 characters or fewer"]})
+    awarded = request.awarded_pence
+    if awarded is not None and (isinstance(awarded, bool) or not isinstance(awarded, int)):
+        raise ValidationFailed({"awarded_pence": ["Enter the award as a whole number of pence"]})
+
+    with transaction():
+        application = lock(Application, application.id)
+        ctx = GuardContext(record=application, user=user, today=today(), comment=comment)
+        if request.action == "approve":
+            ctx.awarded_pence = awarded if awarded is not None else application.requested_pence
+        if request.action in ("approve", "countersign"):
+            lock(Fund, application.fund_id)
+            ctx.available_pence = ledger(application.fund_id).available_pence
+        if request.action == "finish_delivery":
+            ctx.outstanding_claims = _count_claims(application, OUTSTANDING_CLAIM_STATUSES)
+        if request.action == "close":
+            ctx.final_report_evaluated = _final_report_evaluated(application)
+
+        try:
+            from_status, to_status = APPLICATION_LIFECYCLE.fire(request.action, ctx)
+        except Refused as refused:
+            raise_refusal(refused)
+
+        payload = _apply_effects(application, user, request.action, ctx, request.conditions)
+        if comment:
+            payload["comment"] = comment
+        audit.record_event(
+            actor=user,
+            action=request.action,
+            subject_type="application",
+            subject_id=application.id,
+            application_id=application.id,
+            fund_id=application.fund_id,
+            from_status=from_status,
+            to_status=to_status,
+            payload=payload,
+        )
+        if request.action == "cancel":
+            _reject_outstanding_claims(application, user, comment)
+    return application
+
+
+def _apply_effects(
+    application: Application, user: User, action: str, ctx: GuardContext, conditions: str
+) -> dict:
+    """What an action changes besides the status; returns the Event payload."""
+    payload: dict = {"version": application.version}
+    if action == "submit":
+        application.submitted_at = utcnow()
+        keep_version(application)
+        payload["requested_pence"] = application.requested_pence
+    elif action == "resubmit":
+        application.version += 1
+        application.submitted_at = utcnow()
+        keep_version(application)
+        payload.update(version=application.version, requested_pence=application.requested_pence)
+    elif action == "endorse":
+        partner = next(p for p in application.partners if p.school_id == user.school_id)
+        partner.endorsed_at = utcnow()
+        partner.endorsed_by_id = user.id
+        payload["school_urn"] = partner.school.urn
+    elif action == "approve":
+        application.awarded_pence = ctx.awarded_pence
+        application.conditions = (conditions or "").strip()
+        application.decided_by_id = user.id
+        if ctx.comment:
+            application.override_note = ctx.comment
+        if application.status == "approved":
+            application.approved_on = ctx.today
+        payload.update(
+            awarded_pence=application.awarded_pence,
+            conditions=application.conditions,
+            available_pence=ctx.available_pence,
+        )
+    elif action == "countersign":
+        application.countersigned_by_id = user.id
+        application.approved_on = ctx.today
+        payload.update(awarded_pence=application.awarded_pence, available_pence=ctx.available_pence)
+    elif action == "reject":
+        if application.awarded_pence is not None:
+            payload["proposed_award_pence"] = application.awarded_pence
+        application.awarded_pence = None
+    elif action in ("finish_delivery", "cancel"):
+        paid = ledger_paid(application)
+        payload.update(
+            awarded_pence=application.awarded_pence,
+            paid_pence=paid,
+            released_pence=(application.awarded_pence or 0) - paid,
+        )
+    return payload
+
+
+def ledger_paid(application: Application) -> int:
+    return application_money([application.id])[application.id][1]
+
+
+def _count_claims(application: Application, statuses: tuple[str, ...]) -> int:
+    return db.session.execute(
+        select(func.count(BackfillClaim.id)).where(
+            BackfillClaim.application_id == application.id, BackfillClaim.status.in_(statuses)
+        )
+    ).scalar_one()
+
+
+def _final_report_evaluated(application: Application) -> bool:
+    return (
+        db.session.execute(
+            select(func.count(ImpactEvaluation.id))
+            .join(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id)
+            .where(ImpactReport.application_id == application.id, ImpactReport.kind == "final")
+        ).scalar_one()
+        > 0
+    )
+
+
+def _reject_outstanding_claims(application: Application, user: User, reason: str) -> None:
+    claims = db.session.execute(
+        select(BackfillClaim)
+        .where(
+            BackfillClaim.application_id == application.id,
+            BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
+        )
+        .with_for_update()
+    ).scalars()
+    for claim in claims:
+        claim.decision_comment = f"Award cancelled: {reason}"
+        ctx = GuardContext(record=claim, user=user, today=today(), comment=claim.decision_comment)
+        try:
+            from_status, _ = CLAIM_LIFECYCLE.fire("reject", ctx)
+        except Refused as refused:
+            raise_refusal(refused)
+        audit.record_event(
+            actor=user,
+            action="reject",
+            subject_type="claim",
+            subject_id=claim.id,
+            application_id=application.id,
+            fund_id=application.fund_id,
+            from_status=from_status,
+            to_status="rejected",
+            payload={"amount_pence": claim.amount_pence, "comment": claim.decision_comment},
+        )

@@ -1,0 +1,202 @@
+"""Disbursements: finance pays verified claims, and reverses a wrong payment with a reason.
+
+Paying locks the application and then the claim row, so simultaneous attempts to pay the
+same claim queue up and only the first finds money outstanding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Application, BackfillClaim, Disbursement, User
+from ..workflow import CLAIM_LIFECYCLE, GuardContext, Refused
+from . import audit
+from .clock import today
+from .errors import Conflict, InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .lifecycle import raise_refusal
+from .parsing import clean_text, to_date
+from .unit_of_work import lock, transaction
+
+REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,59}$")
+
+
+@dataclass(frozen=True)
+class DisbursementInput:
+    amount_pence: int | None
+    paid_on: date | str | None
+    reference: str | None
+
+
+def _paid_on_claim(claim_id: int) -> int:
+    return int(
+        db.session.execute(
+            select(func.coalesce(func.sum(Disbursement.amount_pence), 0)).where(
+                Disbursement.claim_id == claim_id
+            )
+        ).scalar_one()
+    )
+
+
+def _reference_taken(fund_id: int, reference: str) -> bool:
+    return (
+        db.session.execute(
+            select(Disbursement.id).where(
+                Disbursement.fund_id == fund_id, Disbursement.reference == reference
+            )
+        ).first()
+        is not None
+    )
+
+
+def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
+    """Record money paid against a verified claim; the claim is paid once fully settled."""
+    if not user.has_role("finance"):
+        raise NotPermitted("Only finance officers record payments")
+    problems = Problems()
+    amount = data.amount_pence
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        problems.add("amount_pence", "Enter the amount paid in pence, more than 0")
+    paid_on = to_date(data.paid_on)
+    if paid_on is None:
+        problems.add("paid_on", "Enter the payment date as YYYY-MM-DD")
+    elif paid_on > today():
+        problems.add("paid_on", "The payment date cannot be in the future")
+    reference = (data.reference or "").strip() if isinstance(data.reference, str) else ""
+    if not REFERENCE_PATTERN.match(reference):
+        problems.add("reference", "Enter the payment reference: letters, numbers, / _ . - (up to 60)")
+    problems.raise_if_any()
+
+    try:
+        with transaction():
+            application = lock(Application, claim.application_id)
+            claim = lock(BackfillClaim, claim.id)
+            ctx = GuardContext(record=claim, user=user, today=today())
+            for control in CLAIM_LIFECYCLE.action("pay").controls:
+                if problem := control(ctx):
+                    raise NotPermitted(problem[1])
+            if claim.status != "verified":
+                raise InvalidTransition(
+                    "Only a verified claim can be paid" if claim.status != "paid"
+                    else "This claim has already been paid"
+                )
+            if application.status != "approved":
+                raise InvalidTransition("Payments are only made while the award is approved")
+            outstanding = claim.amount_pence - _paid_on_claim(claim.id)
+            if amount > outstanding:
+                raise ValidationFailed(
+                    {"amount_pence": [f"Only £{outstanding / 100:,.2f} of this claim is unpaid"]},
+                    code="guard_failed",
+                )
+            if _reference_taken(application.fund_id, reference):
+                raise Conflict(f"Payment reference {reference} is already used in this fund",
+                               code="duplicate_reference")
+            disbursement = Disbursement(
+                claim_id=claim.id,
+                fund_id=application.fund_id,
+                amount_pence=amount,
+                paid_on=paid_on,
+                reference=reference,
+                payee_school_id=application.lead_school_id,
+                recorded_by_id=user.id,
+            )
+            db.session.add(disbursement)
+            db.session.flush()
+            from_status = to_status = claim.status
+            if amount == outstanding:
+                try:
+                    from_status, to_status = CLAIM_LIFECYCLE.fire("pay", ctx)
+                except Refused as refused:
+                    raise_refusal(refused)
+            audit.record_event(
+                actor=user,
+                action="record_disbursement",
+                subject_type="claim",
+                subject_id=claim.id,
+                application_id=application.id,
+                fund_id=application.fund_id,
+                from_status=from_status,
+                to_status=to_status,
+                payload={
+                    "disbursement_id": disbursement.id,
+                    "amount_pence": amount,
+                    "paid_on": paid_on.isoformat(),
+                    "reference": reference,
+                    "payee_urn": application.lead_school.urn,
+                },
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"Payment reference {reference} is already used in this fund", code="duplicate_reference"
+        ) from None
+    return disbursement
+
+
+def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) -> Disbursement:
+    """Undo a payment with a negative row and a reason; the original is never changed."""
+    if not user.has_role("finance"):
+        raise NotPermitted("Only finance officers reverse payments")
+    reason = clean_text(reason)
+    if not reason:
+        raise ValidationFailed({"reason": ["Give the reason for the reversal"]})
+    if len(reason) > 2000:
+        raise ValidationFailed({"reason": ["Use 2,000 characters or fewer"]})
+    try:
+        with transaction():
+            application = lock(Application, disbursement.claim.application_id)
+            claim = lock(BackfillClaim, disbursement.claim_id)
+            original = lock(Disbursement, disbursement.id)
+            ctx = GuardContext(record=claim, user=user, today=today(), comment=reason)
+            for control in CLAIM_LIFECYCLE.action("reverse_payment").controls:
+                if problem := control(ctx):
+                    raise NotPermitted(problem[1])
+            if original.is_reversal:
+                raise InvalidTransition("A reversal cannot itself be reversed")
+            already = db.session.execute(
+                select(Disbursement.id).where(Disbursement.reverses_id == original.id)
+            ).first()
+            if already:
+                raise InvalidTransition("This payment has already been reversed")
+            reversal = Disbursement(
+                claim_id=claim.id,
+                fund_id=original.fund_id,
+                amount_pence=-original.amount_pence,
+                paid_on=today(),
+                reference=f"{original.reference}-REV"[:60],
+                payee_school_id=original.payee_school_id,
+                recorded_by_id=user.id,
+                reverses_id=original.id,
+                reason=reason,
+            )
+            db.session.add(reversal)
+            db.session.flush()
+            from_status = to_status = claim.status
+            if claim.status == "paid":
+                try:
+                    from_status, to_status = CLAIM_LIFECYCLE.fire("reverse_payment", ctx)
+                except Refused as refused:
+                    raise_refusal(refused)
+            audit.record_event(
+                actor=user,
+                action="reverse_disbursement",
+                subject_type="claim",
+                subject_id=claim.id,
+                application_id=application.id,
+                fund_id=application.fund_id,
+                from_status=from_status,
+                to_status=to_status,
+                payload={
+                    "disbursement_id": original.id,
+                    "reversal_id": reversal.id,
+                    "amount_pence": reversal.amount_pence,
+                    "reason": reason,
+                },
+            )
+    except IntegrityError:
+        raise Conflict("This payment has already been reversed", code="duplicate_reference") from None
+    return reversal

@@ -1,0 +1,612 @@
+"""The lifecycle of a bid and of a backfill claim, declared once, as data.
+
+Everything that decides *whether an action may happen* lives here: the states, the actions
+with their sources and destinations, who may fire each, and the guards. Guards are pure
+predicates over a :class:`GuardContext`; they return ``None`` when satisfied or a
+``(field, message)`` pair saying what is wrong. The services gather the facts a guard needs
+(for example the fund's available money, read under a row lock) and fire through
+:func:`fire`, which drives a ``transitions`` machine built from these tables.
+
+Guards come in three kinds, because callers must tell them apart:
+
+* ``controls`` — who may act (conflict of interest, four eyes, segregation of duties).
+  Failing one is *forbidden* (HTTP 403).
+* ``preconditions`` — the record is not in a shape where the action makes sense now (a
+  partner that has already endorsed). Failing one is a *conflict* (HTTP 409).
+* ``guards`` — the request or the data does not meet a rule (no comment, over budget).
+  Failing one is a *validation failure* (HTTP 422) with a message per field.
+
+``allowed_actions`` uses state, actor, controls and preconditions: the buttons a person
+sees. Guards are only checked when the action is fired, with the person's input.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from transitions import Machine
+
+# --------------------------------------------------------------------------------------
+# States
+# --------------------------------------------------------------------------------------
+
+APPLICATION_STATES: dict[str, str] = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "changes_requested": "Changes requested",
+    "awaiting_countersign": "Awaiting countersignature",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "monitoring": "Monitoring impact",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+
+CLAIM_STATES: dict[str, str] = {
+    "pending": "Waiting for verification",
+    "verified": "Verified, to be paid",
+    "paid": "Paid",
+    "rejected": "Rejected",
+}
+
+#: Statuses in which an application's award is a commitment on the fund (its award) or in
+#: which only what was actually paid counts. See :mod:`fundflow.services.ledger`.
+COMMITTED_AT_AWARD = ("approved",)
+COMMITTED_AT_PAID = ("monitoring", "closed", "cancelled")
+
+# --------------------------------------------------------------------------------------
+# Actors: how a user relates to a record
+# --------------------------------------------------------------------------------------
+
+ACTOR_LABELS = {
+    "lead_headteacher": "Headteacher of the lead school",
+    "partner_headteacher": "Headteacher of a partner school",
+    "liaison_officer": "Liaison officer",
+    "finance": "Finance officer",
+}
+
+#: The role an actor kind needs; the relationship to the record is checked on top.
+ACTOR_ROLES = {
+    "lead_headteacher": "headteacher",
+    "partner_headteacher": "headteacher",
+    "liaison_officer": "liaison_officer",
+    "finance": "finance",
+}
+
+
+def _application_of(record: Any) -> Any:
+    return getattr(record, "application", None) or record
+
+
+def is_actor(kind: str, record: Any, user: Any) -> bool:
+    """Whether ``user`` is a ``kind`` actor for ``record`` (an application or a claim)."""
+    if not user.has_role(ACTOR_ROLES[kind]):
+        return False
+    application = _application_of(record)
+    if kind == "lead_headteacher":
+        return user.school_id is not None and user.school_id == application.lead_school_id
+    if kind == "partner_headteacher":
+        return user.school_id is not None and any(
+            p.school_id == user.school_id for p in application.partners
+        )
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# Guards: pure predicates
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class GuardContext:
+    """The facts a guard looks at. Services fill in what the action needs."""
+
+    record: Any
+    user: Any
+    today: date
+    comment: str = ""
+    awarded_pence: int | None = None
+    available_pence: int | None = None
+    verified_claims_pence: int = 0
+    outstanding_claims: int = 0
+    final_report_evaluated: bool = False
+
+    @property
+    def application(self) -> Any:
+        return _application_of(self.record)
+
+
+Problem = tuple[str, str] | None
+Guard = Callable[[GuardContext], Problem]
+
+
+def not_conflicted(ctx: GuardContext) -> Problem:
+    application = ctx.application
+    if ctx.user.school_id is not None and ctx.user.school_id in application.school_ids():
+        return ("action", "You cannot act on a bid in which your own school takes part")
+    if ctx.user.id == application.created_by_id:
+        return ("action", "You cannot act as reviewer on a bid you wrote")
+    return None
+
+
+def not_the_approver(ctx: GuardContext) -> Problem:
+    if ctx.user.id == ctx.application.decided_by_id:
+        return ("action", "A second liaison officer must countersign: you approved this award")
+    return None
+
+
+def did_not_decide(ctx: GuardContext) -> Problem:
+    application = ctx.application
+    if ctx.user.id in (application.decided_by_id, application.countersigned_by_id):
+        return ("action", "You took part in deciding this award, so you cannot record its payments")
+    return None
+
+
+def not_yet_endorsed(ctx: GuardContext) -> Problem:
+    for partner in ctx.application.partners:
+        if partner.school_id == ctx.user.school_id and partner.endorsed_at is not None:
+            return ("action", "Your school has already endorsed this bid")
+    return None
+
+
+def application_approved(ctx: GuardContext) -> Problem:
+    if ctx.application.status != "approved":
+        return ("action", "Claims can only be handled while the award is approved")
+    return None
+
+
+def fund_open(ctx: GuardContext) -> Problem:
+    fund = ctx.application.fund
+    if not fund.is_open_on(ctx.today):
+        return (
+            "fund_id",
+            f"The fund takes bids from {fund.opens_on:%-d %B %Y} to {fund.closes_on:%-d %B %Y}",
+        )
+    return None
+
+
+def complete(ctx: GuardContext) -> Problem:
+    application = ctx.application
+    missing = []
+    if not application.title.strip():
+        missing.append("a title")
+    if not application.need.strip():
+        missing.append("the identified need")
+    if not application.priority_areas:
+        missing.append("at least one priority area")
+    if not application.partners:
+        missing.append("at least one partner school")
+    if not application.activities:
+        missing.append("at least one activity")
+    if not application.measures:
+        missing.append("at least one measure")
+    if missing:
+        return ("application", "The bid is not complete: add " + ", ".join(missing))
+    return None
+
+
+def daily_rates_within_cap(ctx: GuardContext) -> Problem:
+    cap = ctx.application.fund.max_daily_rate_pence
+    over = [a for a in ctx.application.activities if a.daily_rate_pence > cap]
+    if over:
+        return (
+            "activities",
+            f"Daily rates must be at most £{cap / 100:,.2f}: "
+            + ", ".join(a.description for a in over),
+        )
+    return None
+
+
+def within_max_award(ctx: GuardContext) -> Problem:
+    limit = ctx.application.fund.max_award_pence
+    if limit is not None and ctx.application.requested_pence > limit:
+        return ("activities", f"The fund awards at most £{limit / 100:,.2f} a bid")
+    return None
+
+
+def endorsements_given(ctx: GuardContext) -> Problem:
+    application = ctx.application
+    if not application.fund.requires_partner_endorsement:
+        return None
+    waiting = [p.school.name for p in application.partners if p.endorsed_at is None]
+    if waiting:
+        return ("partners", "Partner schools must endorse the bid first: " + ", ".join(waiting))
+    return None
+
+
+def comment_given(ctx: GuardContext) -> Problem:
+    if not (ctx.comment or "").strip():
+        return ("comment", "Say what needs to change")
+    return None
+
+
+def reason_given(ctx: GuardContext) -> Problem:
+    if not (ctx.comment or "").strip():
+        return ("comment", "Give the reason")
+    return None
+
+
+def award_within_request(ctx: GuardContext) -> Problem:
+    awarded, requested = ctx.awarded_pence, ctx.application.requested_pence
+    if awarded is None or awarded <= 0:
+        return ("awarded_pence", "The award must be more than £0")
+    if awarded > requested:
+        return ("awarded_pence", f"The award cannot be more than the £{requested / 100:,.2f} asked for")
+    limit = ctx.application.fund.max_award_pence
+    if limit is not None and awarded > limit:
+        return ("awarded_pence", f"The fund awards at most £{limit / 100:,.2f} a bid")
+    return None
+
+
+def award_within_available(ctx: GuardContext) -> Problem:
+    awarded = ctx.awarded_pence if ctx.awarded_pence is not None else ctx.application.awarded_pence
+    if ctx.available_pence is None or awarded is None or awarded > ctx.available_pence:
+        available = max(ctx.available_pence or 0, 0)
+        return (
+            "awarded_pence",
+            f"The fund has only £{available / 100:,.2f} left to award",
+        )
+    return None
+
+
+def supporting_school_override(ctx: GuardContext) -> Problem:
+    """A school causing concern may be supported, but supporting needs an override note."""
+    concerned = [s.name for s in supporting_schools(ctx.application) if s.causing_concern]
+    if concerned and not (ctx.comment or "").strip():
+        return (
+            "comment",
+            "Give an override note: a supporting school is causing concern ("
+            + ", ".join(concerned)
+            + ")",
+        )
+    return None
+
+
+def no_claims_outstanding(ctx: GuardContext) -> Problem:
+    if ctx.outstanding_claims:
+        return ("action", "Verify and pay, or reject, every backfill claim first")
+    return None
+
+
+def final_report_evaluated(ctx: GuardContext) -> Problem:
+    if not ctx.final_report_evaluated:
+        return ("action", "A final impact report must be submitted and evaluated first")
+    return None
+
+
+def claim_within_award(ctx: GuardContext) -> Problem:
+    claim = ctx.record
+    awarded = ctx.application.awarded_pence or 0
+    if ctx.verified_claims_pence + claim.amount_pence > awarded:
+        left = max(awarded - ctx.verified_claims_pence, 0)
+        return ("amount_pence", f"Only £{left / 100:,.2f} of the award is left to verify")
+    return None
+
+
+def supporting_schools(application: Any) -> list[Any]:
+    """Partners marked supporting; the lead school when no partner is."""
+    schools = [p.school for p in application.partners if p.role == "supporting"]
+    return schools or [application.lead_school]
+
+
+# --------------------------------------------------------------------------------------
+# Actions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: tuple[str, ...]
+    dest: str | None  # None: the action does not move the record (endorse)
+    actors: tuple[str, ...]
+    label: str
+    controls: tuple[Guard, ...] = ()
+    preconditions: tuple[Guard, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    #: (condition, destination) pairs tried in order before ``dest``.
+    routes: tuple[tuple[str, str], ...] = ()
+    needs_comment: bool = False
+    description: str = ""
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(d for _, d in self.routes) + ((self.dest,) if self.dest else ())
+
+    def guard_names(self) -> list[str]:
+        return [g.__name__ for g in (*self.controls, *self.preconditions, *self.guards)]
+
+
+SUBMIT_GUARDS = (fund_open, complete, daily_rates_within_cap, within_max_award, endorsements_given)
+
+APPLICATION_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "submit", ("draft",), "submitted", ("lead_headteacher",), "Submit bid",
+        guards=SUBMIT_GUARDS,
+        description="The lead headteacher sends the finished bid to the liaison officer.",
+    ),
+    Action(
+        "endorse", ("draft", "submitted", "changes_requested"), None,
+        ("partner_headteacher",), "Endorse bid",
+        preconditions=(not_yet_endorsed,),
+        description="A partner school's headteacher confirms their school's part in the bid.",
+    ),
+    Action(
+        "start_review", ("submitted",), "under_review", ("liaison_officer",), "Start review",
+        controls=(not_conflicted,),
+        description="A liaison officer with no link to the schools takes the bid for review.",
+    ),
+    Action(
+        "request_changes", ("under_review",), "changes_requested", ("liaison_officer",),
+        "Request changes", controls=(not_conflicted,), guards=(comment_given,),
+        needs_comment=True,
+        description="The liaison officer sends the bid back, saying what must change.",
+    ),
+    Action(
+        "resubmit", ("changes_requested",), "submitted", ("lead_headteacher",),
+        "Resubmit bid", guards=SUBMIT_GUARDS,
+        description="The lead headteacher sends the changed bid back; it becomes a new version.",
+    ),
+    Action(
+        "approve", ("under_review",), "approved", ("liaison_officer",), "Approve award",
+        controls=(not_conflicted,),
+        guards=(award_within_request, award_within_available, supporting_school_override),
+        routes=(("needs_countersign", "awaiting_countersign"),),
+        description=(
+            "The liaison officer awards money within what was asked and what the fund has "
+            "left. Awards at or over the fund's countersignature threshold wait for a second "
+            "officer."
+        ),
+    ),
+    Action(
+        "countersign", ("awaiting_countersign",), "approved", ("liaison_officer",),
+        "Countersign award", controls=(not_conflicted, not_the_approver),
+        guards=(award_within_available,),
+        description="A second, different liaison officer confirms a large award.",
+    ),
+    Action(
+        "reject", ("under_review", "awaiting_countersign"), "rejected", ("liaison_officer",),
+        "Reject bid", controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        description="The liaison officer turns the bid down, giving the reason.",
+    ),
+    Action(
+        "withdraw", ("draft", "submitted", "changes_requested"), "withdrawn",
+        ("lead_headteacher",), "Withdraw bid",
+        description="The lead headteacher takes the bid back before a decision.",
+    ),
+    Action(
+        "finish_delivery", ("approved",), "monitoring", ("lead_headteacher", "liaison_officer"),
+        "Finish delivery", guards=(no_claims_outstanding,),
+        description=(
+            "Support has been delivered and every claim settled; any unspent award goes "
+            "back to the fund and impact is monitored."
+        ),
+    ),
+    Action(
+        "cancel", ("approved",), "cancelled", ("liaison_officer",), "Cancel award",
+        controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        description=(
+            "The liaison officer stops the award, giving the reason; claims not yet paid are "
+            "rejected and the unpaid award goes back to the fund."
+        ),
+    ),
+    Action(
+        "close", ("monitoring",), "closed", ("liaison_officer",), "Close",
+        controls=(not_conflicted,), guards=(final_report_evaluated,),
+        description="Once the final impact report is evaluated the liaison officer closes the record.",
+    ),
+)
+
+CLAIM_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "verify", ("pending",), "verified", ("liaison_officer",), "Verify claim",
+        controls=(not_conflicted,), preconditions=(application_approved,),
+        guards=(claim_within_award,),
+        description="A liaison officer checks the evidence; the claim can then be paid.",
+    ),
+    Action(
+        "reject", ("pending", "verified"), "rejected", ("liaison_officer",), "Reject claim",
+        controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        description="A liaison officer turns the claim down, giving the reason.",
+    ),
+    Action(
+        "pay", ("verified",), "paid", ("finance",), "Record payment",
+        controls=(did_not_decide,), preconditions=(application_approved,),
+        description="Finance records the disbursement that pays the claim in full.",
+    ),
+    Action(
+        "reverse_payment", ("paid",), "verified", ("finance",), "Reverse payment",
+        controls=(did_not_decide,),
+        description="Finance reverses a wrong payment; the claim is verified but unpaid again.",
+    ),
+)
+
+#: Routing conditions used by ``routes``: pure predicates over the context.
+ROUTE_CONDITIONS: dict[str, Callable[[GuardContext], bool]] = {
+    "needs_countersign": lambda ctx: (
+        ctx.application.fund.countersign_threshold_pence is not None
+        and (ctx.awarded_pence or 0) >= ctx.application.fund.countersign_threshold_pence
+    ),
+}
+
+
+class Lifecycle:
+    """One state machine definition: its states, its actions and a ``transitions`` machine."""
+
+    def __init__(self, name: str, states: dict[str, str], actions: Iterable[Action], initial: str):
+        self.name = name
+        self.states = states
+        self.actions = {a.name: a for a in actions}
+        self.initial = initial
+        self._lock = threading.Lock()
+        self.machine = Machine(
+            model=None,
+            states=list(states),
+            transitions=self.machine_transitions(),
+            initial=initial,
+            auto_transitions=False,
+            model_attribute="status",
+            send_event=True,
+        )
+
+    def machine_transitions(self) -> list[dict[str, Any]]:
+        """The ``transitions`` rows: routed destinations first, then the default."""
+        rows: list[dict[str, Any]] = []
+        for action in self.actions.values():
+            for condition, dest in action.routes:
+                rows.append(
+                    {
+                        "trigger": action.name,
+                        "source": list(action.sources),
+                        "dest": dest,
+                        "conditions": _route_condition(condition),
+                    }
+                )
+            rows.append(
+                {"trigger": action.name, "source": list(action.sources), "dest": action.dest}
+            )
+        return rows
+
+    def action(self, name: str) -> Action:
+        try:
+            return self.actions[name]
+        except KeyError:
+            raise UnknownAction(name, sorted(self.actions)) from None
+
+    def actor_kinds(self, action: Action, record: Any, user: Any) -> list[str]:
+        return [kind for kind in action.actors if is_actor(kind, record, user)]
+
+    def allowed_actions(self, record: Any, user: Any, today: date | None = None) -> list[str]:
+        """Actions ``user`` could fire on ``record`` now: state, actor, controls and
+        preconditions pass. Input-dependent guards are checked when firing."""
+        if user is None or not getattr(user, "active", False):
+            return []
+        ctx = GuardContext(record=record, user=user, today=today or date.today())
+        allowed = []
+        for action in self.actions.values():
+            if record.status not in action.sources:
+                continue
+            if not self.actor_kinds(action, record, user):
+                continue
+            if any(check(ctx) for check in (*action.controls, *action.preconditions)):
+                continue
+            allowed.append(action.name)
+        return allowed
+
+    def check(self, action_name: str, ctx: GuardContext) -> Action:
+        """Raise the right refusal if ``action_name`` may not fire; return the action."""
+        action = self.action(action_name)
+        role_holders = [k for k in action.actors if ctx.user.has_role(ACTOR_ROLES[k])]
+        if not role_holders:
+            raise Refused("forbidden", [("action", f"Your role may not {action.label.lower()}")])
+        if ctx.record.status not in action.sources:
+            state = self.states.get(ctx.record.status, ctx.record.status)
+            raise Refused(
+                "invalid_state",
+                [("action", f"You cannot {action.label.lower()} while it is {state.lower()}")],
+            )
+        if not self.actor_kinds(action, ctx.record, ctx.user):
+            who = " or ".join(ACTOR_LABELS[k].lower() for k in action.actors)
+            raise Refused("forbidden", [("action", f"Only the {who} may do this")])
+        problems = [p for p in (c(ctx) for c in action.controls) if p]
+        if problems:
+            raise Refused("forbidden", problems)
+        problems = [p for p in (c(ctx) for c in action.preconditions) if p]
+        if problems:
+            raise Refused("invalid_state", problems)
+        problems = [p for p in (g(ctx) for g in action.guards) if p]
+        if problems:
+            raise Refused("guard_failed", problems)
+        return action
+
+    def fire(self, action_name: str, ctx: GuardContext) -> tuple[str, str]:
+        """Check and move ``ctx.record``; return (from_status, to_status)."""
+        action = self.check(action_name, ctx)
+        from_status = ctx.record.status
+        if action.dest is None:
+            return from_status, from_status
+        with self._lock:
+            # Fire the machine's event on the record itself: no trigger methods are bound
+            # onto the SQLAlchemy row, and the new status lands in its ``status`` column.
+            self.machine.events[action.name].trigger(ctx.record, ctx=ctx)
+        return from_status, ctx.record.status
+
+
+def _route_condition(name: str) -> Callable[[Any], bool]:
+    condition = ROUTE_CONDITIONS[name]
+
+    def check(event: Any) -> bool:
+        return condition(event.kwargs["ctx"])
+
+    check.__name__ = name
+    return check
+
+
+class UnknownAction(Exception):
+    def __init__(self, name: str, known: list[str]):
+        super().__init__(f"Unknown action {name!r}")
+        self.name = name
+        self.known = known
+
+
+class Refused(Exception):
+    """An action may not fire. ``kind`` is forbidden, invalid_state or guard_failed."""
+
+    def __init__(self, kind: str, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(message for _, message in problems))
+        self.kind = kind
+        self.problems = problems
+
+
+APPLICATION_LIFECYCLE = Lifecycle("application", APPLICATION_STATES, APPLICATION_ACTIONS, "draft")
+CLAIM_LIFECYCLE = Lifecycle("claim", CLAIM_STATES, CLAIM_ACTIONS, "pending")
+
+
+def allowed_actions(record: Any, user: Any, today: date | None = None) -> list[str]:
+    """The actions ``user`` may fire on an application or a claim right now."""
+    lifecycle = CLAIM_LIFECYCLE if hasattr(record, "period_start") else APPLICATION_LIFECYCLE
+    return lifecycle.allowed_actions(record, user, today)
+
+
+def lifecycle_rows(lifecycle: Lifecycle = APPLICATION_LIFECYCLE) -> list[dict[str, str]]:
+    """The lifecycle as plain rows (from, action, to, who, guards) for pages and the README."""
+    rows = []
+    for action in lifecycle.actions.values():
+        states = lifecycle.states
+        rows.append(
+            {
+                "from": ", ".join(action.sources),
+                "from_labels": ", ".join(states[s] for s in action.sources),
+                "to_labels": " or ".join(states[d] for d in action.destinations)
+                if action.dest
+                else "No change",
+                "label": action.label,
+                "action": action.name,
+                "to": " or ".join(action.destinations) if action.dest else "(unchanged)",
+                "who": " or ".join(ACTOR_LABELS[k] for k in action.actors),
+                "guards": ", ".join(action.guard_names()) or "—",
+                "description": action.description,
+            }
+        )
+    return rows
+
+
+__all__ = [
+    "APPLICATION_LIFECYCLE",
+    "APPLICATION_STATES",
+    "CLAIM_LIFECYCLE",
+    "CLAIM_STATES",
+    "Action",
+    "GuardContext",
+    "Lifecycle",
+    "Refused",
+    "UnknownAction",
+    "allowed_actions",
+    "lifecycle_rows",
+]
