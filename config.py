@@ -34,9 +34,7 @@ class Config:
     TESTING = False
     DEBUG = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fundflow.sqlite3'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fundflow.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
@@ -72,6 +70,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only
 
 
 class ProductionConfig(Config):
@@ -97,6 +96,4 @@ def config_from_environment() -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError as exc:
-        raise RuntimeError(
-            f"FUNDFLOW_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
-        ) from exc
+        raise RuntimeError(f"FUNDFLOW_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}") from exc

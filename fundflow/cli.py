@@ -28,17 +28,24 @@ def _fail(exc: DomainError) -> None:
 @fundflow_cli.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(list(admin.ROLES)), help="A role; repeat for more than one.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(list(admin.ROLES)),
+    help="A role; repeat for more than one.",
+)
 @click.option("--school", "school_urn", default=None, help="URN of the person's school.")
 @click.option("--password", required=True, help="At least 12 characters.")
-def create_user(email: str, name: str, roles: tuple[str, ...], school_urn: str | None,
-                password: str) -> None:
+def create_user(email: str, name: str, roles: tuple[str, ...], school_urn: str | None, password: str) -> None:
     """Create a user (schools must exist first)."""
     try:
         user = admin.create_user(
-            None, admin.UserInput(email=email, name=name, roles=list(roles), password=password,
-                                  school_urn=school_urn)
+            None,
+            admin.UserInput(
+                email=email, name=name, roles=list(roles), password=password, school_urn=school_urn
+            ),
         )
     except DomainError as exc:
         _fail(exc)
@@ -108,8 +115,7 @@ def seed_demo() -> None:
     from . import demo
 
     if current_app.config.get("ENV_NAME") == "production":
-        click.echo("Error: seed-demo refuses to run in production mode (FUNDFLOW_ENV=production).",
-                   err=True)
+        click.echo("Error: seed-demo refuses to run in production mode (FUNDFLOW_ENV=production).", err=True)
         sys.exit(1)
     if demo.already_seeded():
         click.echo("Demo data is already there.")

@@ -74,8 +74,9 @@ def seed() -> dict[str, int]:
     for urn, name, phase, concern in SCHOOLS:
         admin.create_school(
             None,
-            admin.SchoolInput(urn=urn, name=name, phase=phase, la_code="871", la_name="Slough",
-                              causing_concern=concern),
+            admin.SchoolInput(
+                urn=urn, name=name, phase=phase, la_code="871", la_name="Slough", causing_concern=concern
+            ),
         )
     users = {}
     for email, name, roles, urn in ACCOUNTS:
@@ -150,9 +151,7 @@ def seed() -> dict[str, int]:
 
     def endorse_all(app: Application) -> None:
         for p in app.partners:
-            endorser = db.session.execute(
-                select(User).where(User.school_id == p.school_id)
-            ).scalars().first()
+            endorser = db.session.execute(select(User).where(User.school_id == p.school_id)).scalars().first()
             if endorser is not None:
                 act(app, endorser, "endorse")
 
@@ -165,7 +164,8 @@ def seed() -> dict[str, int]:
         submitted(app)
         act(app, lee, "start_review")
         reviews.record_review(
-            lee, app,
+            lee,
+            app,
             reviews.ReviewInput(True, True, True, 3, "Clear need and a credible partner.", "approve"),
         )
         return app
@@ -178,7 +178,9 @@ def seed() -> dict[str, int]:
     # One bid in each state. Upton Lea (headteacher@) leads; Chalvey Grove (partner@) partners.
     pair = [("137102", "supporting")]
     bid(head, "Phonics catch-up with Chalvey Grove", pair, "4", 300_00)  # draft
-    submitted(bid(head, "Maths mastery network", [("137103", "supporting"), ("137102", "supported")], "3", 350_00))
+    submitted(
+        bid(head, "Maths mastery network", [("137103", "supporting"), ("137102", "supported")], "3", 350_00)
+    )
     under_review(bid(head, "SEND inclusion coaching", [("137105", "supporting")], "5", 270_00))
 
     changes = under_review(bid(head, "Early years transition project", pair, "6", 218_00))
@@ -188,19 +190,48 @@ def seed() -> dict[str, int]:
     act(large, lee, "approve", awarded_pence=11_000_00, conditions="Termly progress notes.")
 
     live = approved(bid(head, "Reading fluency partnership", pair, "8", 400_00))
-    c1 = claims.create_claim(head, live, claims.ClaimInput(
-        period_start=(now - timedelta(days=30)).isoformat(), period_end=(now - timedelta(days=28)).isoformat(),
-        staff_released="Deputy headteacher", days="3", amount_pence=1_200_00))
-    c2 = claims.create_claim(head, live, claims.ClaimInput(
-        period_start=(now - timedelta(days=20)).isoformat(), period_end=(now - timedelta(days=19)).isoformat(),
-        staff_released="English lead", days="2", amount_pence=500_00))
-    claims.create_claim(head, live, claims.ClaimInput(
-        period_start=(now - timedelta(days=7)).isoformat(), period_end=(now - timedelta(days=7)).isoformat(),
-        staff_released="Deputy headteacher", days="1", amount_pence=400_00))
+    c1 = claims.create_claim(
+        head,
+        live,
+        claims.ClaimInput(
+            period_start=(now - timedelta(days=30)).isoformat(),
+            period_end=(now - timedelta(days=28)).isoformat(),
+            staff_released="Deputy headteacher",
+            days="3",
+            amount_pence=1_200_00,
+        ),
+    )
+    c2 = claims.create_claim(
+        head,
+        live,
+        claims.ClaimInput(
+            period_start=(now - timedelta(days=20)).isoformat(),
+            period_end=(now - timedelta(days=19)).isoformat(),
+            staff_released="English lead",
+            days="2",
+            amount_pence=500_00,
+        ),
+    )
+    claims.create_claim(
+        head,
+        live,
+        claims.ClaimInput(
+            period_start=(now - timedelta(days=7)).isoformat(),
+            period_end=(now - timedelta(days=7)).isoformat(),
+            staff_released="Deputy headteacher",
+            days="1",
+            amount_pence=400_00,
+        ),
+    )
     claims.decide_claim(lee, c1, "verify")
     claims.decide_claim(lee, c2, "verify")
-    payments.record_disbursement(fran, c1, payments.DisbursementInput(
-        amount_pence=1_200_00, paid_on=(now - timedelta(days=10)).isoformat(), reference="SLG-PAY-0001"))
+    payments.record_disbursement(
+        fran,
+        c1,
+        payments.DisbursementInput(
+            amount_pence=1_200_00, paid_on=(now - timedelta(days=10)).isoformat(), reference="SLG-PAY-0001"
+        ),
+    )
 
     rejected = under_review(bid(head, "Leadership away days", pair, "2", 300_00))
     act(rejected, lee, "reject", comment="Residential costs are not backfill; the fund cannot pay them.")
@@ -211,33 +242,58 @@ def seed() -> dict[str, int]:
     monitoring = approved(bid(head, "Writing moderation cluster", pair, "4", 300_00))
     _claim_and_pay(head, lee, fran, monitoring, now, "SLG-PAY-0002")
     act(monitoring, head, "finish_delivery")
-    impact.submit_report(head, monitoring, impact.ReportInput(
-        kind="interim", narrative="Moderation sessions held; early signs of more consistent judgements.",
-        results=[impact.ResultInput(measure_id=m.id, actual="72") for m in monitoring.measures[:1]]))
+    impact.submit_report(
+        head,
+        monitoring,
+        impact.ReportInput(
+            kind="interim",
+            narrative="Moderation sessions held; early signs of more consistent judgements.",
+            results=[impact.ResultInput(measure_id=m.id, actual="72") for m in monitoring.measures[:1]],
+        ),
+    )
 
     closed = approved(bid(head, "Attendance improvement peer review", pair, "3", 300_00))
     _claim_and_pay(head, lee, fran, closed, now, "SLG-PAY-0003")
     act(closed, head, "finish_delivery")
-    final = impact.submit_report(head, closed, impact.ReportInput(
-        kind="final", narrative="Persistent absence fell; the approach is now used across both schools.",
-        results=[impact.ResultInput(measure_id=m.id, actual="82") for m in closed.measures]))
-    impact.evaluate_report(lee, final, impact.EvaluationInput(
-        rating="achieved", drivers=["collaboration", "practice_change"],
-        comment="Targets met, with evidence of changed practice."))
+    final = impact.submit_report(
+        head,
+        closed,
+        impact.ReportInput(
+            kind="final",
+            narrative="Persistent absence fell; the approach is now used across both schools.",
+            results=[impact.ResultInput(measure_id=m.id, actual="82") for m in closed.measures],
+        ),
+    )
+    impact.evaluate_report(
+        lee,
+        final,
+        impact.EvaluationInput(
+            rating="achieved",
+            drivers=["collaboration", "practice_change"],
+            comment="Targets met, with evidence of changed practice.",
+        ),
+    )
     act(closed, lee, "close")
 
     cancelled = approved(bid(head, "Governor training exchange", pair, "2", 300_00))
     act(cancelled, lee, "cancel", comment="The partner school withdrew its support.")
 
     # A bid from other schools, countersigned and approved, so the liaison queue has variety.
-    other = bid(users["head3@demo.test"], "Secondary transition mentors", [("137107", "supported")], "24", 450_00)
+    other = bid(
+        users["head3@demo.test"], "Secondary transition mentors", [("137107", "supported")], "24", 450_00
+    )
     submitted(other)
     act(other, lee, "start_review")
     act(other, lee, "approve", awarded_pence=10_800_00)
     act(other, sam, "countersign")
     # Langley Meadows is causing concern: it may be supported, shown here.
-    concern = bid(users["head5@demo.test"], "Behaviour support for Langley Meadows",
-                  [("137104", "supported")], "4", 270_00)
+    concern = bid(
+        users["head5@demo.test"],
+        "Behaviour support for Langley Meadows",
+        [("137104", "supported")],
+        "4",
+        270_00,
+    )
     submitted(concern)
 
     return {
@@ -253,9 +309,22 @@ def _author_email(app: Application, users: dict[str, User]) -> str:
 
 
 def _claim_and_pay(head: User, lee: User, fran: User, app: Application, now: date, reference: str) -> None:
-    claim = claims.create_claim(head, app, claims.ClaimInput(
-        period_start=(now - timedelta(days=40)).isoformat(), period_end=(now - timedelta(days=38)).isoformat(),
-        staff_released="Deputy headteacher", days="3", amount_pence=900_00))
+    claim = claims.create_claim(
+        head,
+        app,
+        claims.ClaimInput(
+            period_start=(now - timedelta(days=40)).isoformat(),
+            period_end=(now - timedelta(days=38)).isoformat(),
+            staff_released="Deputy headteacher",
+            days="3",
+            amount_pence=900_00,
+        ),
+    )
     claims.decide_claim(lee, claim, "verify")
-    payments.record_disbursement(fran, claim, payments.DisbursementInput(
-        amount_pence=900_00, paid_on=(now - timedelta(days=30)).isoformat(), reference=reference))
+    payments.record_disbursement(
+        fran,
+        claim,
+        payments.DisbursementInput(
+            amount_pence=900_00, paid_on=(now - timedelta(days=30)).isoformat(), reference=reference
+        ),
+    )

@@ -92,9 +92,7 @@ def is_actor(kind: str, record: Any, user: Any) -> bool:
     if kind == "lead_headteacher":
         return user.school_id is not None and user.school_id == application.lead_school_id
     if kind == "partner_headteacher":
-        return user.school_id is not None and any(
-            p.school_id == user.school_id for p in application.partners
-        )
+        return user.school_id is not None and any(p.school_id == user.school_id for p in application.partners)
     return True
 
 
@@ -197,8 +195,7 @@ def daily_rates_within_cap(ctx: GuardContext) -> Problem:
     if over:
         return (
             "activities",
-            f"Daily rates must be at most £{cap / 100:,.2f}: "
-            + ", ".join(a.description for a in over),
+            f"Daily rates must be at most £{cap / 100:,.2f}: " + ", ".join(a.description for a in over),
         )
     return None
 
@@ -261,9 +258,7 @@ def supporting_school_override(ctx: GuardContext) -> Problem:
     if concerned and not (ctx.comment or "").strip():
         return (
             "comment",
-            "Give an override note: a supporting school is causing concern ("
-            + ", ".join(concerned)
-            + ")",
+            "Give an override note: a supporting school is causing concern (" + ", ".join(concerned) + ")",
         )
     return None
 
@@ -327,34 +322,58 @@ SUBMIT_GUARDS = (fund_open, complete, daily_rates_within_cap, within_max_award, 
 
 APPLICATION_ACTIONS: tuple[Action, ...] = (
     Action(
-        "submit", ("draft",), "submitted", ("lead_headteacher",), "Submit bid",
+        "submit",
+        ("draft",),
+        "submitted",
+        ("lead_headteacher",),
+        "Submit bid",
         guards=SUBMIT_GUARDS,
         description="The lead headteacher sends the finished bid to the liaison officer.",
     ),
     Action(
-        "endorse", ("draft", "submitted", "changes_requested"), None,
-        ("partner_headteacher",), "Endorse bid",
+        "endorse",
+        ("draft", "submitted", "changes_requested"),
+        None,
+        ("partner_headteacher",),
+        "Endorse bid",
         preconditions=(not_yet_endorsed,),
         description="A partner school's headteacher confirms their school's part in the bid.",
     ),
     Action(
-        "start_review", ("submitted",), "under_review", ("liaison_officer",), "Start review",
+        "start_review",
+        ("submitted",),
+        "under_review",
+        ("liaison_officer",),
+        "Start review",
         controls=(not_conflicted,),
         description="A liaison officer with no link to the schools takes the bid for review.",
     ),
     Action(
-        "request_changes", ("under_review",), "changes_requested", ("liaison_officer",),
-        "Request changes", controls=(not_conflicted,), guards=(comment_given,),
+        "request_changes",
+        ("under_review",),
+        "changes_requested",
+        ("liaison_officer",),
+        "Request changes",
+        controls=(not_conflicted,),
+        guards=(comment_given,),
         needs_comment=True,
         description="The liaison officer sends the bid back, saying what must change.",
     ),
     Action(
-        "resubmit", ("changes_requested",), "submitted", ("lead_headteacher",),
-        "Resubmit bid", guards=SUBMIT_GUARDS,
+        "resubmit",
+        ("changes_requested",),
+        "submitted",
+        ("lead_headteacher",),
+        "Resubmit bid",
+        guards=SUBMIT_GUARDS,
         description="The lead headteacher sends the changed bid back; it becomes a new version.",
     ),
     Action(
-        "approve", ("under_review",), "approved", ("liaison_officer",), "Approve award",
+        "approve",
+        ("under_review",),
+        "approved",
+        ("liaison_officer",),
+        "Approve award",
         controls=(not_conflicted,),
         guards=(award_within_request, award_within_available, supporting_school_override),
         routes=(("needs_countersign", "awaiting_countersign"),),
@@ -365,63 +384,111 @@ APPLICATION_ACTIONS: tuple[Action, ...] = (
         ),
     ),
     Action(
-        "countersign", ("awaiting_countersign",), "approved", ("liaison_officer",),
-        "Countersign award", controls=(not_conflicted, not_the_approver),
+        "countersign",
+        ("awaiting_countersign",),
+        "approved",
+        ("liaison_officer",),
+        "Countersign award",
+        controls=(not_conflicted, not_the_approver),
         guards=(award_within_available,),
         description="A second, different liaison officer confirms a large award.",
     ),
     Action(
-        "reject", ("under_review", "awaiting_countersign"), "rejected", ("liaison_officer",),
-        "Reject bid", controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        "reject",
+        ("under_review", "awaiting_countersign"),
+        "rejected",
+        ("liaison_officer",),
+        "Reject bid",
+        controls=(not_conflicted,),
+        guards=(reason_given,),
+        needs_comment=True,
         description="The liaison officer turns the bid down, giving the reason.",
     ),
     Action(
-        "withdraw", ("draft", "submitted", "changes_requested"), "withdrawn",
-        ("lead_headteacher",), "Withdraw bid",
+        "withdraw",
+        ("draft", "submitted", "changes_requested"),
+        "withdrawn",
+        ("lead_headteacher",),
+        "Withdraw bid",
         description="The lead headteacher takes the bid back before a decision.",
     ),
     Action(
-        "finish_delivery", ("approved",), "monitoring", ("lead_headteacher", "liaison_officer"),
-        "Finish delivery", guards=(no_claims_outstanding,),
+        "finish_delivery",
+        ("approved",),
+        "monitoring",
+        ("lead_headteacher", "liaison_officer"),
+        "Finish delivery",
+        guards=(no_claims_outstanding,),
         description=(
             "Support has been delivered and every claim settled; any unspent award goes "
             "back to the fund and impact is monitored."
         ),
     ),
     Action(
-        "cancel", ("approved",), "cancelled", ("liaison_officer",), "Cancel award",
-        controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        "cancel",
+        ("approved",),
+        "cancelled",
+        ("liaison_officer",),
+        "Cancel award",
+        controls=(not_conflicted,),
+        guards=(reason_given,),
+        needs_comment=True,
         description=(
             "The liaison officer stops the award, giving the reason; claims not yet paid are "
             "rejected and the unpaid award goes back to the fund."
         ),
     ),
     Action(
-        "close", ("monitoring",), "closed", ("liaison_officer",), "Close",
-        controls=(not_conflicted,), guards=(final_report_evaluated,),
+        "close",
+        ("monitoring",),
+        "closed",
+        ("liaison_officer",),
+        "Close",
+        controls=(not_conflicted,),
+        guards=(final_report_evaluated,),
         description="Once the final impact report is evaluated the liaison officer closes the record.",
     ),
 )
 
 CLAIM_ACTIONS: tuple[Action, ...] = (
     Action(
-        "verify", ("pending",), "verified", ("liaison_officer",), "Verify claim",
-        controls=(not_conflicted,), preconditions=(application_approved,),
+        "verify",
+        ("pending",),
+        "verified",
+        ("liaison_officer",),
+        "Verify claim",
+        controls=(not_conflicted,),
+        preconditions=(application_approved,),
         guards=(claim_within_award,),
         description="A liaison officer checks the evidence; the claim can then be paid.",
     ),
     Action(
-        "reject", ("pending", "verified"), "rejected", ("liaison_officer",), "Reject claim",
-        controls=(not_conflicted,), guards=(reason_given,), needs_comment=True,
+        "reject",
+        ("pending", "verified"),
+        "rejected",
+        ("liaison_officer",),
+        "Reject claim",
+        controls=(not_conflicted,),
+        guards=(reason_given,),
+        needs_comment=True,
         description="A liaison officer turns the claim down, giving the reason.",
     ),
     Action(
-        "pay", ("verified",), "paid", ("finance",), "Record payment",
-        controls=(did_not_decide,), preconditions=(application_approved,),
+        "pay",
+        ("verified",),
+        "paid",
+        ("finance",),
+        "Record payment",
+        controls=(did_not_decide,),
+        preconditions=(application_approved,),
         description="Finance records the disbursement that pays the claim in full.",
     ),
     Action(
-        "reverse_payment", ("paid",), "verified", ("finance",), "Reverse payment",
+        "reverse_payment",
+        ("paid",),
+        "verified",
+        ("finance",),
+        "Reverse payment",
         controls=(did_not_decide,),
         description="Finance reverses a wrong payment; the claim is verified but unpaid again.",
     ),
@@ -468,9 +535,7 @@ class Lifecycle:
                         "conditions": _route_condition(condition),
                     }
                 )
-            rows.append(
-                {"trigger": action.name, "source": list(action.sources), "dest": action.dest}
-            )
+            rows.append({"trigger": action.name, "source": list(action.sources), "dest": action.dest})
         return rows
 
     def action(self, name: str) -> Action:

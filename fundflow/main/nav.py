@@ -19,7 +19,5 @@ def nav_for(user) -> list[dict]:
         if user.has_role(role) and endpoint in current_app.view_functions:
             href = url_for(endpoint)
             prefix = "/" + endpoint.split(".", 1)[0]
-            items.append(
-                {"href": href, "text": text, "active": request.path.startswith(prefix)}
-            )
+            items.append({"href": href, "text": text, "active": request.path.startswith(prefix)})
     return items

@@ -34,9 +34,7 @@ class Application(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), nullable=False, index=True)
-    lead_school_id: Mapped[int] = mapped_column(
-        ForeignKey("schools.id"), nullable=False, index=True
-    )
+    lead_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), nullable=False, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     title: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     need: Mapped[str] = mapped_column(Text, default="", nullable=False)
@@ -48,9 +46,7 @@ class Application(TimestampMixin, db.Model):
     conditions: Mapped[str] = mapped_column(Text, default="", nullable=False)
     override_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    countersigned_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), nullable=True
-    )
+    countersigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     approved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
@@ -88,9 +84,7 @@ class ApplicationPartner(db.Model):
     __table_args__ = (UniqueConstraint("application_id", "school_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     endorsed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -110,9 +104,7 @@ class Activity(db.Model):
     __tablename__ = "activities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     staff_role: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -127,9 +119,7 @@ class Measure(db.Model):
     __tablename__ = "measures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     indicator: Mapped[str] = mapped_column(String(300), nullable=False)
     unit: Mapped[str] = mapped_column(String(60), nullable=False)
     baseline: Mapped[Decimal] = mapped_column(Numeric(14, 4), nullable=False)
@@ -144,9 +134,7 @@ class ApplicationVersion(db.Model):
     __table_args__ = (UniqueConstraint("application_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     snapshot: Mapped[dict] = mapped_column(JSON, nullable=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -29,9 +29,7 @@ class BackfillClaim(TimestampMixin, db.Model):
     __tablename__ = "backfill_claims"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending", nullable=False, index=True)
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
@@ -58,9 +56,7 @@ class Disbursement(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("fund_id", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    claim_id: Mapped[int] = mapped_column(
-        ForeignKey("backfill_claims.id"), nullable=False, index=True
-    )
+    claim_id: Mapped[int] = mapped_column(ForeignKey("backfill_claims.id"), nullable=False, index=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), nullable=False, index=True)
     amount_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)

@@ -23,9 +23,7 @@ class Fund(TimestampMixin, db.Model):
     max_award_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_daily_rate_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     countersign_threshold_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    requires_partner_endorsement: Mapped[bool] = mapped_column(
-        Boolean, default=False, nullable=False
-    )
+    requires_partner_endorsement: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     def is_open_on(self, day: date) -> bool:
         return self.opens_on <= day <= self.closes_on

@@ -33,9 +33,7 @@ class ImpactReport(TimestampMixin, db.Model):
     __tablename__ = "impact_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     narrative: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="submitted", nullable=False)
@@ -58,9 +56,7 @@ class ImpactResult(db.Model):
     __table_args__ = (UniqueConstraint("report_id", "measure_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey("impact_reports.id"), nullable=False, index=True
-    )
+    report_id: Mapped[int] = mapped_column(ForeignKey("impact_reports.id"), nullable=False, index=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"), nullable=False)
     actual: Mapped[Decimal] = mapped_column(Numeric(14, 4), nullable=False)
 
@@ -73,9 +69,7 @@ class ImpactEvaluation(TimestampMixin, db.Model):
     __tablename__ = "impact_evaluations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey("impact_reports.id"), unique=True, nullable=False
-    )
+    report_id: Mapped[int] = mapped_column(ForeignKey("impact_reports.id"), unique=True, nullable=False)
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     rating: Mapped[str] = mapped_column(String(20), nullable=False)
     drivers: Mapped[list] = mapped_column(JSON, default=list, nullable=False)

@@ -16,9 +16,7 @@ class Review(TimestampMixin, db.Model):
     __tablename__ = "reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     eligible: Mapped[bool] = mapped_column(Boolean, nullable=False)

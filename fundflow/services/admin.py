@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -101,16 +102,23 @@ def create_fund(user: User | None, data: FundInput) -> Fund:
         db.session.add(fund)
         db.session.flush()
         audit.record_event(
-            actor=user, action="create_fund", subject_type="fund", subject_id=fund.id,
-            fund_id=fund.id, payload=_fund_payload(fund),
+            actor=user,
+            action="create_fund",
+            subject_type="fund",
+            subject_id=fund.id,
+            fund_id=fund.id,
+            payload=_fund_payload(fund),
         )
     return fund
 
 
 def fund_has_bids(fund: Fund) -> bool:
-    return db.session.execute(
-        select(func.count(Application.id)).where(Application.fund_id == fund.id)
-    ).scalar_one() > 0
+    return (
+        db.session.execute(
+            select(func.count(Application.id)).where(Application.fund_id == fund.id)
+        ).scalar_one()
+        > 0
+    )
 
 
 def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
@@ -124,8 +132,12 @@ def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
         for name, value in values.items():
             setattr(fund, name, value)
         audit.record_event(
-            actor=user, action="update_fund", subject_type="fund", subject_id=fund.id,
-            fund_id=fund.id, payload=_fund_payload(fund),
+            actor=user,
+            action="update_fund",
+            subject_type="fund",
+            subject_id=fund.id,
+            fund_id=fund.id,
+            payload=_fund_payload(fund),
         )
     return fund
 
@@ -180,7 +192,10 @@ def create_school(user: User | None, data: SchoolInput) -> School:
         db.session.add(school)
         db.session.flush()
         audit.record_event(
-            actor=user, action="create_school", subject_type="school", subject_id=school.id,
+            actor=user,
+            action="create_school",
+            subject_type="school",
+            subject_id=school.id,
             payload={"urn": school.urn, "name": school.name, "causing_concern": school.causing_concern},
         )
     return school
@@ -191,7 +206,10 @@ def set_causing_concern(user: User | None, school: School, causing_concern: bool
     with transaction():
         school.causing_concern = bool(causing_concern)
         audit.record_event(
-            actor=user, action="update_school", subject_type="school", subject_id=school.id,
+            actor=user,
+            action="update_school",
+            subject_type="school",
+            subject_id=school.id,
             payload={"urn": school.urn, "causing_concern": school.causing_concern},
         )
     return school
@@ -247,6 +265,11 @@ def check_password(problems: Problems, password: str, field: str = "password") -
         problems.add(field, "Use a password of 200 characters or fewer")
 
 
+def hash_password(password: str) -> str:
+    """Werkzeug's hash (scrypt by default; tests choose a faster method in config)."""
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
 def normalise_email(email: Any) -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
@@ -267,7 +290,7 @@ def create_user(actor: User | None, data: UserInput) -> User:
     user = User(
         email=email,
         name=name,
-        password_hash=generate_password_hash(data.password),
+        password_hash=hash_password(data.password),
         school_id=school.id if school else None,
         role_rows=[UserRole(role=r) for r in roles],
     )
@@ -275,7 +298,10 @@ def create_user(actor: User | None, data: UserInput) -> User:
         db.session.add(user)
         db.session.flush()
         audit.record_event(
-            actor=actor, action="create_user", subject_type="user", subject_id=user.id,
+            actor=actor,
+            action="create_user",
+            subject_type="user",
+            subject_id=user.id,
             payload={"email": email, "roles": roles, "school_urn": school.urn if school else None},
         )
     return user
@@ -300,9 +326,13 @@ def update_user(
             user.session_version += 1  # signs them out everywhere
         user.active = bool(active)
         audit.record_event(
-            actor=actor, action="update_user", subject_type="user", subject_id=user.id,
+            actor=actor,
+            action="update_user",
+            subject_type="user",
+            subject_id=user.id,
             payload={
-                "email": user.email, "before": before,
+                "email": user.email,
+                "before": before,
                 "after": {"roles": chosen, "active": user.active, "school_id": user.school_id},
             },
         )

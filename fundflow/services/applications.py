@@ -86,10 +86,7 @@ def _validated_partners(
         problems.add("partners", f"Name at most {MAX_LIST} partner schools")
         return []
     urns = [str(p.urn).strip() for p in partners]
-    schools = {
-        s.urn: s
-        for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()
-    }
+    schools = {s.urn: s for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()}
     result, seen = [], set()
     for i, (partner, urn) in enumerate(zip(partners, urns, strict=True)):
         name = f"partners.{i}"
@@ -300,8 +297,7 @@ def snapshot(application: Application) -> dict[str, Any]:
         "need": application.need,
         "priority_areas": list(application.priority_areas),
         "partners": [
-            {"urn": p.school.urn, "name": p.school.name, "role": p.role}
-            for p in application.partners
+            {"urn": p.school.urn, "name": p.school.name, "role": p.role} for p in application.partners
         ],
         "activities": [
             {
@@ -330,16 +326,10 @@ def snapshot(application: Application) -> dict[str, Any]:
 def keep_version(application: Application) -> None:
     """Record what this version said as it was submitted (same transaction)."""
     application.versions.append(
-        ApplicationVersion(
-            version=application.version, snapshot=snapshot(application), submitted_at=utcnow()
-        )
+        ApplicationVersion(version=application.version, snapshot=snapshot(application), submitted_at=utcnow())
     )
 
 
 def version_changes(older: dict[str, Any], newer: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(part, before, after) for each part of the bid that differs between two snapshots."""
-    return [
-        (key, older.get(key), newer.get(key))
-        for key in newer
-        if older.get(key) != newer.get(key)
-    ]
+    return [(key, older.get(key), newer.get(key)) for key in newer if older.get(key) != newer.get(key)]

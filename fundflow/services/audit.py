@@ -79,9 +79,7 @@ def record_event(
     """Append one event in the caller's transaction (the caller commits)."""
     db.session.flush()
     _lock_chain()
-    last = db.session.execute(
-        select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)
-    ).first()
+    last = db.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     event = Event(
         seq=(last.seq + 1) if last else 1,
         at=utcnow(),

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, User, utcnow
 from . import audit
-from .admin import check_password, normalise_email
+from .admin import check_password, hash_password, normalise_email
 from .errors import AuthenticationFailed, NotFound, Problems, Throttled
 from .unit_of_work import transaction
 
@@ -65,10 +65,13 @@ def change_password(user: User, current: str, new: str) -> None:
     check_password(problems, new, "new_password")
     problems.raise_if_any()
     with transaction():
-        user.password_hash = generate_password_hash(new)
+        user.password_hash = hash_password(new)
         user.session_version += 1
         audit.record_event(
-            actor=user, action="change_password", subject_type="user", subject_id=user.id,
+            actor=user,
+            action="change_password",
+            subject_type="user",
+            subject_id=user.id,
             payload={"email": user.email},
         )
 
@@ -85,7 +88,10 @@ def issue_token(user: User, name: str = "") -> str:
         db.session.add(row)
         db.session.flush()
         audit.record_event(
-            actor=user, action="issue_token", subject_type="api_token", subject_id=row.id,
+            actor=user,
+            action="issue_token",
+            subject_type="api_token",
+            subject_id=row.id,
             payload={"email": user.email, "name": row.name},
         )
     return token
@@ -110,15 +116,16 @@ def revoke_token(actor: User, token_id: int) -> None:
     with transaction():
         row.revoked_at = utcnow()
         audit.record_event(
-            actor=actor, action="revoke_token", subject_type="api_token", subject_id=row.id,
+            actor=actor,
+            action="revoke_token",
+            subject_type="api_token",
+            subject_id=row.id,
             payload={"email": row.user.email},
         )
 
 
 def user_by_email(email: str) -> User:
-    user = db.session.execute(
-        select(User).where(User.email == normalise_email(email))
-    ).scalar_one_or_none()
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     if user is None:
         raise NotFound(f"No user {email}")
     return user

@@ -41,7 +41,9 @@ def check_upload(upload: Upload, field: str = "evidence") -> str:
     if not upload.data:
         raise ValidationFailed({field: ["The selected file is empty"]})
     if len(upload.data) > limit:
-        raise ValidationFailed({field: [f"The selected file must be smaller than {limit // (1024 * 1024)} MB"]})
+        raise ValidationFailed(
+            {field: [f"The selected file must be smaller than {limit // (1024 * 1024)} MB"]}
+        )
     mime = detect_type(upload.data)
     if mime is None:
         raise ValidationFailed({field: ["The selected file must be a PDF, PNG or JPEG"]})

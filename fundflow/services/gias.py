@@ -84,7 +84,9 @@ def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterato
     reader = csv.DictReader(_text_stream(raw, on_read))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise ValidationFailed({"file": [f"This is not a GIAS establishments CSV: no {', '.join(missing)} column"]})
+        raise ValidationFailed(
+            {"file": [f"This is not a GIAS establishments CSV: no {', '.join(missing)} column"]}
+        )
     for row in reader:
         yield reader.line_num, row
 
@@ -124,10 +126,15 @@ def import_schools(
         _save(batch, result)
     with transaction():
         audit.record_event(
-            actor=user, action="import_schools", subject_type="school", subject_id=None,
+            actor=user,
+            action="import_schools",
+            subject_type="school",
+            subject_id=None,
             payload={
-                "created": result.created, "updated": result.updated,
-                "unchanged": result.unchanged, "skipped_closed": result.skipped_closed,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "skipped_closed": result.skipped_closed,
                 "errors": len(result.errors),
             },
         )
@@ -139,9 +146,7 @@ _UPDATABLE = ("name", "phase", "la_code", "la_name", "trust", "establishment_typ
 
 def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
     urns = [values["urn"] for _, values in batch]
-    existing = {
-        s.urn: s for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()
-    }
+    existing = {s.urn: s for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()}
     with transaction():
         for _line, values in batch:
             school = existing.get(values["urn"])

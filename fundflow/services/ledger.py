@@ -38,7 +38,7 @@ def ledgers(fund_ids: Iterable[int] | None = None) -> dict[int, Ledger]:
         if not fund_ids:
             return {}
         funds_q = funds_q.where(Fund.id.in_(fund_ids))
-    budgets = dict(db.session.execute(funds_q).tuples().all())
+    budgets = dict(db.session.execute(funds_q).all())
     ids = list(budgets)
 
     awarded = dict(
@@ -46,9 +46,7 @@ def ledgers(fund_ids: Iterable[int] | None = None) -> dict[int, Ledger]:
             select(Application.fund_id, func.coalesce(func.sum(Application.awarded_pence), 0))
             .where(Application.fund_id.in_(ids), Application.status.in_(COMMITTED_AT_AWARD))
             .group_by(Application.fund_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     settled = case((Application.status.in_(COMMITTED_AT_PAID), Disbursement.amount_pence), else_=0)
     paid_rows = db.session.execute(
@@ -91,9 +89,7 @@ def application_money(application_ids: Iterable[int]) -> dict[int, tuple[int, in
                 BackfillClaim.status.in_(("verified", "paid")),
             )
             .group_by(BackfillClaim.application_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     paid = dict(
         db.session.execute(
@@ -101,9 +97,7 @@ def application_money(application_ids: Iterable[int]) -> dict[int, tuple[int, in
             .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
             .where(BackfillClaim.application_id.in_(ids))
             .group_by(BackfillClaim.application_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return {i: (int(claimed.get(i) or 0), int(paid.get(i) or 0)) for i in ids}
 
@@ -118,8 +112,6 @@ def claim_paid_pence(claim_ids: Iterable[int]) -> dict[int, int]:
             select(Disbursement.claim_id, func.sum(Disbursement.amount_pence))
             .where(Disbursement.claim_id.in_(ids))
             .group_by(Disbursement.claim_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return {i: int(rows.get(i) or 0) for i in ids}

@@ -82,7 +82,8 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
                     raise NotPermitted(problem[1])
             if claim.status != "verified":
                 raise InvalidTransition(
-                    "Only a verified claim can be paid" if claim.status != "paid"
+                    "Only a verified claim can be paid"
+                    if claim.status != "paid"
                     else "This claim has already been paid"
                 )
             if application.status != "approved":
@@ -94,8 +95,9 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
                     code="guard_failed",
                 )
             if _reference_taken(application.fund_id, reference):
-                raise Conflict(f"Payment reference {reference} is already used in this fund",
-                               code="duplicate_reference")
+                raise Conflict(
+                    f"Payment reference {reference} is already used in this fund", code="duplicate_reference"
+                )
             disbursement = Disbursement(
                 claim_id=claim.id,
                 fund_id=application.fund_id,

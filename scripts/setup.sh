@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install fundflow's Python and front-end dependencies into this checkout (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> Creating a virtual environment in .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.fundflow-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "==> Installing Python packages"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[test]'
+  touch "$stamp"
+fi
+if [ ! -d node_modules/govuk-frontend ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> Installing GOV.UK Frontend and axe-core (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+if [ ! -f fundflow/static/app.css ] || [ fundflow/static/scss/app.scss -nt fundflow/static/app.css ]; then
+  echo "==> Building the stylesheet"
+  npx --no-install sass --load-path=node_modules --no-source-map --style=compressed \
+    --quiet-deps --silence-deprecation=import fundflow/static/scss/app.scss fundflow/static/app.css \
+    2>/dev/null
+fi

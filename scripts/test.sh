@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, unit, integration, PostgreSQL and browser tests.
+# Installs Debian's PostgreSQL and Chromium when missing (needs root or sudo) and starts a
+# throwaway PostgreSQL cluster that is removed when the tests end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium fonts-liberation)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> Installing ${need[*]} from Debian"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ -z "${FUNDFLOW_TEST_POSTGRES_URL:-}" ]; then
+  source scripts/throwaway-postgres.sh
+  start_throwaway_postgres
+  trap stop_throwaway_postgres EXIT
+fi
+
+echo "==> ruff"
+.venv/bin/ruff check .
+echo "==> pytest"
+.venv/bin/python -m pytest "$@"

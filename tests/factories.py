@@ -1,0 +1,239 @@
+"""Builders for tests. Everything goes through the services, so a record "in state X" got
+there the way a real one would, with its events. ``Factory.application(state=...)`` takes
+a bid to any lifecycle state in one line."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from fundflow.extensions import db
+from fundflow.models import Application, BackfillClaim, Fund, School, User
+from fundflow.services import admin, applications, claims, impact, lifecycle, payments
+from fundflow.services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
+from fundflow.services.clock import today
+
+PASSWORD = "correct-horse-battery"
+
+#: The actions that take a fresh draft to each state, and who fires them.
+PATH_TO = {
+    "draft": [],
+    "submitted": ["submit"],
+    "under_review": ["submit", "start_review"],
+    "changes_requested": ["submit", "start_review", "request_changes"],
+    "awaiting_countersign": ["submit", "start_review", "approve_large"],
+    "approved": ["submit", "start_review", "approve"],
+    "rejected": ["submit", "start_review", "reject"],
+    "withdrawn": ["withdraw"],
+    "monitoring": ["submit", "start_review", "approve", "finish_delivery"],
+    "closed": ["submit", "start_review", "approve", "finish_delivery", "final_report", "close"],
+    "cancelled": ["submit", "start_review", "approve", "cancel"],
+}
+
+
+class Factory:
+    def __init__(self) -> None:
+        self._seq = itertools.count(1)
+
+    def n(self) -> int:
+        return next(self._seq)
+
+    # ------------------------------------------------------------------ people and places
+    def school(self, **overrides) -> School:
+        n = self.n()
+        data = {"urn": f"{100000 + n:06d}", "name": f"School {n}", "phase": "Primary", "la_code": "871"}
+        data.update(overrides)
+        return admin.create_school(None, admin.SchoolInput(**data))
+
+    def user(self, *roles: str, school: School | None = None, email: str | None = None) -> User:
+        roles = roles or ("headteacher",)
+        if "headteacher" in roles and school is None:
+            school = self.school()
+        n = self.n()
+        return admin.create_user(
+            None,
+            admin.UserInput(
+                email=email or f"user{n}@example.test",
+                name=f"User {n}",
+                roles=list(roles),
+                password=PASSWORD,
+                school_urn=school.urn if school else None,
+            ),
+        )
+
+    def headteacher(self, school: School | None = None) -> User:
+        return self.user("headteacher", school=school)
+
+    def liaison(self, school: School | None = None) -> User:
+        if school is not None:
+            return self.user("liaison_officer", "headteacher", school=school)
+        return self.user("liaison_officer")
+
+    def fund(self, **overrides) -> Fund:
+        now = today()
+        data = {
+            "name": f"Fund {self.n()}",
+            "financial_year": "2026-27",
+            "budget_pence": 100_000_00,
+            "opens_on": now - timedelta(days=30),
+            "closes_on": now + timedelta(days=180),
+            "max_daily_rate_pence": 500_00,
+            "max_award_pence": None,
+            "countersign_threshold_pence": 50_000_00,
+            "requires_partner_endorsement": False,
+        }
+        data.update(overrides)
+        return admin.create_fund(None, admin.FundInput(**data))
+
+    # ----------------------------------------------------------------------------- bids
+    def details(
+        self,
+        fund: Fund,
+        partner: School,
+        *,
+        days: str = "4",
+        rate: int = 300_00,
+        partner_role: str = "supporting",
+    ) -> BidDetails:
+        return BidDetails(
+            fund_id=fund.id,
+            title="Phonics partnership",
+            need="Reading is below the local average.",
+            priority_areas=["Early reading"],
+            partners=[PartnerInput(urn=partner.urn, role=partner_role)],
+            activities=[
+                ActivityInput(
+                    description="Coaching", staff_role="Deputy head", days=days, daily_rate_pence=rate
+                )
+            ],
+            measures=[
+                MeasureInput(
+                    indicator="Phonics pass rate",
+                    unit="%",
+                    baseline="60",
+                    target="75",
+                    due_on=(today() + timedelta(days=90)).isoformat(),
+                )
+            ],
+        )
+
+    def application(
+        self,
+        state: str = "draft",
+        *,
+        fund: Fund | None = None,
+        lead: User | None = None,
+        partner: School | None = None,
+        liaison: User | None = None,
+        second_liaison: User | None = None,
+        days: str = "4",
+        rate: int = 300_00,
+        awarded_pence: int | None = None,
+    ) -> Application:
+        """A bid taken through the real services to ``state``."""
+        if fund is None:
+            threshold = 1_000_00 if state == "awaiting_countersign" else 50_000_00
+            fund = self.fund(countersign_threshold_pence=threshold)
+        lead = lead or self.headteacher()
+        partner = partner or self.school()
+        liaison = liaison or self.liaison()
+        app = applications.create_draft(lead, self.details(fund, partner, days=days, rate=rate))
+        for step in PATH_TO[state]:
+            if step == "submit":
+                if fund.requires_partner_endorsement:
+                    self.endorse(app)
+                self.act(app, lead, "submit")
+            elif step == "start_review":
+                self.act(app, liaison, "start_review")
+            elif step == "request_changes":
+                self.act(app, liaison, "request_changes", comment="Say more about the need.")
+            elif step == "approve":
+                self.act(app, liaison, "approve", awarded_pence=awarded_pence)
+                if app.status == "awaiting_countersign":
+                    self.act(app, second_liaison or self.liaison(), "countersign")
+            elif step == "approve_large":
+                self.act(app, liaison, "approve", awarded_pence=awarded_pence)
+            elif step == "reject":
+                self.act(app, liaison, "reject", comment="Not eligible.")
+            elif step == "withdraw":
+                self.act(app, lead, "withdraw")
+            elif step == "finish_delivery":
+                self.act(app, lead, "finish_delivery")
+            elif step == "final_report":
+                report = impact.submit_report(
+                    lead,
+                    app,
+                    impact.ReportInput(
+                        kind="final",
+                        narrative="It worked.",
+                        results=[impact.ResultInput(measure_id=m.id, actual="70") for m in app.measures],
+                    ),
+                )
+                impact.evaluate_report(
+                    liaison, report, impact.EvaluationInput(rating="achieved", drivers=["collaboration"])
+                )
+            elif step == "close":
+                self.act(app, liaison, "close")
+            elif step == "cancel":
+                self.act(app, liaison, "cancel", comment="No longer needed.")
+        assert app.status == state, (app.status, state)
+        return app
+
+    def act(self, app: Application, user: User, action: str, **kwargs) -> Application:
+        return lifecycle.perform(app, user, lifecycle.ActionInput(action=action, **kwargs))
+
+    def endorse(self, app: Application) -> None:
+        for p in app.partners:
+            if p.endorsed_at is None:
+                self.act(app, self.headteacher(school=p.school), "endorse")
+
+    def claim(
+        self,
+        app: Application,
+        lead: User | None = None,
+        *,
+        amount_pence: int = 300_00,
+        days: str = "1",
+        state: str = "pending",
+        liaison: User | None = None,
+    ) -> BackfillClaim:
+        lead = lead or self.lead_of(app)
+        end = today() - timedelta(days=1)
+        claim = claims.create_claim(
+            lead,
+            app,
+            claims.ClaimInput(
+                period_start=(end - timedelta(days=5)).isoformat(),
+                period_end=end.isoformat(),
+                staff_released="Deputy head",
+                days=days,
+                amount_pence=amount_pence,
+            ),
+        )
+        if state in ("verified", "paid"):
+            claims.decide_claim(liaison or self.liaison(), claim, "verify")
+        if state == "paid":
+            self.pay(claim)
+        if state == "rejected":
+            claims.decide_claim(liaison or self.liaison(), claim, "reject", "Wrong dates")
+        return claim
+
+    def pay(
+        self,
+        claim: BackfillClaim,
+        finance: User | None = None,
+        amount_pence: int | None = None,
+        reference: str | None = None,
+    ):
+        return payments.record_disbursement(
+            finance or self.user("finance"),
+            claim,
+            payments.DisbursementInput(
+                amount_pence=amount_pence or claim.amount_pence,
+                paid_on=date.today().isoformat(),
+                reference=reference or f"PAY-{self.n():05d}",
+            ),
+        )
+
+    def lead_of(self, app: Application) -> User:
+        return db.session.get(User, app.created_by_id)
