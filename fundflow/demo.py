@@ -97,7 +97,7 @@ def seed() -> dict[str, int]:
             requires_partner_endorsement=True,
         ),
     )
-    head, partner = users["headteacher@demo.test"], users["partner@demo.test"]
+    head = users["headteacher@demo.test"]
     lee, sam = users["liaison@demo.test"], users["liaison2@demo.test"]
     fran = users["finance@demo.test"]
 
