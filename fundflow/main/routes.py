@@ -14,9 +14,10 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from ..blueprints import HOME_FOR_ROLE
+from ..services import evidence as evidence_service
 from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_LIFECYCLE, lifecycle_rows
 from .diagram import lifecycle_svg
 
@@ -73,6 +74,21 @@ def how_it_works():
 @bp.get("/how-the-fund-works/lifecycle.svg")
 def lifecycle_diagram():
     return Response(lifecycle_svg(APPLICATION_LIFECYCLE), mimetype="image/svg+xml")
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def evidence(evidence_id: int):
+    """Download an evidence file, for anyone who may see the bid it belongs to."""
+    item = evidence_service.get_evidence(current_user, evidence_id)
+    return Response(
+        item.data,
+        mimetype=item.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{item.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @bp.get("/assets/app.css")

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import filetype
 from flask import current_app
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import EvidenceFile, User
-from .errors import ValidationFailed
+from ..models import BackfillClaim, EvidenceFile, ImpactReport, User
+from .access import can_see
+from .errors import NotFound, ValidationFailed
 
 ALLOWED_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
 
@@ -63,3 +65,17 @@ def store(upload: Upload, user: User, field: str = "evidence") -> EvidenceFile:
     )
     db.session.add(evidence)
     return evidence
+
+
+def get_evidence(user: User, evidence_id: int) -> EvidenceFile:
+    """The file, if ``user`` may see the bid it is evidence for; else NotFound."""
+    item = db.session.get(EvidenceFile, evidence_id)
+    if item is None:
+        raise NotFound("No such file")
+    owners = [
+        *db.session.execute(select(BackfillClaim).where(BackfillClaim.evidence_id == item.id)).scalars(),
+        *db.session.execute(select(ImpactReport).where(ImpactReport.evidence_id == item.id)).scalars(),
+    ]
+    if not any(can_see(user, owner.application) for owner in owners):
+        raise NotFound("No such file")
+    return item
