@@ -22,7 +22,7 @@ def create_app(config: type[Config] | dict[str, Any] | str | None = None) -> Fla
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "fundflow" / "static"),
+        static_folder=None,  # assets are served by the main blueprint (fundflow/main/routes.py)
         instance_path=str(ROOT / "instance"),
     )
     load_config(app, config)

@@ -112,6 +112,7 @@ class GuardContext:
     awarded_pence: int | None = None
     available_pence: int | None = None
     verified_claims_pence: int = 0
+    claim_paid_pence: int = 0
     outstanding_claims: int = 0
     final_report_evaluated: bool = False
 
@@ -281,6 +282,13 @@ def claim_within_award(ctx: GuardContext) -> Problem:
     if ctx.verified_claims_pence + claim.amount_pence > awarded:
         left = max(awarded - ctx.verified_claims_pence, 0)
         return ("amount_pence", f"Only £{left / 100:,.2f} of the award is left to verify")
+    return None
+
+
+def nothing_paid_on_claim(ctx: GuardContext) -> Problem:
+    """A claim with money paid against it stays counted: reverse the payments to reject it."""
+    if ctx.claim_paid_pence:
+        return ("action", "Money has been paid against this claim: reverse the payment first")
     return None
 
 
@@ -469,6 +477,7 @@ CLAIM_ACTIONS: tuple[Action, ...] = (
         ("liaison_officer",),
         "Reject claim",
         controls=(not_conflicted,),
+        preconditions=(nothing_paid_on_claim,),
         guards=(reason_given,),
         needs_comment=True,
         description="A liaison officer turns the claim down, giving the reason.",

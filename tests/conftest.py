@@ -24,14 +24,37 @@ def make_app(database_url: str = "sqlite://", **overrides):
     return create_app(Config)
 
 
-@pytest.fixture
-def app():
+@pytest.fixture(scope="session")
+def _shared_app():
+    """One app for the session: building an app costs more than a fresh schema."""
     app = make_app()
+    forget_user_between_requests(app)
+    return app
+
+
+def forget_user_between_requests(app) -> None:
+    """Tests keep one app context open across requests, so Flask reuses its ``g`` and
+    Flask-Login's cached user would leak from one request into the next; in production
+    every request has its own context."""
+    from flask import g
+
+    @app.teardown_request
+    def _forget(_exc=None):
+        g.pop("_login_user", None)
+
+
+@pytest.fixture
+def app(_shared_app):
+    """The shared app with an empty in-memory database; config changes are undone after."""
+    app = _shared_app
+    saved = dict(app.config)
     with app.app_context():
         db.create_all()
         yield app
         db.session.remove()
         db.drop_all()
+    app.config.clear()
+    app.config.update(saved)
 
 
 @pytest.fixture

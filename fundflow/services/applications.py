@@ -202,10 +202,17 @@ def _apply_details(application: Application, details: BidDetails, problems: Prob
 
 
 def _partner(existing: ApplicationPartner | None, school: School, role: str) -> ApplicationPartner:
-    """Keep an endorsement when the same school stays a partner in the same role."""
-    if existing is not None and existing.role == role:
-        return existing
-    return ApplicationPartner(school=school, school_id=school.id, role=role)
+    """Keep an endorsement when the same school stays a partner in the same role.
+
+    A changed role is updated on the same row (a new row for the same school would clash
+    with the unique (application, school) pair on flush) and needs endorsing again."""
+    if existing is None:
+        return ApplicationPartner(school=school, school_id=school.id, role=role)
+    if existing.role != role:
+        existing.role = role
+        existing.endorsed_at = None
+        existing.endorsed_by_id = None
+    return existing
 
 
 def _next_reference(prefix: str) -> str:

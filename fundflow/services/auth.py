@@ -45,13 +45,14 @@ def authenticate(email: str, password: str, address: str) -> User:
     """The active user with these credentials, or AuthenticationFailed / Throttled."""
     email = normalise_email(email)
     address = (address or "unknown")[:64]
-    check_throttle(email, address)
+    check_throttle(email[:254], address)
     user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     hashed = user.password_hash if user else _DUMMY_HASH
     valid = check_password_hash(hashed, password or "")
     if user is None or not valid or not user.active:
         with transaction():
-            db.session.add(LoginAttempt(email=email, address=address))
+            # The column holds 254 characters; a longer "email" is counted by its start.
+            db.session.add(LoginAttempt(email=email[:254], address=address))
         raise AuthenticationFailed("Enter a correct email address and password")
     with transaction():
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))

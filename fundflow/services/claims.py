@@ -13,9 +13,10 @@ from ..extensions import db
 from ..models import Application, BackfillClaim, User, utcnow
 from ..workflow import CLAIM_LIFECYCLE, GuardContext, Refused
 from . import audit, evidence
-from .applications import activity_cost_pence
+from .applications import MAX_DAYS, activity_cost_pence
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .ledger import claim_paid_pence
 from .lifecycle import raise_refusal
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, transaction
@@ -66,6 +67,9 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
         days = to_decimal(data.days)
         if days is None or days <= 0 or not is_half_days(days):
             problems.add("days", "Enter the days released, in whole or half days")
+            days = None
+        elif days > MAX_DAYS:
+            problems.add("days", f"Claim at most {MAX_DAYS} days at a time")
             days = None
         elif start and end and days > (end - start).days + 1:
             problems.add("days", "The days released cannot be more than the days in the period")
@@ -135,6 +139,8 @@ def decide_claim(user: User, claim: BackfillClaim, action: str, comment: str = "
         ctx = GuardContext(record=claim, user=user, today=today(), comment=comment)
         if action == "verify":
             ctx.verified_claims_pence = _claims_total(application, ("verified", "paid"))
+        else:
+            ctx.claim_paid_pence = claim_paid_pence([claim.id])[claim.id]
         try:
             from_status, to_status = CLAIM_LIFECYCLE.fire(action, ctx)
         except Refused as refused:

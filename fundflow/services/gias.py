@@ -82,13 +82,19 @@ def _text_stream(raw: BinaryIO, on_read: Callable[[int], None] | None) -> io.Tex
 def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each data row; line numbers count the header as line 1."""
     reader = csv.DictReader(_text_stream(raw, on_read))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationFailed(
-            {"file": [f"This is not a GIAS establishments CSV: no {', '.join(missing)} column"]}
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValidationFailed(
+                {"file": [f"This is not a GIAS establishments CSV: no {', '.join(missing)} column"]}
+            )
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: not a GIAS file
+        message = (
+            f"Line {reader.line_num} could not be read as CSV ({exc}): correct the file and import it again"
         )
-    for row in reader:
-        yield reader.line_num, row
+        raise ValidationFailed({"file": [message]}) from None
 
 
 def import_schools(

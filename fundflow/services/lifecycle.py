@@ -26,7 +26,7 @@ from . import audit
 from .applications import keep_version
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, ValidationFailed
-from .ledger import application_money, ledger
+from .ledger import application_money, claim_paid_pence, ledger
 from .unit_of_work import lock, transaction
 
 OUTSTANDING_CLAIM_STATUSES = ("pending", "verified")
@@ -181,11 +181,17 @@ def _reject_outstanding_claims(application: Application, user: User, reason: str
             BackfillClaim.application_id == application.id,
             BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
         )
-        .with_for_update()
+        .with_for_update(of=BackfillClaim)  # not the eager-joined tables (PostgreSQL refuses)
     ).scalars()
     for claim in claims:
         claim.decision_comment = f"Award cancelled: {reason}"
-        ctx = GuardContext(record=claim, user=user, today=today(), comment=claim.decision_comment)
+        ctx = GuardContext(
+            record=claim,
+            user=user,
+            today=today(),
+            comment=claim.decision_comment,
+            claim_paid_pence=claim_paid_pence([claim.id])[claim.id],
+        )
         try:
             from_status, _ = CLAIM_LIFECYCLE.fire("reject", ctx)
         except Refused as refused:

@@ -33,6 +33,8 @@ def lock(model: type[T], row_id: int) -> T:
     return db.session.execute(
         select(model)
         .where(model.id == row_id)  # type: ignore[attr-defined]
-        .with_for_update()
+        # OF the model's own table: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer joins that eager-load its many-to-one relationships.
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     ).scalar_one()

@@ -1,0 +1,229 @@
+"""Admin forms. They check the shape of what was typed (a URN has six digits, money is in
+pounds); the rules themselves (unique emails and URNs, a headteacher needs a school, fund
+rules fixed once schools have bid) are the services' to enforce."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from ..finance.fields import GovDateField, PoundsField
+from ..finance.forms import choices_of
+from ..models import ROLE_LABELS
+
+ROLE_CHOICES = choices_of(ROLE_LABELS.items())
+ROLE_HINT = (
+    "A seconded headteacher is both Headteacher and Liaison officer. A headteacher needs their school's URN."
+)
+YES_NO = choices_of([("yes", "Yes"), ("no", "No")])
+
+
+def yes(value: str | None) -> bool:
+    return value == "yes"
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+class RolesField(SelectMultipleField):
+    widget = GovCheckboxesInput()
+
+    def pre_validate(self, form) -> None:
+        if not self.data:
+            raise ValidationError("Choose at least one role")
+        known = {choice.value for choice in ROLE_CHOICES}
+        if any(role not in known for role in self.data):
+            raise ValidationError("Choose roles from the list")
+
+
+def _school_urn_field() -> StringField:
+    return StringField(
+        "School URN (optional)",
+        widget=GovTextInput(),
+        description="The 6-digit Unique Reference Number of the person's school, from GIAS.",
+        validators=[Optional(), Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101")],
+    )
+
+
+class UserForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the person's email address"), Length(max=254)],
+    )
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the person's name"), Length(max=200)],
+    )
+    roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
+    school_urn = _school_urn_field()
+    password = PasswordField(
+        "Initial password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. Give it to the person privately; "
+        "they can change it after signing in.",
+        validators=[DataRequired("Enter an initial password"), Length(max=200)],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class UserEditForm(FlaskForm):
+    roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
+    school_urn = _school_urn_field()
+    active = RadioField(
+        "Can this person sign in?",
+        widget=GovRadioInput(),
+        choices=choices_of(
+            [
+                ("yes", "Yes, the account is active"),
+                ("no", "No, deactivate the account (it is kept, with everything it did)"),
+            ]
+        ),
+        validators=[DataRequired("Say whether the account is active")],
+    )
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class SchoolForm(FlaskForm):
+    urn = StringField(
+        "URN",
+        widget=GovTextInput(),
+        description="The school's 6-digit Unique Reference Number from Get Information about Schools.",
+        validators=[
+            DataRequired("Enter the school's 6-digit URN"),
+            Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101"),
+        ],
+    )
+    name = StringField(
+        "School name",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the school's name"), Length(max=200)],
+    )
+    phase = StringField(
+        "Phase (optional)",
+        widget=GovTextInput(),
+        description="For example, Primary",
+        validators=[Length(max=60)],
+    )
+    establishment_type = StringField(
+        "Type of establishment (optional)", widget=GovTextInput(), validators=[Length(max=120)]
+    )
+    la_code = StringField(
+        "Local authority code (optional)",
+        widget=GovTextInput(),
+        description="For example, 871 for Slough",
+        validators=[Length(max=10)],
+    )
+    la_name = StringField(
+        "Local authority name (optional)", widget=GovTextInput(), validators=[Length(max=120)]
+    )
+    trust = StringField("Trust (optional)", widget=GovTextInput(), validators=[Length(max=200)])
+    postcode = StringField("Postcode (optional)", widget=GovTextInput(), validators=[Length(max=12)])
+    causing_concern = RadioField(
+        "Is the school causing concern?",
+        widget=GovRadioInput(),
+        description="For example, in an inspection category. It may be supported, but supporting "
+        "another school then needs a liaison officer's override note.",
+        choices=YES_NO,
+        default="no",
+        validators=[DataRequired("Say whether the school is causing concern")],
+    )
+    submit = SubmitField("Add school", widget=GovSubmitInput())
+
+
+class ConcernForm(FlaskForm):
+    causing_concern = RadioField(
+        "Is the school causing concern?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        validators=[DataRequired("Say whether the school is causing concern")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class SchoolSearchForm(FlaskForm):
+    """A GET search: no CSRF token, nothing changes."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search by name or URN", widget=GovTextInput(), validators=[Length(max=200)])
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "GIAS establishments CSV",
+        widget=GovFileInput(),
+        description="Download it from Get Information about Schools (filtered to your local authority). "
+        "Closed establishments are skipped; schools already here are updated by URN.",
+        validators=[FileRequired("Choose a CSV file to upload")],
+    )
+    submit = SubmitField("Upload and import", widget=GovSubmitInput())
+
+
+class FundForm(FlaskForm):
+    name = StringField(
+        "Fund name",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the fund's name"), Length(max=200)],
+    )
+    financial_year = StringField(
+        "Financial year",
+        widget=GovTextInput(),
+        description="For example, 2026-27",
+        validators=[
+            DataRequired("Enter the financial year"),
+            Regexp(r"^\d{4}-\d{2}$", message="Enter the financial year like 2026-27"),
+        ],
+    )
+    budget = PoundsField("Budget", required_message="Enter the fund's budget", description="In pounds.")
+    opens_on = GovDateField(
+        "Takes bids from",
+        required_message="Enter the date the fund opens",
+        description="For example, 1 4 2026",
+    )
+    closes_on = GovDateField(
+        "Takes bids until",
+        required_message="Enter the date the fund closes",
+        description="For example, 31 3 2027",
+    )
+    max_daily_rate = PoundsField(
+        "Highest backfill daily rate",
+        required_message="Enter the highest daily rate the fund pays",
+        description="In pounds. No activity in a bid may cost more a day.",
+    )
+    max_award = PoundsField("Largest award (optional)", description="In pounds. Leave empty for no limit.")
+    countersign_threshold = PoundsField(
+        "Second signature needed from (optional)",
+        description="In pounds. Awards of this much or more need a second liaison officer to countersign. "
+        "Leave empty if none do.",
+    )
+    requires_partner_endorsement = RadioField(
+        "Must partner schools endorse a bid before it is submitted?",
+        widget=GovRadioInput(),
+        choices=YES_NO,
+        default="no",
+        validators=[DataRequired("Say whether partner schools must endorse bids")],
+    )
+    submit = SubmitField("Save fund", widget=GovSubmitInput())
+
+    #: Service field names → form field names, for the error summary.
+    FIELD_MAP = {
+        "budget_pence": "budget",
+        "max_daily_rate_pence": "max_daily_rate",
+        "max_award_pence": "max_award",
+        "countersign_threshold_pence": "countersign_threshold",
+    }

@@ -1,0 +1,75 @@
+"""What the API says about records beyond their own columns — money from the ledger and
+the actions the user may fire — fetched in bulk for a whole page, never a query per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..models import Application, BackfillClaim, Fund, User
+from ..services import ledger
+from ..services.clock import today
+from ..workflow import allowed_actions
+
+
+class Presented:
+    """A record seen with a few extra attributes, for a schema to dump."""
+
+    def __init__(self, record: Any, **extra: Any) -> None:
+        self.__dict__["_record"] = record
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_record"], name)
+
+
+def applications(records: Sequence[Application], user: User) -> list[Presented]:
+    money = ledger.application_money([a.id for a in records])
+    day = today()
+    return [
+        Presented(
+            a,
+            claimed_pence=money[a.id][0],
+            paid_pence=money[a.id][1],
+            allowed_actions=allowed_actions(a, user, day),
+        )
+        for a in records
+    ]
+
+
+def application(record: Application, user: User) -> Presented:
+    return applications([record], user)[0]
+
+
+def funds(records: Sequence[Fund]) -> list[Presented]:
+    books = ledger.ledgers([f.id for f in records])
+    return [
+        Presented(
+            f,
+            committed_pence=books[f.id].committed_pence,
+            paid_pence=books[f.id].paid_pence,
+            available_pence=books[f.id].available_pence,
+        )
+        for f in records
+    ]
+
+
+def fund(record: Fund) -> Presented:
+    return funds([record])[0]
+
+
+def claim(record: BackfillClaim) -> Presented:
+    return Presented(record, paid_pence=ledger.claim_paid_pence([record.id])[record.id])
+
+
+def me(user: User) -> Presented:
+    return Presented(user, school_urn=user.school.urn if user.school is not None else None)
+
+
+def page(items: list[Any], pagination: Any) -> dict[str, Any]:
+    return {
+        "items": items,
+        "page": pagination.page,
+        "per_page": pagination.per_page,
+        "total": pagination.total,
+    }

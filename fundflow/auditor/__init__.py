@@ -1,0 +1,1 @@
+"""Auditor: read everything, change nothing."""

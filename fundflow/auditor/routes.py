@@ -1,0 +1,154 @@
+"""Auditor pages: read everything, change nothing. Every view here is a GET; the only form
+that posts on these pages is the sign-out button in the page header."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from .. import reports
+from ..auth.decorators import restrict_blueprint
+from ..finance.downloads import csv_download, json_download, transparency_download
+from ..finance.fields import page_number
+from ..finance.forms import choices_of, chosen_id, fund_choices
+from ..formatting import claim_status_label, money, status_label
+from ..services import access, audit, audit_queries, finance_queries, ledger
+from ..workflow import APPLICATION_STATES
+from .forms import ApplicationFilterForm
+
+bp = Blueprint("auditor", __name__, url_prefix="/auditor")
+restrict_blueprint(bp, "auditor")
+
+HASH_SHOWN = 12
+
+
+#: Words in payload keys that read better as people write them.
+LABEL_WORDS = {"urn": "URN", "id": "ID", "sha256": "SHA-256", "vfm": "VFM"}
+
+
+def payload_label(key: str) -> str:
+    words = [LABEL_WORDS.get(word, word) for word in key.removesuffix("_pence").split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def payload_text(key: str, value: Any) -> str:
+    if key.endswith("_pence") and isinstance(value, int) and not isinstance(value, bool):
+        return money(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def payload_items(payload: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """An event's payload as (label, text) pairs: money in pounds, long values shortened."""
+    items = []
+    for key, value in (payload or {}).items():
+        text = payload_text(key, value)
+        if len(text) > 300:
+            text = text[:299] + "…"
+        items.append((payload_label(key), text))
+    return items
+
+
+def event_status_label(event, status: str | None) -> str:
+    if status is None:
+        return "—"
+    return claim_status_label(status) if event.subject_type == "claim" else status_label(status)
+
+
+def short_hash(value: str | None) -> str:
+    return (value or "")[:HASH_SHOWN] + "…"
+
+
+@bp.get("/")
+def applications():
+    funds = finance_queries.funds()
+    form = ApplicationFilterForm(request.args)
+    form.status.choices = choices_of([("", "Any status"), *APPLICATION_STATES.items()])
+    form.fund_id.choices = fund_choices(funds, blank="All funds")
+    status = form.status.data if form.status.data in APPLICATION_STATES else None
+    fund_id = chosen_id(form.fund_id.data)
+    pagination, money_by_id = audit_queries.applications(
+        status, fund_id, page_number(), current_app.config.get("PER_PAGE", 20)
+    )
+    return render_template(
+        "auditor/applications.html",
+        form=form,
+        pagination=pagination,
+        money_by_id=money_by_id,
+        filters={"status": status, "fund_id": fund_id},
+    )
+
+
+@bp.get("/bids/<reference>")
+def application(reference: str):
+    record = audit_queries.application_record(access.get_application(current_user, reference))
+    return render_template(
+        "auditor/application.html",
+        record=record,
+        application=record.application,
+        payload_items=payload_items,
+        event_status_label=event_status_label,
+        short_hash=short_hash,
+    )
+
+
+@bp.get("/funds")
+def funds():
+    all_funds = finance_queries.funds()
+    return render_template(
+        "auditor/funds.html", funds=all_funds, ledgers=ledger.ledgers([f.id for f in all_funds])
+    )
+
+
+@bp.get("/funds/<int:fund_id>", endpoint="ledger")
+def ledger_page(fund_id: int):
+    reports.require_report_access(current_user)
+    fund = audit_queries.get_fund(fund_id)
+    return render_template(
+        "auditor/ledger.html",
+        fund=fund,
+        ledger=ledger.ledger(fund.id),
+        vfm=reports.value_for_money(fund.id),
+    )
+
+
+@bp.get("/verify")
+def verify():
+    return render_template("auditor/verify.html", report=audit.verify_chain())
+
+
+@bp.get("/funds/<int:fund_id>/360giving.json")
+def grants_360_json(fund_id: int):
+    reports.require_report_access(current_user)
+    fund = audit_queries.get_fund(fund_id)
+    return json_download(reports.grants_360_package(fund.id), f"360giving-fund-{fund.id}.json")
+
+
+@bp.get("/funds/<int:fund_id>/360giving.csv")
+def grants_360_csv(fund_id: int):
+    reports.require_report_access(current_user)
+    fund = audit_queries.get_fund(fund_id)
+    return csv_download(reports.grants_360_csv(fund.id), f"360giving-fund-{fund.id}.csv")
+
+
+@bp.get("/funds/<int:fund_id>/audit-trail.csv")
+def audit_trail_csv(fund_id: int):
+    reports.require_report_access(current_user)
+    fund = audit_queries.get_fund(fund_id)
+    return csv_download(reports.audit_trail_csv(fund.id), f"audit-trail-fund-{fund.id}.csv")
+
+
+@bp.get("/transparency")
+def transparency():
+    return transparency_download("auditor/transparency.html")

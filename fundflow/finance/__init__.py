@@ -1,0 +1,1 @@
+"""Finance: pay verified backfill claims, reverse a wrong payment, export payments."""

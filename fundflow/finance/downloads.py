@@ -1,0 +1,55 @@
+"""File downloads shared by the finance and auditor pages: the same files the JSON API's
+``/api/v1/exports/*`` serve, built by :mod:`fundflow.reports`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, render_template, request
+from flask_login import current_user
+
+from .. import reports
+from ..services import finance_queries
+from .forms import TransparencyForm, fund_choices
+
+
+def csv_download(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def json_download(data: Any, filename: str) -> Response:
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def transparency_download(template: str, **context: Any) -> Response | tuple[str, int]:
+    """The transparency-file page: a GET form (fund, first and last date) that downloads
+    the CSV once it is filled in correctly. Until then the dates default to the fund's year."""
+    reports.require_report_access(current_user)
+    funds = finance_queries.funds()
+    submitted = "date_from" in request.args
+    form = TransparencyForm(request.args if submitted else None)
+    form.fund_id.choices = fund_choices(funds)
+    if not submitted:
+        wanted = request.args.get("fund_id", type=int)
+        fund = next((f for f in funds if f.id == wanted), funds[0] if funds else None)
+        if fund is not None:
+            form.fund_id.data = str(fund.id)
+            form.date_from.data = fund.opens_on
+            form.date_to.data = fund.closes_on
+        return render_template(template, form=form, funds=funds, **context), 200
+    if form.validate():
+        fund_id, first, last = int(form.fund_id.data), form.date_from.data, form.date_to.data
+        return csv_download(
+            reports.transparency_csv(fund_id, first, last),
+            f"transparency-fund-{fund_id}-{first.isoformat()}-to-{last.isoformat()}.csv",
+        )
+    return render_template(template, form=form, funds=funds, **context), 422

@@ -1,0 +1,106 @@
+"""Form fields shared by the finance, auditor and admin pages.
+
+People type money in pounds and dates as GOV.UK day/month/year boxes; the services take
+integer pence and ``date`` objects. The conversion happens here, in the form layer, so no
+view or template does arithmetic on money.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import request
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
+from wtforms import Field, StringField
+from wtforms.validators import StopValidation
+
+PENNY = Decimal("0.01")
+
+
+def pence_to_pounds_text(pence: int | None) -> str:
+    """12345 → '123.45' (no £ sign, no thousands separator: what goes back into an input)."""
+    if pence is None:
+        return ""
+    return f"{(Decimal(pence) / 100).quantize(PENNY)}"
+
+
+class PoundsField(StringField):
+    """An amount typed in pounds (``1,250.50``, ``£1250``) whose ``data`` is integer pence.
+
+    ``required_message`` is shown when nothing was typed; leave it out for an optional
+    amount (``data`` is then ``None``).
+    """
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str | None = None, validators=None, required_message: str = "", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.required_message = required_message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip().replace(",", "").replace(" ", "")
+        text = text.removeprefix("£")
+        if not text:
+            return
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Enter an amount in pounds, like 1250.00") from None
+        if not amount.is_finite() or amount != amount.quantize(PENNY):
+            raise ValueError("Enter an amount in pounds and pence, like 1250.50")
+        if amount <= 0:
+            raise ValueError("Enter an amount more than £0")
+        if amount > Decimal(10**11):
+            raise ValueError("That amount is too large")
+        self.data = int(amount * 100)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and not self.process_errors and self.required_message:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return pence_to_pounds_text(self.data)
+
+
+class GovDateField(Field):
+    """A GOV.UK date input (day, month and year boxes sharing one name) read as a ``date``."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label: str | None = None, validators=None, required_message: str = "", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.required_message = required_message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:  # the boxes were not sent at all: keep the default
+            self.raw_data = None
+            return
+        parts = [v.strip() for v in (list(valuelist) + ["", "", ""])[:3]]
+        self.raw_data = parts  # the widget always wants exactly day, month and year
+        self.data = None
+        if not any(parts):
+            return
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"{self.label.text} must include a day, month and year")
+        try:
+            self.data = datetime.strptime(" ".join(parts), "%d %m %Y").date()
+        except ValueError:
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2026") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None and not self.process_errors and self.required_message:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+
+def page_number() -> int:
+    """The ``page`` query argument, 1 when missing or nonsense."""
+    page = request.args.get("page", 1, type=int) or 1
+    return max(page, 1)

@@ -1,0 +1,131 @@
+"""Finance pages: pay verified claims, reverse a wrong payment, list and export payments.
+
+Who may pay what (segregation of duties, claim state, money left on the claim, unique
+references) is decided by :mod:`fundflow.services.payments`; these views show its answer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from .. import reports
+from ..auth.decorators import restrict_blueprint
+from ..formatting import money
+from ..forms import apply_errors
+from ..services import access, finance_queries, payments
+from ..services.clock import today
+from ..services.errors import DomainError
+from .downloads import csv_download, transparency_download
+from .fields import page_number
+from .forms import FundFilterForm, PaymentForm, ReverseForm, chosen_id, fund_choices
+
+bp = Blueprint("finance", __name__, url_prefix="/finance")
+restrict_blueprint(bp, "finance")
+
+
+def show_error(form: FlaskForm, exc: DomainError, field_map: dict[str, str] | None = None) -> int:
+    """Put a service's refusal on the form; the status to re-render the page with."""
+    if exc.code == "duplicate_reference" and hasattr(form, "reference"):
+        form.reference.errors.append(exc.message)
+    else:
+        apply_errors(form, exc, field_map)
+    return exc.status
+
+
+def per_page() -> int:
+    return current_app.config.get("PER_PAGE", 20)
+
+
+@bp.get("/")
+def claims():
+    pagination, paid = finance_queries.claims_to_pay(page_number(), per_page())
+    return render_template("finance/claims.html", pagination=pagination, paid=paid)
+
+
+@bp.route("/claims/<int:claim_id>/pay", methods=["GET", "POST"])
+def pay(claim_id: int):
+    claim = access.get_claim(current_user, claim_id)
+    unpaid = finance_queries.unpaid_pence(claim)
+    form = PaymentForm()
+    if request.method == "GET":
+        form.amount.data = unpaid if unpaid > 0 else None
+        form.paid_on.data = today()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            disbursement = payments.record_disbursement(
+                current_user,
+                claim,
+                payments.DisbursementInput(
+                    amount_pence=form.amount.data,
+                    paid_on=form.paid_on.data,
+                    reference=form.reference.data.strip(),
+                ),
+            )
+        except DomainError as exc:
+            status = show_error(form, exc, {"amount_pence": "amount"})
+        else:
+            flash(
+                f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} recorded "
+                f"for claim {claim.id} on {claim.application.reference}",
+                "success",
+            )
+            return redirect(url_for("finance.claims"))
+    elif form.errors:
+        status = 422
+    return render_template("finance/pay.html", form=form, claim=claim, unpaid=unpaid), status
+
+
+@bp.route("/payments/<int:disbursement_id>/reverse", methods=["GET", "POST"])
+def reverse(disbursement_id: int):
+    disbursement = access.get_disbursement(current_user, disbursement_id)
+    form = ReverseForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            reversal = payments.reverse_disbursement(current_user, disbursement, form.reason.data)
+        except DomainError as exc:
+            status = show_error(form, exc)
+        else:
+            flash(
+                f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} reversed "
+                f"({reversal.reference})",
+                "success",
+            )
+            return redirect(url_for("finance.payments", fund_id=disbursement.fund_id))
+    elif form.errors:
+        status = 422
+    return render_template("finance/reverse.html", form=form, disbursement=disbursement), status
+
+
+@bp.get("/payments", endpoint="payments")
+def payments_list():
+    funds = finance_queries.funds()
+    form = FundFilterForm(request.args)
+    form.fund_id.choices = fund_choices(funds, blank="All funds")
+    fund_id = chosen_id(form.fund_id.data)
+    pagination = finance_queries.payments(fund_id, page_number(), per_page())
+    totals = finance_queries.payment_totals(fund_id)
+    return render_template(
+        "finance/payments.html",
+        form=form,
+        pagination=pagination,
+        totals=totals,
+        fund_id=fund_id,
+        fund=next((f for f in funds if f.id == fund_id), None),
+    )
+
+
+@bp.get("/payments.csv")
+def payments_csv():
+    reports.require_report_access(current_user)
+    fund_id = chosen_id(request.args.get("fund_id"))
+    name = f"payments-fund-{fund_id}.csv" if fund_id else "payments-all-funds.csv"
+    return csv_download(reports.payments_csv(fund_id), name)
+
+
+@bp.get("/transparency")
+def transparency():
+    return transparency_download("finance/transparency.html")

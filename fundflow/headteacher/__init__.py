@@ -1,0 +1,1 @@
+"""The headteacher's area: their school's bids, from first draft to impact."""

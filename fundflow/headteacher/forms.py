@@ -1,0 +1,528 @@
+"""Forms for the headteacher's pages.
+
+Forms only *parse* what a person typed: pounds become integer pence, three date boxes
+become a date, blank rows are dropped. Every rule about what is allowed (URNs, half days,
+caps, dates in the past) is checked by the services, whose errors
+:func:`apply_service_errors` puts back on the right field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, StopValidation
+
+from ..forms import apply_errors
+from ..services.applications import ActivityInput, MeasureInput, PartnerInput
+from ..services.errors import DomainError, ValidationFailed
+from ..services.evidence import Upload
+
+POUNDS = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+MONEY_HINT = "Enter an amount in pounds, like 250 or 250.50"
+
+
+def pounds_to_pence(text: str | None) -> int | None:
+    """'250' → 25000, '£1,250.5' → 125050; None when it is not an amount in pounds."""
+    cleaned = (text or "").strip().replace(",", "").removeprefix("£").strip()
+    if not POUNDS.match(cleaned):
+        return None
+    return int(Decimal(cleaned) * 100)
+
+
+def pence_to_pounds(pence: int | None) -> str:
+    """25000 → '250', 25050 → '250.50': what a person would type."""
+    if pence is None:
+        return ""
+    pounds, rest = divmod(pence, 100)
+    return f"{pounds}.{rest:02d}" if rest else str(pounds)
+
+
+# --------------------------------------------------------------------------------------
+# Fields
+# --------------------------------------------------------------------------------------
+
+
+class PoundsField(StringField):
+    """An amount typed in pounds; ``pence`` holds it as integer pence once read."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: str | None = None, *, required_message: str | None = None, **kwargs: Any):
+        super().__init__(label, **kwargs)
+        self.required_message = required_message
+        self.pence: int | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.pence = None
+        text = (self.data or "").strip()
+        if not text:
+            if self.required_message:
+                raise StopValidation(self.required_message)
+            return
+        self.pence = pounds_to_pence(text)
+        if self.pence is None:
+            raise StopValidation(MONEY_HINT)
+
+
+class _NoEmptyHint:
+    """govuk-frontend-wtf gives radios and checkboxes a hint even when the field has no
+    description, leaving the inputs described by an empty element: drop it."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        hint = params.get("hint") or {}
+        if not (hint.get("text") or hint.get("html")):
+            params.pop("hint", None)
+        return params
+
+
+class RadioInput(_NoEmptyHint, GovRadioInput):
+    pass
+
+
+class CheckboxInput(_NoEmptyHint, GovCheckboxInput):
+    pass
+
+
+class DateInput(GovDateInput):
+    """GOV.UK date boxes whose day box carries the field's id, so that the error summary's
+    link lands in the first box, and whose saved values are shown unpadded (3, not 03)."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        params["id"] = f"{field.id}-date"
+        params["items"][0]["id"] = field.id
+        if field.raw_data is None and field.data:
+            values = (field.data.day, field.data.month, field.data.year)
+            for item, value in zip(params["items"], values, strict=True):
+                item["value"] = str(value)
+        return params
+
+
+class DateField(Field):
+    """The GOV.UK date input: three boxes (day, month, year) sharing one name.
+
+    Empty boxes give ``None``; ``required_message`` makes an answer necessary.
+    """
+
+    widget = DateInput()
+
+    def __init__(
+        self,
+        label: str | None = None,
+        *,
+        required_message: str | None = None,
+        invalid_message: str = "Enter a real date, like 27 3 2027",
+        **kwargs: Any,
+    ):
+        super().__init__(label, **kwargs)
+        self.required_message = required_message
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [str(v).strip() for v in (list(valuelist) + ["", "", ""])[:3]]
+        self.raw_data = parts
+        self.data = None
+        if not any(parts):
+            return
+        try:
+            day, month, year = (int(p) for p in parts)
+            if year < 1000:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            raise ValueError(self.invalid_message) from None
+
+    def is_blank(self) -> bool:
+        return self.data is None and not any(self.raw_data or [])
+
+    def pre_validate(self, form: Any) -> None:
+        if self.required_message and self.data is None and not self.process_errors:
+            raise StopValidation(self.required_message)
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+
+# --------------------------------------------------------------------------------------
+# Starting a bid and the task pages
+# --------------------------------------------------------------------------------------
+
+
+class StartForm(FlaskForm):
+    fund = RadioField(
+        "Which fund are you bidding to?",
+        validate_choice=False,
+        widget=RadioInput(),
+    )
+    title = StringField(
+        "Title of the bid",
+        description="A short name both schools will recognise, like “Phonics partnership”.",
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Start the bid", widget=GovSubmitInput())
+
+    def process_fund(self) -> int | None:
+        """The chosen fund's id, or None (the service says "Choose a fund")."""
+        try:
+            return int(self.fund.data) if self.fund.data not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+
+class NeedForm(FlaskForm):
+    title = StringField("Title of the bid", widget=GovTextInput())
+    need = TextAreaField(
+        "What need will the support meet?",
+        description="Describe the need in your school (or the partner school) and the evidence for it.",
+        widget=GovTextArea(),
+    )
+    priority_areas = TextAreaField(
+        "Priority areas",
+        description="The fund's priorities this bid addresses. Put each one on its own line.",
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+
+    def areas(self) -> list[str]:
+        return [line.strip() for line in (self.priority_areas.data or "").splitlines() if line.strip()]
+
+
+class PartnerRow(Form):
+    urn = StringField("URN", widget=GovTextInput())
+    role = RadioField(
+        "What is this school's part?",
+        choices=[
+            SelectChoice("supporting", "Supporting: it gives support"),
+            SelectChoice("supported", "Supported: it receives support"),
+        ],
+        validate_choice=False,
+        widget=RadioInput(),
+    )
+    remove = BooleanField("Remove this school from the bid", widget=CheckboxInput())
+
+    def is_blank(self) -> bool:
+        return not (self.urn.data or "").strip() and not self.role.data
+
+
+class ActivityRow(Form):
+    description = StringField("What will happen", widget=GovTextInput())
+    staff_role = StringField("Who will be released", widget=GovTextInput())
+    days = StringField("Days", widget=GovTextInput())
+    daily_rate = PoundsField("Daily rate for backfill, in pounds")
+    remove = BooleanField("Remove this activity", widget=CheckboxInput())
+
+    def is_blank(self) -> bool:
+        return not any(
+            (f.data or "").strip() for f in (self.description, self.staff_role, self.days, self.daily_rate)
+        )
+
+
+class MeasureRow(Form):
+    indicator = StringField("Indicator", widget=GovTextInput())
+    unit = StringField("Unit", widget=GovTextInput())
+    baseline = StringField("Baseline", widget=GovTextInput())
+    target = StringField("Target", widget=GovTextInput())
+    due_on = DateField("When the target is due", invalid_message="Enter a real due date, like 31 3 2027")
+    remove = BooleanField("Remove this measure", widget=CheckboxInput())
+
+    def is_blank(self) -> bool:
+        texts = (self.indicator, self.unit, self.baseline, self.target)
+        return not any((f.data or "").strip() for f in texts) and self.due_on.is_blank()
+
+
+@dataclass
+class Rows:
+    """Inputs for a service built from a list of rows, and which form row each came from."""
+
+    inputs: list[Any] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+
+
+class RowsForm(FlaskForm):
+    """A page of repeating rows with "add another" and a remove box on each row.
+
+    Blank rows and rows marked for removal are dropped; everything else goes to the service.
+    """
+
+    list_name = ""
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+    add_another = SubmitField("Add another", widget=GovSubmitInput())
+
+    @property
+    def rows(self) -> FieldList:
+        return getattr(self, self.list_name)
+
+    def adding_another(self) -> bool:
+        return bool(self.add_another.data)
+
+    def kept_rows(self) -> list[tuple[int, Any]]:
+        return [
+            (i, entry.form)
+            for i, entry in enumerate(self.rows.entries)
+            if not entry.form.remove.data and not entry.form.is_blank()
+        ]
+
+    def build(self) -> Rows:
+        rows = Rows()
+        for position, row in self.kept_rows():
+            rows.inputs.append(self.row_input(row))
+            rows.positions.append(position)
+        return rows
+
+    def row_input(self, row: Any) -> Any:
+        raise NotImplementedError
+
+    def row_data(self, row: Any) -> dict[str, Any]:
+        return {name: f.data for name, f in row._fields.items() if name != "remove"}
+
+    def with_blank_row(self) -> RowsForm:
+        """The same rows, minus removed ones, plus one blank row: the "add another" step."""
+        kept = [self.row_data(row) for _, row in self.kept_rows()]
+        return type(self)(formdata=None, data={self.list_name: [*kept, {}]})
+
+
+class PartnersForm(RowsForm):
+    list_name = "partners"
+    partners = FieldList(FormField(PartnerRow), min_entries=1, max_entries=50)
+    add_another = SubmitField("Add another partner school", widget=GovSubmitInput())
+
+    def row_input(self, row: PartnerRow) -> PartnerInput:
+        return PartnerInput(urn=(row.urn.data or "").strip(), role=row.role.data or "")
+
+
+class ActivitiesForm(RowsForm):
+    list_name = "activities"
+    activities = FieldList(FormField(ActivityRow), min_entries=1, max_entries=50)
+    add_another = SubmitField("Add another activity", widget=GovSubmitInput())
+    recalculate = SubmitField("Save and work out the costs", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        for _, row in self.kept_rows():
+            if not (row.daily_rate.data or "").strip():
+                row.daily_rate.errors = [*row.daily_rate.errors, "Enter the daily rate in pounds"]
+                ok = False
+        _refresh_list_errors(self)
+        return ok
+
+    def row_input(self, row: ActivityRow) -> ActivityInput:
+        return ActivityInput(
+            description=row.description.data or "",
+            staff_role=row.staff_role.data or "",
+            days=(row.days.data or "").strip(),
+            daily_rate_pence=row.daily_rate.pence,
+        )
+
+
+class MeasuresForm(RowsForm):
+    list_name = "measures"
+    measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=50)
+    add_another = SubmitField("Add another measure", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        for _, row in self.kept_rows():
+            if row.due_on.data is None and not row.due_on.errors:
+                row.due_on.errors = [*row.due_on.errors, "Enter the date the target is due"]
+                ok = False
+        _refresh_list_errors(self)
+        return ok
+
+    def row_input(self, row: MeasureRow) -> MeasureInput:
+        return MeasureInput(
+            indicator=row.indicator.data or "",
+            unit=row.unit.data or "",
+            baseline=(row.baseline.data or "").strip(),
+            target=(row.target.data or "").strip(),
+            due_on=row.due_on.data,
+        )
+
+
+class DeclarationForm(FlaskForm):
+    confirm = BooleanField(
+        "I confirm that the information in this bid is correct, that the partner schools have "
+        "agreed to their part, and that backfill claims will only be made for staff actually released.",
+        validators=[DataRequired("Confirm the declaration to send the bid")],
+        widget=CheckboxInput(),
+    )
+    submit = SubmitField("Submit bid", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """An "are you sure?" step before an action; the button text comes from the action."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+# --------------------------------------------------------------------------------------
+# Backfill claims and impact reports
+# --------------------------------------------------------------------------------------
+
+
+def upload_of(file_field: FileField) -> Upload | None:
+    """The uploaded file as the services expect it, or None when no file was chosen."""
+    storage = file_field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    return Upload(filename=storage.filename, data=storage.read())
+
+
+class ClaimForm(FlaskForm):
+    period_start = DateField(
+        "First day staff were released", required_message="Enter the first day of release"
+    )
+    period_end = DateField(
+        "Last day staff were released",
+        description="For a single day, enter the same date twice.",
+        required_message="Enter the last day of release",
+    )
+    staff_released = StringField(
+        "Who was released", description="Their role, like “Deputy headteacher”.", widget=GovTextInput()
+    )
+    days = StringField(
+        "Days released", description="Whole or half days, like 2 or 2.5.", widget=GovTextInput()
+    )
+    amount = PoundsField("Amount claimed, in pounds", required_message="Enter the amount claimed in pounds")
+    evidence = FileField(
+        "Evidence of the backfill cost",
+        description="An invoice or timesheet from the supply agency: a PDF, PNG or JPEG, smaller than 5 MB.",
+        validators=[FileRequired("Select the evidence file")],
+        widget=GovFileInput(),
+    )
+    submit = SubmitField("Send claim", widget=GovSubmitInput())
+
+
+class ResultRow(Form):
+    actual = StringField("Actual value", widget=GovTextInput())
+
+
+class ReportForm(FlaskForm):
+    kind = RadioField(
+        "What kind of report is this?",
+        choices=[
+            SelectChoice("interim", "Interim: progress so far"),
+            SelectChoice("final", "Final: the end of the support, with every measure"),
+        ],
+        validate_choice=False,
+        widget=RadioInput(),
+    )
+    results = FieldList(FormField(ResultRow), max_entries=50)
+    narrative = TextAreaField(
+        "What happened and what changed?",
+        description="Describe the support given, what changed in practice, and how you know.",
+        widget=GovTextArea(),
+    )
+    evidence = FileField(
+        "Evidence (optional)",
+        description="A PDF, PNG or JPEG, smaller than 5 MB.",
+        widget=GovFileInput(),
+    )
+    submit = SubmitField("Send report", widget=GovSubmitInput())
+
+    def ensure_rows(self, count: int) -> None:
+        while len(self.results.entries) < count:
+            self.results.append_entry()
+
+    def filled(self, measure_ids: list[int]) -> Rows:
+        """(measure, actual) for each row given a value, with the row it came from."""
+        rows = Rows()
+        for position, (measure_id, entry) in enumerate(zip(measure_ids, self.results.entries, strict=False)):
+            actual = (entry.form.actual.data or "").strip()
+            if actual:
+                rows.inputs.append((measure_id, actual))
+                rows.positions.append(position)
+        return rows
+
+
+# --------------------------------------------------------------------------------------
+# Service errors onto forms
+# --------------------------------------------------------------------------------------
+
+
+def _refresh_list_errors(form: FlaskForm) -> None:
+    """A FieldList keeps the errors it saw when validated; gather its rows' errors again."""
+    for item in form:
+        if isinstance(item, FieldList):
+            errors = [entry.errors for entry in item.entries]
+            item.errors = errors if any(errors) else []
+
+
+def apply_service_errors(
+    form: FlaskForm,
+    exc: DomainError,
+    field_map: dict[str, str] | None = None,
+    positions: dict[str, list[int]] | None = None,
+) -> int:
+    """Put a service's refusal on ``form`` and return the status to re-render with.
+
+    Row errors such as ``activities.2.days`` go to the form row the service's third input
+    came from (``positions``); ``priority_areas.3`` goes to the ``priority_areas`` field;
+    messages about a whole list go to the top of the error summary. Everything else is
+    handled by :func:`fundflow.forms.apply_errors`.
+    """
+    field_map = field_map or {}
+    positions = positions or {}
+    rest: dict[str, list[str]] = {}
+    if isinstance(exc, ValidationFailed) and exc.fields:
+        for name, messages in exc.fields.items():
+            target = _row_field(form, name, field_map, positions)
+            if target is not None:
+                target.errors = [*target.errors, *messages]
+            elif isinstance(getattr(form, field_map.get(name, name), None), FieldList):
+                form.form_errors.extend(messages)
+            else:
+                rest[name] = messages
+        if rest:
+            apply_errors(form, ValidationFailed(rest), field_map)
+        _refresh_list_errors(form)
+    else:
+        apply_errors(form, exc, field_map)
+    return exc.status
+
+
+def _row_field(
+    form: FlaskForm, name: str, field_map: dict[str, str], positions: dict[str, list[int]]
+) -> Field | None:
+    parts = name.split(".")
+    if len(parts) == 2 and parts[1].isdigit():
+        flat = getattr(form, field_map.get(parts[0], parts[0]), None)
+        return flat if isinstance(flat, Field) and not isinstance(flat, FieldList) else None
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    rows = getattr(form, field_map.get(parts[0], parts[0]), None)
+    index = int(parts[1])
+    where = positions.get(parts[0])
+    if not isinstance(rows, FieldList) or where is None or index >= len(where):
+        return None
+    position = where[index]
+    if position >= len(rows.entries):
+        return None
+    return getattr(rows.entries[position].form, field_map.get(parts[2], parts[2]), None)

@@ -1,0 +1,186 @@
+"""What the headteacher's pages show about a bid: the school's part, the next step, the
+task list. Who may do what comes from :mod:`fundflow.workflow` and the services' own
+constants, so nothing here decides a rule; it only chooses words and links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+
+from ..formatting import money
+from ..models import Application, User
+from ..services.applications import EDITABLE_STATUSES
+from ..services.clock import today
+from ..services.impact import REPORTABLE_STATUSES
+from ..workflow import GuardContext, application_approved, complete, is_actor
+
+#: GOV.UK tag colour for each status; the tag's text always says the status too.
+STATUS_TAG_CLASSES = {
+    "draft": "govuk-tag--grey",
+    "submitted": "govuk-tag--blue",
+    "under_review": "govuk-tag--light-blue",
+    "changes_requested": "govuk-tag--orange",
+    "awaiting_countersign": "govuk-tag--yellow",
+    "approved": "govuk-tag--green",
+    "rejected": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
+    "monitoring": "govuk-tag--purple",
+    "closed": "govuk-tag--grey",
+    "cancelled": "govuk-tag--red",
+}
+
+CLAIM_TAG_CLASSES = {
+    "pending": "govuk-tag--blue",
+    "verified": "govuk-tag--yellow",
+    "paid": "govuk-tag--green",
+    "rejected": "govuk-tag--red",
+}
+
+#: Actions confirmed on their own page (submit and resubmit go through "check your answers").
+CONFIRMED_ACTIONS = ("endorse", "withdraw", "finish_delivery")
+
+
+def is_lead(application: Application, user: User) -> bool:
+    return is_actor("lead_headteacher", application, user)
+
+
+def can_edit(application: Application, user: User) -> bool:
+    """Whether to offer the task list; :func:`applications.update_draft` decides."""
+    return is_lead(application, user) and application.status in EDITABLE_STATUSES
+
+
+def can_claim(application: Application, user: User) -> bool:
+    """Whether to offer "claim backfill"; :func:`claims.create_claim` decides."""
+    ctx = GuardContext(record=application, user=user, today=today())
+    return is_lead(application, user) and application_approved(ctx) is None
+
+
+def can_report(application: Application, user: User) -> bool:
+    """Whether to offer "report impact"; :func:`impact.submit_report` decides."""
+    return is_lead(application, user) and application.status in REPORTABLE_STATUSES
+
+
+def school_part(application: Application, user: User) -> str:
+    """Lead, Supporting or Supported: the user's school's part in the bid."""
+    if application.lead_school_id == user.school_id:
+        return "Lead"
+    for partner in application.partners:
+        if partner.school_id == user.school_id:
+            return partner.role.capitalize()
+    return "—"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str
+    href: str | None = None
+
+
+def next_step(application: Application, user: User, actions: list[str]) -> NextStep:
+    """What the user's school needs to do next on this bid, from its allowed actions."""
+    ref = application.reference
+    if "endorse" in actions:
+        return NextStep("Endorse this bid", url_for("headteacher.action", reference=ref, action="endorse"))
+    if "resubmit" in actions:
+        return NextStep("Answer the reviewer’s comments", url_for("headteacher.task_list", reference=ref))
+    if "submit" in actions:
+        return NextStep("Complete the tasks and submit", url_for("headteacher.task_list", reference=ref))
+    if can_claim(application, user):
+        return NextStep("Claim backfill", url_for("headteacher.new_claim", reference=ref))
+    if can_report(application, user):
+        return NextStep("Report impact", url_for("headteacher.new_report", reference=ref))
+    waiting = {
+        "submitted": "Wait for a liaison officer to review it",
+        "under_review": "Wait for the liaison officer’s decision",
+        "awaiting_countersign": "Wait for a second liaison officer to countersign",
+        "changes_requested": "Wait for the lead school to answer the reviewer",
+        "draft": "Wait for the lead school to submit it",
+        "approved": "Nothing: the lead school claims the backfill",
+        "monitoring": "Nothing: the lead school reports impact",
+    }
+    return NextStep(waiting.get(application.status, "Nothing"))
+
+
+def bid_home(application: Application, user: User) -> str:
+    """Where a bid's link should go: its task list while the user can edit it."""
+    endpoint = "headteacher.task_list" if can_edit(application, user) else "headteacher.bid"
+    return url_for(endpoint, reference=application.reference)
+
+
+def _status(done: bool, *, blocked: bool = False) -> dict[str, Any]:
+    if blocked:
+        return {"text": "Cannot start yet", "classes": "govuk-task-list__status--cannot-start-yet"}
+    if done:
+        return {"text": "Completed"}
+    return {"tag": {"text": "Incomplete", "classes": "govuk-tag--blue"}}
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def task_items(application: Application, user: User, actions: list[str]) -> list[dict[str, Any]]:
+    """The task list rows (GOV.UK "complete multiple tasks"), each status from the data."""
+    ref = application.reference
+    partners, activities = application.partners, application.activities
+    about_done = bool(application.title.strip() and application.need.strip() and application.priority_areas)
+    partners_hint = (
+        _count(len(partners), "partner school", "partner schools")
+        if partners
+        else "The schools that give or receive support"
+    )
+    activities_hint = (
+        f"{_count(len(activities), 'activity', 'activities')}, {money(application.requested_pence)} requested"
+        if activities
+        else "Who is released, for how many days, at what daily rate"
+    )
+    items = [
+        {
+            "title": {"text": "Need and priority areas"},
+            "hint": {"text": "The bid’s title, the need it meets and the fund priorities it addresses"},
+            "href": url_for("headteacher.edit_need", reference=ref),
+            "status": _status(about_done),
+        },
+        {
+            "title": {"text": "Partner schools"},
+            "hint": {"text": partners_hint},
+            "href": url_for("headteacher.edit_partners", reference=ref),
+            "status": _status(bool(partners)),
+        },
+        {
+            "title": {"text": "Activities and costs"},
+            "hint": {"text": activities_hint},
+            "href": url_for("headteacher.edit_activities", reference=ref),
+            "status": _status(bool(activities)),
+        },
+        {
+            "title": {"text": "Measures of impact"},
+            "hint": {"text": "Indicators with a baseline, a target and a due date"},
+            "href": url_for("headteacher.edit_measures", reference=ref),
+            "status": _status(bool(application.measures)),
+        },
+    ]
+    if application.fund.requires_partner_endorsement:
+        endorsed = sum(1 for p in partners if p.endorsed)
+        items.append(
+            {
+                "title": {"text": "Endorsements from partner schools"},
+                "hint": {
+                    "text": f"{endorsed} of {_count(len(partners), 'partner school', 'partner schools')} "
+                    "endorsed. Partner headteachers endorse the bid from their own dashboard."
+                },
+                "status": _status(bool(partners) and endorsed == len(partners), blocked=not partners),
+            }
+        )
+    ready = complete(GuardContext(record=application, user=user, today=today())) is None
+    send = "resubmit" if "resubmit" in actions else "submit"
+    items.append(
+        {
+            "title": {"text": "Check your answers and " + send},
+            "href": url_for("headteacher.check_answers", reference=ref) if ready else None,
+            "status": _status(False, blocked=not ready),
+        }
+    )
+    return items

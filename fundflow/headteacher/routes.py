@@ -1,0 +1,511 @@
+"""The headteacher's pages: their school's bids, drafting a bid as a task list, sending it,
+answering change requests, endorsing a partner's bid, claiming backfill, reporting impact.
+
+Views are thin: they read the form, call one service and render. What may happen is decided
+by the services and :mod:`fundflow.workflow`; a refusal comes back as a
+:class:`DomainError` and is shown on the page with the GOV.UK error summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ..auth.decorators import restrict_blueprint
+from ..formatting import action_label, money
+from ..models import Application
+from ..services import access, applications, claims, headteacher_queries, impact, lifecycle
+from ..services.applications import BidDetails, snapshot, version_changes
+from ..services.clock import today
+from ..services.errors import DomainError
+from ..services.ledger import application_money
+from ..workflow import GuardContext, allowed_actions, complete
+from . import pages
+from .forms import (
+    ActivitiesForm,
+    ClaimForm,
+    ConfirmForm,
+    DeclarationForm,
+    MeasuresForm,
+    NeedForm,
+    PartnersForm,
+    ReportForm,
+    RowsForm,
+    StartForm,
+    apply_service_errors,
+    pence_to_pounds,
+    upload_of,
+)
+
+bp = Blueprint("headteacher", __name__, url_prefix="/headteacher")
+restrict_blueprint(bp, "headteacher")
+
+SUCCESS = {
+    "endorse": "You have endorsed bid {ref}",
+    "withdraw": "Bid {ref} has been withdrawn",
+    "finish_delivery": "Delivery of {ref} is finished. Any unspent award has gone back to the fund",
+}
+
+
+@bp.context_processor
+def page_helpers() -> dict[str, Any]:
+    return {
+        "status_tag_classes": pages.STATUS_TAG_CLASSES,
+        "claim_tag_classes": pages.CLAIM_TAG_CLASSES,
+    }
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_exc: RequestEntityTooLarge) -> Response:
+    """A file far over the limit is cut off before any view runs: say so on the form."""
+    limit = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+    flash(f"The selected file must be smaller than {limit} MB. Nothing was saved.", "error")
+    return redirect(request.path)
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _per_page() -> int:
+    return current_app.config.get("PER_PAGE", 20)
+
+
+def _bid(reference: str) -> Application:
+    """The bid, if the signed-in headteacher's school takes part in it (else 404)."""
+    return access.get_application(current_user, reference)
+
+
+def _actions(application: Application) -> list[str]:
+    return allowed_actions(application, current_user, today())
+
+
+def _refuse_edit(application: Application) -> Response | None:
+    """Send people who cannot change the bid to its page instead of an edit form."""
+    if pages.can_edit(application, current_user):
+        return None
+    flash(
+        "Only the lead school can change a bid, and only while it is a draft or changes are requested",
+        "info",
+    )
+    return redirect(url_for("headteacher.bid", reference=application.reference))
+
+
+# --------------------------------------------------------------------------------------
+# Dashboard and starting a bid
+# --------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    pagination = headteacher_queries.dashboard_page(current_user, _page_number(), _per_page())
+    rows = []
+    for application in pagination.items:
+        actions = _actions(application)
+        rows.append(
+            {
+                "app": application,
+                "part": pages.school_part(application, current_user),
+                "next": pages.next_step(application, current_user, actions),
+                "href": pages.bid_home(application, current_user),
+            }
+        )
+    return render_template("headteacher/dashboard.html", rows=rows, pagination=pagination)
+
+
+@bp.route("/bids/new", methods=["GET", "POST"])
+def start():
+    funds = headteacher_queries.funds_taking_bids()
+    form = StartForm()
+    form.fund.choices = [SelectChoice(str(f.id), f.name) for f in funds]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            application = applications.create_draft(
+                current_user, BidDetails(fund_id=form.process_fund(), title=form.title.data or "")
+            )
+        except DomainError as exc:
+            status = apply_service_errors(form, exc, {"fund_id": "fund"})
+        else:
+            flash(f"Bid {application.reference} started. Complete each task, then submit it.", "success")
+            return redirect(url_for("headteacher.task_list", reference=application.reference))
+    elif form.errors:
+        status = 422
+    return render_template("headteacher/start.html", form=form, funds=funds, today=today()), status
+
+
+# --------------------------------------------------------------------------------------
+# The task list and its tasks
+# --------------------------------------------------------------------------------------
+
+
+def _change_request(application: Application):
+    if application.status != "changes_requested":
+        return None
+    return headteacher_queries.latest_change_request(application)
+
+
+@bp.get("/bids/<reference>")
+def task_list(reference: str):
+    application = _bid(reference)
+    if not pages.can_edit(application, current_user):
+        return redirect(url_for("headteacher.bid", reference=reference))
+    actions = _actions(application)
+    return render_template(
+        "headteacher/task_list.html",
+        app=application,
+        items=pages.task_items(application, current_user, actions),
+        actions=actions,
+        change_request=_change_request(application),
+        has_versions=bool(application.versions),
+    )
+
+
+@bp.route("/bids/<reference>/need", methods=["GET", "POST"])
+def edit_need(reference: str):
+    application = _bid(reference)
+    if request.method == "GET":
+        if refused := _refuse_edit(application):
+            return refused
+        form = NeedForm(
+            data={
+                "title": application.title,
+                "need": application.need,
+                "priority_areas": "\n".join(application.priority_areas),
+            }
+        )
+    else:
+        form = NeedForm()
+    status = 200
+    if form.validate_on_submit():
+        details = BidDetails(
+            title=form.title.data or "", need=form.need.data or "", priority_areas=form.areas()
+        )
+        try:
+            applications.update_draft(current_user, application, details)
+        except DomainError as exc:
+            status = apply_service_errors(form, exc)
+        else:
+            flash("Need and priority areas saved", "success")
+            return redirect(url_for("headteacher.task_list", reference=reference))
+    elif form.errors:
+        status = 422
+    return render_template("headteacher/need.html", app=application, form=form), status
+
+
+def _rows_page(
+    reference: str,
+    form_class: type[RowsForm],
+    saved_rows: Callable[[Application], list[dict[str, Any]]],
+    template: str,
+    saved_message: str,
+    field_map: dict[str, str] | None = None,
+):
+    """A task page of repeating rows: "add another" re-renders with a blank row (no JS,
+    nothing saved); "save" sends the kept rows to :func:`applications.update_draft`."""
+    application = _bid(reference)
+    name = form_class.list_name
+    if request.method == "GET":
+        if refused := _refuse_edit(application):
+            return refused
+        form = form_class(data={name: saved_rows(application) or [{}]})
+        return render_template(template, app=application, form=form, saved=True)
+    form = form_class()
+    if form.adding_another():
+        return render_template(template, app=application, form=form.with_blank_row(), saved=False)
+    status = 422
+    if form.validate_on_submit():
+        rows = form.build()
+        try:
+            applications.update_draft(current_user, application, BidDetails(**{name: rows.inputs}))
+        except DomainError as exc:
+            status = apply_service_errors(form, exc, field_map, {name: rows.positions})
+        else:
+            flash(saved_message.format(total=money(application.requested_pence)), "success")
+            if getattr(form, "recalculate", None) is not None and form.recalculate.data:
+                return redirect(request.path)
+            return redirect(url_for("headteacher.task_list", reference=reference))
+    return render_template(template, app=application, form=form, saved=False), status
+
+
+@bp.route("/bids/<reference>/partners", methods=["GET", "POST"])
+def edit_partners(reference: str):
+    return _rows_page(
+        reference,
+        PartnersForm,
+        lambda app: [{"urn": p.school.urn, "role": p.role} for p in app.partners],
+        "headteacher/partners.html",
+        "Partner schools saved",
+    )
+
+
+@bp.route("/bids/<reference>/activities", methods=["GET", "POST"])
+def edit_activities(reference: str):
+    return _rows_page(
+        reference,
+        ActivitiesForm,
+        lambda app: [
+            {
+                "description": a.description,
+                "staff_role": a.staff_role,
+                "days": f"{a.days.normalize():f}",
+                "daily_rate": pence_to_pounds(a.daily_rate_pence),
+            }
+            for a in app.activities
+        ],
+        "headteacher/activities.html",
+        "Activities saved. The total requested is {total}",
+        {"daily_rate_pence": "daily_rate"},
+    )
+
+
+@bp.route("/bids/<reference>/measures", methods=["GET", "POST"])
+def edit_measures(reference: str):
+    return _rows_page(
+        reference,
+        MeasuresForm,
+        lambda app: [
+            {
+                "indicator": m.indicator,
+                "unit": m.unit,
+                "baseline": f"{m.baseline.normalize():f}",
+                "target": f"{m.target.normalize():f}",
+                "due_on": m.due_on,
+            }
+            for m in app.measures
+        ],
+        "headteacher/measures.html",
+        "Measures saved",
+    )
+
+
+@bp.route("/bids/<reference>/check", methods=["GET", "POST"])
+def check_answers(reference: str):
+    application = _bid(reference)
+    if request.method == "GET" and (refused := _refuse_edit(application)):
+        return refused
+    actions = _actions(application)
+    action = "resubmit" if "resubmit" in actions or application.status == "changes_requested" else "submit"
+    form = DeclarationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
+        except DomainError as exc:
+            status = apply_service_errors(form, exc)
+        else:
+            flash(f"Bid {application.reference} sent to the liaison officer", "success")
+            return redirect(url_for("headteacher.submitted", reference=reference))
+    elif form.errors:
+        status = 422
+    problem = complete(GuardContext(record=application, user=current_user, today=today()))
+    return render_template(
+        "headteacher/check_answers.html",
+        app=application,
+        form=form,
+        action=action,
+        incomplete=problem[1] if problem else None,
+        change_request=_change_request(application),
+    ), status
+
+
+@bp.get("/bids/<reference>/submitted")
+def submitted(reference: str):
+    application = _bid(reference)
+    if application.status != "submitted":
+        return redirect(url_for("headteacher.bid", reference=reference))
+    return render_template("headteacher/submitted.html", app=application)
+
+
+# --------------------------------------------------------------------------------------
+# The whole bid, its versions and its actions
+# --------------------------------------------------------------------------------------
+
+
+@bp.get("/bids/<reference>/view")
+def bid(reference: str):
+    application = _bid(reference)
+    actions = _actions(application)
+    can_edit = pages.can_edit(application, current_user)
+    kept = len(application.versions)
+    claim_pages, paid = headteacher_queries.claims_page(application, 1, _per_page())
+    claimed_pence, paid_pence = application_money([application.id])[application.id]
+    return render_template(
+        "headteacher/bid.html",
+        app=application,
+        actions=actions,
+        part=pages.school_part(application, current_user),
+        can_edit=can_edit,
+        can_claim=pages.can_claim(application, current_user),
+        can_report=pages.can_report(application, current_user),
+        change_request=_change_request(application),
+        claims=claim_pages,
+        paid=paid,
+        claimed_pence=claimed_pence,
+        paid_pence=paid_pence,
+        reports=headteacher_queries.reports_page(application, 1, _per_page()),
+        has_versions=kept > 1 or (can_edit and kept > 0),
+    )
+
+
+@bp.get("/bids/<reference>/versions")
+def versions(reference: str):
+    application = _bid(reference)
+    kept = headteacher_queries.versions(application)
+    comparisons = [
+        {
+            "title": f"Version {older.version} to version {newer.version}",
+            "submitted_at": newer.submitted_at,
+            "changes": version_changes(older.snapshot, newer.snapshot),
+        }
+        for older, newer in zip(kept, kept[1:], strict=False)
+    ]
+    comparisons.reverse()
+    unsent = None
+    if kept and pages.can_edit(application, current_user):
+        unsent = version_changes(kept[-1].snapshot, snapshot(application))
+    return render_template(
+        "headteacher/versions.html", app=application, versions=kept, comparisons=comparisons, unsent=unsent
+    )
+
+
+@bp.route("/bids/<reference>/actions/<action>", methods=["GET", "POST"])
+def action(reference: str, action: str):
+    """Confirm, then fire, one of the headteacher's lifecycle actions on the bid."""
+    application = _bid(reference)
+    if action in ("submit", "resubmit"):
+        return redirect(url_for("headteacher.check_answers", reference=reference))
+    if action not in pages.CONFIRMED_ACTIONS:
+        abort(404)
+    if request.method == "GET" and action not in _actions(application):
+        flash(f"You cannot {action_label(action).lower()} now", "info")
+        return redirect(url_for("headteacher.bid", reference=reference))
+    form = ConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
+        except DomainError as exc:
+            status = apply_service_errors(form, exc)
+        else:
+            flash(SUCCESS[action].format(ref=application.reference), "success")
+            return redirect(url_for("headteacher.bid", reference=reference))
+    _claimed, paid_pence = application_money([application.id])[application.id]
+    return render_template(
+        "headteacher/confirm_action.html",
+        app=application,
+        action=action,
+        form=form,
+        part=pages.school_part(application, current_user),
+        paid_pence=paid_pence,
+    ), status
+
+
+# --------------------------------------------------------------------------------------
+# Backfill claims
+# --------------------------------------------------------------------------------------
+
+
+@bp.get("/bids/<reference>/claims")
+def claims_list(reference: str):
+    application = _bid(reference)
+    pagination, paid = headteacher_queries.claims_page(application, _page_number(), _per_page())
+    claimed_pence, paid_pence = application_money([application.id])[application.id]
+    return render_template(
+        "headteacher/claims.html",
+        app=application,
+        claims=pagination,
+        paid=paid,
+        claimed_pence=claimed_pence,
+        paid_pence=paid_pence,
+        can_claim=pages.can_claim(application, current_user),
+    )
+
+
+@bp.route("/bids/<reference>/claims/new", methods=["GET", "POST"])
+def new_claim(reference: str):
+    application = _bid(reference)
+    if request.method == "GET" and not pages.can_claim(application, current_user):
+        flash("The lead school can claim backfill while the award is approved", "info")
+        return redirect(url_for("headteacher.bid", reference=reference))
+    form = ClaimForm()
+    status = 200
+    if form.validate_on_submit():
+        data = claims.ClaimInput(
+            period_start=form.period_start.data,
+            period_end=form.period_end.data,
+            staff_released=form.staff_released.data or "",
+            days=(form.days.data or "").strip(),
+            amount_pence=form.amount.pence,
+            evidence=upload_of(form.evidence),
+        )
+        try:
+            claim = claims.create_claim(current_user, application, data)
+        except DomainError as exc:
+            status = apply_service_errors(form, exc, {"amount_pence": "amount"})
+        else:
+            flash(
+                f"Claim for {money(claim.amount_pence)} sent. A liaison officer will check the evidence.",
+                "success",
+            )
+            return redirect(url_for("headteacher.claims_list", reference=reference))
+    elif form.errors:
+        status = 422
+    claimed_pence, _paid = application_money([application.id])[application.id]
+    return render_template(
+        "headteacher/claim_new.html", app=application, form=form, claimed_pence=claimed_pence
+    ), status
+
+
+# --------------------------------------------------------------------------------------
+# Impact reports
+# --------------------------------------------------------------------------------------
+
+
+@bp.get("/bids/<reference>/reports")
+def reports(reference: str):
+    application = _bid(reference)
+    return render_template(
+        "headteacher/reports.html",
+        app=application,
+        reports=headteacher_queries.reports_page(application, _page_number(), _per_page()),
+        can_report=pages.can_report(application, current_user),
+    )
+
+
+@bp.route("/bids/<reference>/reports/new", methods=["GET", "POST"])
+def new_report(reference: str):
+    application = _bid(reference)
+    if request.method == "GET" and not pages.can_report(application, current_user):
+        flash("The lead school reports impact once the award is approved", "info")
+        return redirect(url_for("headteacher.bid", reference=reference))
+    measures = list(application.measures)
+    form = ReportForm()
+    form.ensure_rows(len(measures))
+    status = 200
+    if form.validate_on_submit():
+        rows = form.filled([m.id for m in measures])
+        data = impact.ReportInput(
+            kind=form.kind.data or "",
+            narrative=form.narrative.data or "",
+            results=[impact.ResultInput(measure_id=m, actual=a) for m, a in rows.inputs],
+            evidence=upload_of(form.evidence),
+        )
+        try:
+            report = impact.submit_report(current_user, application, data)
+        except DomainError as exc:
+            status = apply_service_errors(form, exc, positions={"results": rows.positions})
+        else:
+            flash(f"{report.kind.capitalize()} impact report sent for {application.reference}", "success")
+            return redirect(url_for("headteacher.reports", reference=reference))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "headteacher/report_new.html", app=application, form=form, measures=measures
+    ), status

@@ -1,0 +1,214 @@
+"""Forms for the liaison officer's pages. They check the shape of what was typed (a yes or
+no, a sum of money); the services decide whether the action is allowed."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    Form,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+
+from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+VALUE_FOR_MONEY = [("1", "1 Poor"), ("2", "2 Adequate"), ("3", "3 Good"), ("4", "4 Excellent")]
+RECOMMENDATION_CHOICES = [
+    ("approve", "Approve"),
+    ("request_changes", "Request changes"),
+    ("reject", "Reject"),
+]
+LONG_TEXT = Length(max=10_000, message="Use 10,000 characters or fewer")
+
+
+class _Fieldset:
+    """Keep the field's label as the legend when a template styles the legend, and drop the
+    empty hint govuk-frontend-wtf renders for a field with no description."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        fieldset = params["fieldset"] = copy.deepcopy(params.get("fieldset") or {})
+        fieldset.setdefault("legend", {}).setdefault("text", field.label.text)
+        hint = params.get("hint") or {}
+        if not (hint.get("text") or hint.get("html")):
+            params.pop("hint", None)
+        return params
+
+
+class Radios(_Fieldset, GovRadioInput):
+    pass
+
+
+class Checkboxes(_Fieldset, GovCheckboxesInput):
+    pass
+
+
+def choices_of(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _required_choice(label: str, pairs: list[tuple[str, str]], message: str) -> RadioField:
+    """Radios whose only message, when nothing or something unknown is sent, is ``message``."""
+    return RadioField(
+        label,
+        choices=choices_of(pairs),
+        widget=Radios(),
+        validate_choice=False,
+        validators=[InputRequired(message), AnyOf([v for v, _ in pairs], message=message)],
+    )
+
+
+class PoundsField(StringField):
+    """A sum of money typed in pounds (``1,250`` or ``£1250.50``); ``pence`` holds it as an int."""
+
+    widget = GovTextInput()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pence: int | None = None
+
+    def pre_validate(self, form) -> None:
+        self.pence = None
+        text = (self.data or "").strip().replace(",", "").removeprefix("£").strip()
+        if not text:
+            return
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("Enter the award in pounds and pence, like 1200 or 1200.50")
+        if abs(amount) >= Decimal("1e10"):
+            raise ValidationError("Enter a smaller amount")
+        self.pence = int(amount * 100)
+
+
+class QueueFilterForm(Form):
+    """The work queue's filters, read from the query string (GET, so no CSRF token)."""
+
+    fund = SelectField("Fund", choices=[], widget=GovSelect(), validate_choice=False)
+    status = SelectField("Status", choices=[], widget=GovSelect(), validate_choice=False)
+    q = StringField(
+        "School, URN or reference",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=200)],
+    )
+
+
+class ReviewForm(FlaskForm):
+    eligible = _required_choice(
+        "Is the bid eligible for the fund?", YES_NO, "Say whether the bid is eligible"
+    )
+    aligned_with_priorities = _required_choice(
+        "Is it aligned with the fund's priorities?", YES_NO, "Say whether the bid is aligned with priorities"
+    )
+    supporting_school_has_capacity = _required_choice(
+        "Does the supporting school have the capacity to give this support?",
+        YES_NO,
+        "Say whether the supporting school has capacity",
+    )
+    value_for_money = _required_choice(
+        "How good is its value for money?", VALUE_FOR_MONEY, "Score value for money from 1 to 4"
+    )
+    comments = TextAreaField("Comments", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
+    recommendation = _required_choice(
+        "Your recommendation", RECOMMENDATION_CHOICES, "Choose approve, request changes or reject"
+    )
+    submit = SubmitField("Save review", widget=GovSubmitInput())
+
+
+class ApproveForm(FlaskForm):
+    awarded = PoundsField(
+        "Award",
+        validators=[InputRequired("Enter the award in pounds")],
+    )
+    conditions = TextAreaField(
+        "Conditions of the award (optional)",
+        widget=GovTextArea(),
+        description="For example: report progress each term.",
+        validators=[Optional(), LONG_TEXT],
+    )
+    comment = TextAreaField("Note (optional)", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
+    submit = SubmitField("Approve award", widget=GovSubmitInput())
+
+
+class RequestChangesForm(FlaskForm):
+    comment = TextAreaField(
+        "What needs to change",
+        widget=GovTextArea(),
+        description="The lead headteacher sees this and changes the bid before sending it back.",
+        validators=[LONG_TEXT],
+    )
+    submit = SubmitField("Request changes", widget=GovSubmitInput())
+
+
+class RejectForm(FlaskForm):
+    comment = TextAreaField(
+        "Reason for rejecting the bid",
+        widget=GovTextArea(),
+        description="The schools see this reason. It is kept in the audit trail.",
+        validators=[LONG_TEXT],
+    )
+    submit = SubmitField("Reject bid", widget=GovSubmitInput())
+
+
+class CountersignForm(FlaskForm):
+    submit = SubmitField("Countersign award", widget=GovSubmitInput())
+
+
+class CancelForm(FlaskForm):
+    comment = TextAreaField(
+        "Reason for cancelling the award",
+        widget=GovTextArea(),
+        description="Claims not yet paid will be rejected with this reason.",
+        validators=[LONG_TEXT],
+    )
+    submit = SubmitField("Cancel award", widget=GovSubmitInput())
+
+
+CLAIM_DECISIONS = {"verify": "Verify the claim", "reject": "Reject the claim"}
+
+
+class ClaimDecisionForm(FlaskForm):
+    decision = _required_choice("Your decision", list(CLAIM_DECISIONS.items()), "Choose verify or reject")
+    comment = TextAreaField(
+        "Comment",
+        widget=GovTextArea(),
+        description="Give the reason if you reject the claim.",
+        validators=[LONG_TEXT],
+    )
+    submit = SubmitField("Save decision", widget=GovSubmitInput())
+
+
+class EvaluationForm(FlaskForm):
+    rating = _required_choice(
+        "Were the intended outcomes achieved?",
+        [(r, RATING_LABELS[r]) for r in RATINGS],
+        "Choose achieved, partly achieved or not achieved",
+    )
+    drivers = SelectMultipleField(
+        "Which improvement drivers did the work show?",
+        choices=choices_of([(d, DRIVER_LABELS[d]) for d in DRIVERS]),
+        widget=Checkboxes(),
+        description="Select all that apply.",
+    )
+    comment = TextAreaField("Comment", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
+    submit = SubmitField("Save evaluation", widget=GovSubmitInput())

@@ -1,0 +1,487 @@
+"""The liaison officer's pages: the work queue, a bid and its decisions, claims to verify and
+impact reports to evaluate. Views parse the request, call one service, and render; who may
+do what is decided by the services and read, for buttons, from ``allowed_actions``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+
+from ..auth.decorators import restrict_blueprint
+from ..extensions import db
+from ..formatting import money
+from ..forms import apply_errors
+from ..models import Application
+from ..services import access, claims, impact, lifecycle, reviews
+from ..services import liaison_queries as queries
+from ..services.clock import today
+from ..services.errors import DomainError, NotPermitted
+from ..services.ledger import application_money, claim_paid_pence, ledger
+from ..workflow import APPLICATION_STATES, supporting_schools
+from .forms import (
+    CLAIM_DECISIONS,
+    ApproveForm,
+    CancelForm,
+    ClaimDecisionForm,
+    CountersignForm,
+    EvaluationForm,
+    QueueFilterForm,
+    RejectForm,
+    RequestChangesForm,
+    ReviewForm,
+    choices_of,
+)
+
+bp = Blueprint("liaison", __name__, url_prefix="/liaison")
+restrict_blueprint(bp, "liaison_officer")
+
+#: How each liaison action is reached from a bid page: by a POST button or a page of its own.
+ACTION_VIEWS: dict[str, tuple[str, str]] = {
+    "start_review": ("post", "liaison.start_review"),
+    "approve": ("get", "liaison.decide"),
+    "request_changes": ("get", "liaison.decide"),
+    "reject": ("get", "liaison.decide"),
+    "countersign": ("get", "liaison.countersign"),
+    "finish_delivery": ("post", "liaison.finish_delivery"),
+    "close": ("post", "liaison.close"),
+    "cancel": ("get", "liaison.cancel"),
+}
+BUTTON_CLASSES = {
+    "approve": "",
+    "countersign": "",
+    "start_review": "",
+    "reject": "govuk-button--warning",
+    "cancel": "govuk-button--warning",
+}
+DECISION_FORMS = {"approve": ApproveForm, "request_changes": RequestChangesForm, "reject": RejectForm}
+#: Service field names → form field names.
+FIELD_MAP = {"awarded_pence": "awarded", "action": ""}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _bid(reference: str) -> Application:
+    return access.get_application(current_user, reference)
+
+
+def _back_to(application: Application):
+    return redirect(url_for("liaison.application", reference=application.reference))
+
+
+def _pounds(pence: int | None) -> str:
+    return "" if pence is None else f"{Decimal(pence) / 100:.2f}"
+
+
+def _render(template: str, form: Any, status: int = 200, **context: Any):
+    if status == 200 and form is not None and form.errors:
+        status = 422
+    return render_template(template, form=form, **context), status
+
+
+def _action_buttons(application: Application) -> list[dict[str, str]]:
+    buttons = []
+    for name in queries.liaison_actions(application, current_user):
+        if name not in ACTION_VIEWS:
+            continue
+        method, endpoint = ACTION_VIEWS[name]
+        kwargs = {"reference": application.reference}
+        if endpoint == "liaison.decide":
+            kwargs["action"] = name
+        buttons.append(
+            {
+                "name": name,
+                "method": method,
+                "href": url_for(endpoint, **kwargs),
+                "classes": BUTTON_CLASSES.get(name, "govuk-button--secondary"),
+            }
+        )
+    return buttons
+
+
+def _pagination(page: Pagination, link: Callable[[int], str]) -> dict[str, Any] | None:
+    """Parameters for the GOV.UK pagination component, or None for a single page."""
+    if page.pages <= 1:
+        return None
+    items: list[dict[str, Any]] = []
+    for number in page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
+        if number is None:
+            items.append({"ellipsis": True})
+        else:
+            items.append({"number": number, "href": link(number), "current": number == page.page})
+    return {
+        "items": items,
+        "previous": {"href": link(page.prev_num)} if page.has_prev else None,
+        "next": {"href": link(page.next_num)} if page.has_next else None,
+        "landmarkLabel": "Pages of the work queue",
+    }
+
+
+# ---------------------------------------------------------------------------- the queue
+
+
+@dataclass
+class QueueRow:
+    item: Any
+    application: Application
+    barred: bool
+    extra: Any = None
+
+
+@bp.get("/")
+def queue():
+    section_key = request.args.get("section", "review")
+    if section_key not in queries.SECTIONS:
+        section_key = "review"
+    section = queries.SECTIONS[section_key]
+    funds = queries.funds()
+    form = QueueFilterForm(request.args)
+    form.fund.choices = choices_of([("", "All funds")] + [(str(f.id), f.name) for f in funds])
+    form.status.choices = choices_of(
+        [("", "Any status")] + [(s, APPLICATION_STATES[s]) for s in section.statuses]
+    )
+    form.validate()
+    fund_id = int(form.fund.data) if (form.fund.data or "").isdigit() else None
+    status = form.status.data if form.status.data in section.statuses else None
+    search = (form.q.data or "").strip() if not form.q.errors else ""
+    filters = queries.QueueFilters(fund_id=fund_id, status=status, search=search)
+
+    now = today()
+    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = db.paginate(
+        queries.queue_statement(section.key, filters, now),
+        page=page_number,
+        per_page=current_app.config.get("PER_PAGE", 20),
+        error_out=False,
+    )
+    rows = []
+    for item in page.items:
+        application = item if isinstance(item, Application) else item.application
+        if section.key == "overdue":
+            barred = queries.barred_by_conflict(application, current_user, now)
+            extra = queries.overdue_measures(application, now)
+        else:
+            barred = queries.cannot_act(item, current_user, now)
+            extra = queries.liaison_actions(item, current_user) if section.key == "countersign" else None
+        rows.append(QueueRow(item=item, application=application, barred=barred, extra=extra))
+
+    kept = {"fund": fund_id or None, "q": search or None}
+
+    def link(number: int) -> str:
+        return url_for("liaison.queue", section=section.key, status=status, page=number, **kept)
+
+    # Other tabs drop the status filter (their statuses differ), so count them without it.
+    counts = queries.section_counts(replace(filters, status=None), now)
+    counts[section.key] = page.total
+    tabs = [
+        {
+            "key": s.key,
+            "label": s.tab,
+            "hidden": s.tab_hidden,
+            "count": counts[s.key],
+            "href": url_for("liaison.queue", section=s.key, **kept),
+            "current": s.key == section.key,
+        }
+        for s in queries.SECTIONS.values()
+    ]
+    return render_template(
+        "liaison/queue.html",
+        form=form,
+        section=section,
+        tabs=tabs,
+        rows=rows,
+        page=page,
+        pagination=_pagination(page, link),
+        filtered=bool(fund_id or status or search),
+        today=now,
+    )
+
+
+# ----------------------------------------------------------------------------- a bid
+
+
+@bp.get("/bids/<reference>")
+def application(reference: str):
+    application = _bid(reference)
+    bid_claims = queries.claims_for(application)
+    buttons = _action_buttons(application)
+    people = queries.users_by_id([application.decided_by_id, application.countersigned_by_id])
+    claimed, paid = application_money([application.id])[application.id]
+    return render_template(
+        "liaison/application.html",
+        app=application,
+        buttons=buttons,
+        can_review=any(b["name"] in ("approve", "request_changes") for b in buttons),
+        barred=queries.cannot_act(application, current_user, today()),
+        awaiting_other_officer=(
+            application.status == "awaiting_countersign"
+            and not any(b["name"] == "countersign" for b in buttons)
+        ),
+        fund_ledger=ledger(application.fund_id),
+        claimed_pence=claimed,
+        paid_pence=paid,
+        reviews=reviews.reviews_for(application),
+        claims=bid_claims,
+        claim_paid=claim_paid_pence([c.id for c in bid_claims]),
+        reports=impact.reports_for(application),
+        versions=queries.versions_for(application),
+        decided_by=people.get(application.decided_by_id),
+        countersigned_by=people.get(application.countersigned_by_id),
+    )
+
+
+@bp.route("/bids/<reference>/review", methods=["GET", "POST"])
+def review(reference: str):
+    application = _bid(reference)
+    form = ReviewForm()
+    status = 200
+    if form.validate_on_submit():
+        data = reviews.ReviewInput(
+            eligible=form.eligible.data == "yes",
+            aligned_with_priorities=form.aligned_with_priorities.data == "yes",
+            supporting_school_has_capacity=form.supporting_school_has_capacity.data == "yes",
+            value_for_money=int(form.value_for_money.data),
+            comments=form.comments.data or "",
+            recommendation=form.recommendation.data,
+        )
+        try:
+            reviews.record_review(current_user, application, data)
+        except DomainError as exc:
+            apply_errors(form, exc, FIELD_MAP)
+            status = exc.status
+        else:
+            flash(
+                f"Your review of {application.reference} (version {application.version}) is saved", "success"
+            )
+            return _back_to(application)
+    return _render("liaison/review.html", form, status, app=application)
+
+
+@bp.route("/bids/<reference>/decide/<action>", methods=["GET", "POST"])
+def decide(reference: str, action: str):
+    if action not in DECISION_FORMS:
+        abort(404)
+    application = _bid(reference)
+    form = DECISION_FORMS[action]()
+    if action == "approve" and request.method == "GET":
+        form.awarded.data = _pounds(application.requested_pence)
+    status = 200
+    if form.validate_on_submit():
+        data = lifecycle.ActionInput(
+            action=action,
+            comment=form.comment.data or "",
+            awarded_pence=form.awarded.pence if action == "approve" else None,
+            conditions=(form.conditions.data or "") if action == "approve" else "",
+        )
+        try:
+            lifecycle.perform(application, current_user, data)
+        except DomainError as exc:
+            apply_errors(form, exc, FIELD_MAP)
+            status = exc.status
+        else:
+            flash(_decision_message(application, action), "success")
+            return _back_to(application)
+    return _render(
+        f"liaison/decide_{action}.html",
+        form,
+        status,
+        app=application,
+        allowed=action in queries.liaison_actions(application, current_user),
+        fund_ledger=ledger(application.fund_id),
+        concerned=[s for s in supporting_schools(application) if s.causing_concern],
+        latest_review=(reviews.reviews_for(application) or [None])[-1],
+    )
+
+
+def _decision_message(application: Application, action: str) -> str:
+    ref = application.reference
+    if action == "approve":
+        if application.status == "awaiting_countersign":
+            return (
+                f"Award of {money(application.awarded_pence)} for {ref} recorded. "
+                "A second liaison officer must countersign it before it is approved."
+            )
+        return f"{ref} approved with an award of {money(application.awarded_pence)}"
+    if action == "request_changes":
+        return f"Changes requested on {ref}. The lead headteacher can now change and resubmit it."
+    return f"{ref} rejected. The schools can see your reason."
+
+
+@bp.route("/bids/<reference>/countersign", methods=["GET", "POST"])
+def countersign(reference: str):
+    application = _bid(reference)
+    form = CountersignForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lifecycle.perform(application, current_user, lifecycle.ActionInput(action="countersign"))
+        except DomainError as exc:
+            apply_errors(form, exc, FIELD_MAP)
+            status = exc.status
+        else:
+            flash(
+                f"Award of {money(application.awarded_pence)} countersigned: "
+                f"{application.reference} is approved",
+                "success",
+            )
+            return _back_to(application)
+    people = queries.users_by_id([application.decided_by_id])
+    return _render(
+        "liaison/countersign.html",
+        form,
+        status,
+        app=application,
+        actions=queries.liaison_actions(application, current_user),
+        decided_by=people.get(application.decided_by_id),
+        fund_ledger=ledger(application.fund_id),
+    )
+
+
+@bp.route("/bids/<reference>/cancel", methods=["GET", "POST"])
+def cancel(reference: str):
+    application = _bid(reference)
+    form = CancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lifecycle.perform(
+                application,
+                current_user,
+                lifecycle.ActionInput(action="cancel", comment=form.comment.data or ""),
+            )
+        except DomainError as exc:
+            apply_errors(form, exc, FIELD_MAP)
+            status = exc.status
+        else:
+            flash(
+                f"The award for {application.reference} is cancelled. "
+                "Unpaid money has gone back to the fund.",
+                "success",
+            )
+            return _back_to(application)
+    _, paid = application_money([application.id])[application.id]
+    return _render(
+        "liaison/cancel.html",
+        form,
+        status,
+        app=application,
+        allowed="cancel" in queries.liaison_actions(application, current_user),
+        paid_pence=paid,
+    )
+
+
+def _fire(reference: str, action: str, message: Callable[[Application], str]):
+    """A bid action with no input: POST, then back to the bid with a confirmation.
+
+    A refusal because the officer may not act (their school takes part) is a 403 page;
+    any other refusal comes back as a message on the bid page.
+    """
+    application = _bid(reference)
+    try:
+        lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
+    except NotPermitted:
+        raise
+    except DomainError as exc:
+        flash(f"{application.reference}: {exc.message}", "error")
+    else:
+        flash(message(application), "success")
+    return _back_to(application)
+
+
+@bp.post("/bids/<reference>/start-review")
+def start_review(reference: str):
+    return _fire(reference, "start_review", lambda a: f"You have started reviewing {a.reference}")
+
+
+@bp.post("/bids/<reference>/finish-delivery")
+def finish_delivery(reference: str):
+    return _fire(
+        reference,
+        "finish_delivery",
+        lambda a: f"Delivery of {a.reference} is finished. Any unspent award has gone back to the fund.",
+    )
+
+
+@bp.post("/bids/<reference>/close")
+def close(reference: str):
+    return _fire(reference, "close", lambda a: f"{a.reference} is closed")
+
+
+# ------------------------------------------------------------------------------ claims
+
+
+@bp.route("/claims/<int:claim_id>", methods=["GET", "POST"])
+def claim(claim_id: int):
+    record = access.get_claim(current_user, claim_id)
+    form = ClaimDecisionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            claims.decide_claim(current_user, record, form.decision.data, form.comment.data or "")
+        except DomainError as exc:
+            apply_errors(form, exc, {"amount_pence": "decision", "action": ""})
+            status = exc.status
+        else:
+            if record.status == "verified":
+                flash(f"Claim {record.id} verified: {money(record.amount_pence)} can now be paid", "success")
+            else:
+                flash(f"Claim {record.id} rejected. The school can see your reason.", "success")
+            return redirect(url_for("liaison.claim", claim_id=record.id))
+    application = record.application
+    allowed = queries.liaison_actions(record, current_user)
+    form.decision.choices = choices_of(
+        [(a, CLAIM_DECISIONS[a]) for a in allowed if a in CLAIM_DECISIONS] or list(CLAIM_DECISIONS.items())
+    )
+    claimed, paid = application_money([application.id])[application.id]
+    return _render(
+        "liaison/claim.html",
+        form,
+        status,
+        claim=record,
+        app=application,
+        allowed=allowed,
+        barred=queries.cannot_act(record, current_user, today()),
+        claimed_pence=claimed,
+        paid_pence=paid,
+        claim_paid=claim_paid_pence([record.id])[record.id],
+        per_day_pence=int(record.amount_pence / record.days) if record.days else None,
+    )
+
+
+# ----------------------------------------------------------------------- impact reports
+
+
+@bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
+def evaluate(report_id: int):
+    report = access.get_report(current_user, report_id)
+    form = EvaluationForm()
+    status = 200
+    if form.validate_on_submit():
+        data = impact.EvaluationInput(
+            rating=form.rating.data, drivers=list(form.drivers.data or []), comment=form.comment.data or ""
+        )
+        try:
+            impact.evaluate_report(current_user, report, data)
+        except DomainError as exc:
+            apply_errors(form, exc, FIELD_MAP)
+            status = exc.status
+        else:
+            flash(f"Impact report {report.id} for {report.application.reference} is evaluated", "success")
+            return redirect(url_for("liaison.evaluate", report_id=report.id))
+    application = report.application
+    results = {r.measure_id: r for r in report.results}
+    return _render(
+        "liaison/evaluate.html",
+        form,
+        status,
+        report=report,
+        app=application,
+        rows=[(m, results.get(m.id)) for m in application.measures],
+        barred=queries.cannot_act(report, current_user, today()),
+    )

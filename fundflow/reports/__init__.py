@@ -1,0 +1,30 @@
+"""Reports and exports: value for money, 360Giving, the Transparency Code spending file,
+the audit trail and payments. Read-only, aggregated in SQL; the site and the JSON API both
+call these, after :func:`require_report_access` (liaison officers, finance, auditors)."""
+
+from .access import (
+    AUDIT_ROLES,
+    REPORT_ROLES,
+    can_see_reports,
+    require_report_access,
+    verify_audit_chain,
+)
+from .exports import application_events, audit_trail_csv, payments_csv, transparency_csv
+from .giving360 import grants_360, grants_360_csv, grants_360_package
+from .value import value_for_money
+
+__all__ = [
+    "AUDIT_ROLES",
+    "REPORT_ROLES",
+    "application_events",
+    "audit_trail_csv",
+    "can_see_reports",
+    "grants_360",
+    "grants_360_csv",
+    "grants_360_package",
+    "payments_csv",
+    "require_report_access",
+    "transparency_csv",
+    "value_for_money",
+    "verify_audit_chain",
+]

@@ -1,0 +1,37 @@
+"""Who may see reports and exports, and the checks every report shares."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Fund, User
+from ..services import access, audit
+from ..services.errors import NotFound, NotPermitted
+
+#: Reports and exports cover every bid, so they are for the roles that see every bid.
+REPORT_ROLES = access.SEE_ALL_ROLES
+#: Checking the audit trail's hash chain is the auditor's job.
+AUDIT_ROLES = ("auditor",)
+
+
+def can_see_reports(user: User) -> bool:
+    return access.sees_all_applications(user)
+
+
+def require_report_access(user: User) -> None:
+    """Liaison officers, finance and auditors; anyone else is refused (403)."""
+    if not can_see_reports(user):
+        raise NotPermitted("Only liaison officers, finance officers and auditors can see reports and exports")
+
+
+def verify_audit_chain(user: User) -> audit.ChainReport:
+    """The auditor checks the audit trail's hash chain."""
+    if not any(user.has_role(role) for role in AUDIT_ROLES):
+        raise NotPermitted("Only an auditor can verify the audit trail")
+    return audit.verify_chain()
+
+
+def fund_or_404(fund_id: int) -> Fund:
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound(f"No fund {fund_id}")
+    return fund

@@ -1,0 +1,181 @@
+"""The value-for-money report: one row per bid with its money, its review score and its
+impact rating, aggregated in SQL (a fixed number of queries however many bids)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import (
+    RATINGS,
+    Application,
+    ApplicationPartner,
+    BackfillClaim,
+    Disbursement,
+    Fund,
+    ImpactEvaluation,
+    ImpactReport,
+    Review,
+    School,
+)
+from ..services import ledger
+from ..workflow import COMMITTED_AT_AWARD, COMMITTED_AT_PAID
+from .access import fund_or_404
+
+
+def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
+    """Value for money of every bid ever submitted (in one fund, or in all).
+
+    Returns ``{"fund_id", "fund", "totals", "rows"}``:
+
+    * ``rows``: per bid ``reference, title, fund_id, lead_school_urn, lead_school_name,
+      status, requested_pence, awarded_pence, claimed_pence`` (verified and paid claims),
+      ``paid_pence`` (net of reversals), ``committed_pence`` (what the bid holds of the fund:
+      the award while approved, what was paid once delivered, closed or cancelled, else 0),
+      ``value_for_money_score`` (1–4, from the latest review), ``impact_rating`` (of the
+      latest evaluated impact report), ``supported_schools`` and
+      ``cost_per_supported_school_pence`` (committed ÷ supported schools);
+    * ``totals``: the sums, the number of supported schools, the overall cost per supported
+      school (over the bids that hold money), the average review score and the count of
+      each impact rating;
+    * ``fund``: the fund's ledger when ``fund_id`` is given, else ``None``.
+
+    A supported school is a partner marked ``supported``; when no partner is, the partners
+    support the lead school, which is then the one supported school. Drafts never
+    submitted are left out: they are not bids yet.
+    """
+    fund = fund_or_404(fund_id) if fund_id is not None else None
+
+    claimed = (
+        select(
+            BackfillClaim.application_id.label("application_id"),
+            func.sum(BackfillClaim.amount_pence).label("pence"),
+        )
+        .where(BackfillClaim.status.in_(("verified", "paid")))
+        .group_by(BackfillClaim.application_id)
+        .subquery()
+    )
+    paid = (
+        select(
+            BackfillClaim.application_id.label("application_id"),
+            func.sum(Disbursement.amount_pence).label("pence"),
+        )
+        .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
+        .group_by(BackfillClaim.application_id)
+        .subquery()
+    )
+    latest_review = (
+        select(Review.application_id.label("application_id"), func.max(Review.id).label("review_id"))
+        .group_by(Review.application_id)
+        .subquery()
+    )
+    latest_evaluation = (
+        select(
+            ImpactReport.application_id.label("application_id"),
+            func.max(ImpactEvaluation.id).label("evaluation_id"),
+        )
+        .join(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id)
+        .group_by(ImpactReport.application_id)
+        .subquery()
+    )
+    supported = (
+        select(
+            ApplicationPartner.application_id.label("application_id"),
+            func.count(ApplicationPartner.id).label("schools"),
+        )
+        .where(ApplicationPartner.role == "supported")
+        .group_by(ApplicationPartner.application_id)
+        .subquery()
+    )
+    paid_pence = func.coalesce(paid.c.pence, 0)
+    committed = case(
+        (Application.status.in_(COMMITTED_AT_AWARD), func.coalesce(Application.awarded_pence, 0)),
+        (Application.status.in_(COMMITTED_AT_PAID), paid_pence),
+        else_=0,
+    )
+    query = (
+        select(
+            Application.reference,
+            Application.title,
+            Application.fund_id,
+            School.urn.label("lead_school_urn"),
+            School.name.label("lead_school_name"),
+            Application.status,
+            Application.requested_pence,
+            Application.awarded_pence,
+            func.coalesce(claimed.c.pence, 0).label("claimed_pence"),
+            paid_pence.label("paid_pence"),
+            committed.label("committed_pence"),
+            Review.value_for_money.label("value_for_money_score"),
+            ImpactEvaluation.rating.label("impact_rating"),
+            func.coalesce(supported.c.schools, 0).label("supported_partners"),
+        )
+        .join(School, School.id == Application.lead_school_id)
+        .outerjoin(claimed, claimed.c.application_id == Application.id)
+        .outerjoin(paid, paid.c.application_id == Application.id)
+        .outerjoin(latest_review, latest_review.c.application_id == Application.id)
+        .outerjoin(Review, Review.id == latest_review.c.review_id)
+        .outerjoin(latest_evaluation, latest_evaluation.c.application_id == Application.id)
+        .outerjoin(ImpactEvaluation, ImpactEvaluation.id == latest_evaluation.c.evaluation_id)
+        .outerjoin(supported, supported.c.application_id == Application.id)
+        .where(Application.submitted_at.is_not(None))
+        .order_by(Application.reference)
+    )
+    if fund_id is not None:
+        query = query.where(Application.fund_id == fund_id)
+
+    rows = [_row(r._mapping) for r in db.session.execute(query)]
+    return {
+        "fund_id": fund_id,
+        "fund": _fund_ledger(fund) if fund is not None else None,
+        "totals": _totals(rows),
+        "rows": rows,
+    }
+
+
+def _row(values: Any) -> dict[str, Any]:
+    row = dict(values)
+    supported_partners = int(row.pop("supported_partners"))
+    for key in ("claimed_pence", "paid_pence", "committed_pence"):
+        row[key] = int(row[key] or 0)
+    row["supported_schools"] = supported_partners or 1
+    row["cost_per_supported_school_pence"] = (
+        round(row["committed_pence"] / row["supported_schools"]) if row["committed_pence"] else None
+    )
+    return row
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    committed = sum(r["committed_pence"] for r in rows)
+    supported = sum(r["supported_schools"] for r in rows if r["committed_pence"])
+    scores = [r["value_for_money_score"] for r in rows if r["value_for_money_score"] is not None]
+    ratings = {rating: 0 for rating in RATINGS}
+    for r in rows:
+        if r["impact_rating"] in ratings:
+            ratings[r["impact_rating"]] += 1
+    return {
+        "applications": len(rows),
+        "requested_pence": sum(r["requested_pence"] for r in rows),
+        "awarded_pence": sum(r["awarded_pence"] or 0 for r in rows),
+        "claimed_pence": sum(r["claimed_pence"] for r in rows),
+        "paid_pence": sum(r["paid_pence"] for r in rows),
+        "committed_pence": committed,
+        "supported_schools": supported,
+        "cost_per_supported_school_pence": round(committed / supported) if supported else None,
+        "average_value_for_money_score": round(sum(scores) / len(scores), 2) if scores else None,
+        "impact_ratings": ratings,
+    }
+
+
+def _fund_ledger(fund: Fund) -> dict[str, Any]:
+    books = ledger.ledger(fund.id)
+    return {
+        "id": fund.id,
+        "name": fund.name,
+        "budget_pence": books.budget_pence,
+        "committed_pence": books.committed_pence,
+        "paid_pence": books.paid_pence,
+        "available_pence": books.available_pence,
+    }

@@ -1,0 +1,164 @@
+"""Read-only queries behind the auditor's pages (and the admin's fund list): whole records,
+their audit trail, and lists that load related rows in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload, selectinload
+
+from ..extensions import db
+from ..models import (
+    Application,
+    ApplicationVersion,
+    BackfillClaim,
+    Disbursement,
+    Event,
+    Fund,
+    ImpactEvaluation,
+    ImpactReport,
+    Review,
+)
+from .applications import version_changes
+from .errors import NotFound
+from .ledger import application_money
+
+
+def applications(
+    status: str | None, fund_id: int | None, page: int, per_page: int
+) -> tuple[Pagination, dict[int, tuple[int, int]]]:
+    """Every application (auditors see all), newest first, with (claimed, paid) for each."""
+    query = (
+        select(Application)
+        .options(*(lazyload(getattr(Application, name)) for name in ("partners", "activities", "measures")))
+        .order_by(Application.id.desc())
+    )
+    if status:
+        query = query.where(Application.status == status)
+    if fund_id is not None:
+        query = query.where(Application.fund_id == fund_id)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return pagination, application_money(a.id for a in pagination.items)
+
+
+def bid_counts(fund_ids: Iterable[int]) -> dict[int, int]:
+    """How many bids (in any state, drafts included) each fund has: one GROUP BY."""
+    ids = list(fund_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Application.fund_id, func.count(Application.id))
+        .where(Application.fund_id.in_(ids))
+        .group_by(Application.fund_id)
+    ).all()
+    counts = dict(rows)
+    return {i: int(counts.get(i, 0)) for i in ids}
+
+
+@dataclass
+class VersionView:
+    version: ApplicationVersion
+    changes: list[tuple[str, Any, Any]]
+
+
+@dataclass
+class ClaimView:
+    claim: BackfillClaim
+    disbursements: list[Disbursement] = field(default_factory=list)
+
+    @property
+    def paid_pence(self) -> int:
+        return sum(d.amount_pence for d in self.disbursements)
+
+
+@dataclass
+class ApplicationRecord:
+    """Everything about one bid, for reading: what was asked, reviewed, decided, claimed,
+    paid and achieved, and every event about it in order."""
+
+    application: Application
+    versions: list[VersionView]
+    reviews: list[Review]
+    claims: list[ClaimView]
+    reports: list[ImpactReport]
+    events: list[Event]
+    claimed_pence: int
+    paid_pence: int
+
+
+def application_record(application: Application) -> ApplicationRecord:
+    app_id = application.id
+    versions = list(
+        db.session.execute(
+            select(ApplicationVersion)
+            .where(ApplicationVersion.application_id == app_id)
+            .order_by(ApplicationVersion.version)
+        ).scalars()
+    )
+    version_views, previous = [], None
+    for version in versions:
+        changes = version_changes(previous, version.snapshot) if previous is not None else []
+        version_views.append(VersionView(version, changes))
+        previous = version.snapshot
+    reviews = list(
+        db.session.execute(
+            select(Review).where(Review.application_id == app_id).order_by(Review.id)
+        ).scalars()
+    )
+    claims = list(
+        db.session.execute(
+            select(BackfillClaim)
+            .where(BackfillClaim.application_id == app_id)
+            .options(
+                selectinload(BackfillClaim.evidence),
+                selectinload(BackfillClaim.created_by),
+                selectinload(BackfillClaim.verified_by),
+            )
+            .order_by(BackfillClaim.id)
+        ).scalars()
+    )
+    claim_views = {c.id: ClaimView(c) for c in claims}
+    if claim_views:
+        for disbursement in db.session.execute(
+            select(Disbursement)
+            .where(Disbursement.claim_id.in_(list(claim_views)))
+            .options(selectinload(Disbursement.recorded_by))
+            .order_by(Disbursement.id)
+        ).scalars():
+            claim_views[disbursement.claim_id].disbursements.append(disbursement)
+    reports = list(
+        db.session.execute(
+            select(ImpactReport)
+            .where(ImpactReport.application_id == app_id)
+            .options(
+                selectinload(ImpactReport.submitted_by),
+                selectinload(ImpactReport.evaluation).selectinload(ImpactEvaluation.evaluator),
+            )
+            .order_by(ImpactReport.id)
+        ).scalars()
+    )
+    events = list(
+        db.session.execute(select(Event).where(Event.application_id == app_id).order_by(Event.seq)).scalars()
+    )
+    claimed, paid = application_money([app_id])[app_id]
+    return ApplicationRecord(
+        application=application,
+        versions=version_views,
+        reviews=reviews,
+        claims=list(claim_views.values()),
+        reports=reports,
+        events=events,
+        claimed_pence=claimed,
+        paid_pence=paid,
+    )
+
+
+def get_fund(fund_id: int) -> Fund:
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound(f"No fund {fund_id}")
+    return fund

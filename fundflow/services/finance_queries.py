@@ -1,0 +1,95 @@
+"""Read-only queries behind the finance pages: claims waiting to be paid and the payments
+made. Lists load their related rows in a fixed number of queries whatever the page size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Application, BackfillClaim, Disbursement, Fund
+from .ledger import claim_paid_pence
+
+
+def _without_bid_details(*path: Any) -> list[Any]:
+    """Lists show a bid's reference, school and fund (joined), not its partners, activities
+    or measures: skip the select-in loads those collections would otherwise run. ``path``
+    leads from the listed row to its application."""
+    application = joinedload(path[0])
+    for step in path[1:]:
+        application = application.joinedload(step)
+    return [
+        application.lazyload(getattr(Application, name)) for name in ("partners", "activities", "measures")
+    ]
+
+
+def funds() -> list[Fund]:
+    """Every fund, newest first (for filters; there are only ever a handful)."""
+    return list(db.session.execute(select(Fund).order_by(Fund.opens_on.desc(), Fund.id.desc())).scalars())
+
+
+def claims_to_pay(page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:
+    """Verified claims, oldest first, and the net amount already paid on each."""
+    query = (
+        select(BackfillClaim)
+        .where(BackfillClaim.status == "verified")
+        .options(*_without_bid_details(BackfillClaim.application))
+        .order_by(BackfillClaim.id)
+    )
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    paid = claim_paid_pence(claim.id for claim in pagination.items)
+    return pagination, paid
+
+
+def unpaid_pence(claim: BackfillClaim) -> int:
+    """What is left to pay on one claim."""
+    return claim.amount_pence - claim_paid_pence([claim.id])[claim.id]
+
+
+def _payments_query(fund_id: int | None) -> Select:
+    query = select(Disbursement)
+    if fund_id is not None:
+        query = query.where(Disbursement.fund_id == fund_id)
+    return query
+
+
+def payments(fund_id: int | None, page: int, per_page: int) -> Pagination:
+    """Disbursements and reversals, newest first, with who recorded them and any reversal."""
+    query = (
+        _payments_query(fund_id)
+        .options(
+            selectinload(Disbursement.recorded_by),
+            selectinload(Disbursement.reversed_by),
+            *_without_bid_details(Disbursement.claim, BackfillClaim.application),
+        )
+        .order_by(Disbursement.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    count: int
+    paid_pence: int
+    reversed_pence: int
+
+    @property
+    def net_pence(self) -> int:
+        return self.paid_pence + self.reversed_pence
+
+
+def payment_totals(fund_id: int | None) -> PaymentTotals:
+    """Counts and sums over every payment matching the filter, in one aggregate query."""
+    query = select(
+        func.count(Disbursement.id),
+        func.coalesce(func.sum(case((Disbursement.amount_pence > 0, Disbursement.amount_pence), else_=0)), 0),
+        func.coalesce(func.sum(case((Disbursement.amount_pence < 0, Disbursement.amount_pence), else_=0)), 0),
+    )
+    if fund_id is not None:
+        query = query.where(Disbursement.fund_id == fund_id)
+    count, paid, reversed_ = db.session.execute(query).one()
+    return PaymentTotals(int(count), int(paid), int(reversed_))

@@ -1,0 +1,84 @@
+"""Read-only queries for the headteacher's pages. Nothing here changes data.
+
+Every query starts from :func:`access.visible_applications` or from an application the
+caller already fetched through :func:`access.get_application`, so least privilege holds.
+"""
+
+from __future__ import annotations
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload, selectinload
+
+from ..extensions import db
+from ..models import Application, ApplicationVersion, BackfillClaim, Event, Fund, ImpactReport, User
+from .access import visible_applications
+from .clock import today
+from .ledger import claim_paid_pence
+
+
+def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
+    """The bids ``user``'s school takes part in, newest change first.
+
+    Partners (with their schools), the fund and the lead school come in a fixed number of
+    queries; activities and measures are not needed on the dashboard, so not loaded.
+    """
+    query = (
+        visible_applications(user)
+        .options(lazyload(Application.activities), lazyload(Application.measures))
+        .order_by(Application.updated_at.desc(), Application.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def funds_taking_bids() -> list[Fund]:
+    """Funds that have not closed yet, soonest closing first (a draft may start before a
+    fund opens; submitting checks that it is open)."""
+    return list(
+        db.session.execute(
+            select(Fund).where(Fund.closes_on >= today()).order_by(Fund.closes_on, Fund.name)
+        ).scalars()
+    )
+
+
+def latest_change_request(application: Application) -> Event | None:
+    """The liaison officer's most recent "request changes" event on this bid."""
+    return db.session.execute(
+        select(Event)
+        .where(Event.application_id == application.id, Event.action == "request_changes")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def versions(application: Application) -> list[ApplicationVersion]:
+    return list(
+        db.session.execute(
+            select(ApplicationVersion)
+            .where(ApplicationVersion.application_id == application.id)
+            .order_by(ApplicationVersion.version)
+        ).scalars()
+    )
+
+
+def claims_page(application: Application, page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:
+    """One page of the bid's backfill claims and the net amount paid on each."""
+    query = (
+        select(BackfillClaim)
+        .where(BackfillClaim.application_id == application.id)
+        .options(selectinload(BackfillClaim.evidence))
+        .order_by(BackfillClaim.period_start.desc(), BackfillClaim.id.desc())
+    )
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return pagination, claim_paid_pence(c.id for c in pagination.items)
+
+
+def reports_page(application: Application, page: int, per_page: int) -> Pagination:
+    """One page of the bid's impact reports with results and evaluations, newest first."""
+    query = (
+        select(ImpactReport)
+        .where(ImpactReport.application_id == application.id)
+        .options(selectinload(ImpactReport.evidence))
+        .order_by(ImpactReport.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

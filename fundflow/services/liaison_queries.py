@@ -1,0 +1,276 @@
+"""Read-only queries behind the liaison officer's pages: the work queue's sections, their
+filters, and the records shown on a bid page. Nothing here changes data or decides who may
+act: conflict of interest is read from :func:`fundflow.workflow.allowed_actions` (and, for
+impact reports, from the same ``not_conflicted`` guard the impact service applies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Application,
+    ApplicationPartner,
+    ApplicationVersion,
+    BackfillClaim,
+    Fund,
+    ImpactReport,
+    Measure,
+    School,
+    User,
+)
+from ..workflow import (
+    APPLICATION_LIFECYCLE,
+    CLAIM_LIFECYCLE,
+    GuardContext,
+    allowed_actions,
+    not_conflicted,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    kind: str  # "application", "claim" or "report": what a row is
+    #: Application statuses the section's rows can have; the status filter offers these.
+    statuses: tuple[str, ...]
+    empty: str
+    #: The tab's short text and the words only screen readers hear after it.
+    tab: str = ""
+    tab_hidden: str = ""
+
+
+SECTIONS: dict[str, Section] = {
+    s.key: s
+    for s in (
+        Section(
+            "review",
+            "To review",
+            "application",
+            ("submitted", "under_review"),
+            "There are no bids waiting for review.",
+            "To review",
+        ),
+        Section(
+            "countersign",
+            "Awaiting countersignature",
+            "application",
+            ("awaiting_countersign",),
+            "No awards are waiting for a countersignature.",
+            "To countersign",
+        ),
+        Section(
+            "claims",
+            "Claims to verify",
+            "claim",
+            ("approved",),
+            "There are no claims to verify.",
+            "Claims",
+            "to verify",
+        ),
+        Section(
+            "reports",
+            "Reports to evaluate",
+            "report",
+            ("approved", "monitoring", "closed", "cancelled"),
+            "There are no impact reports to evaluate.",
+            "Reports",
+            "to evaluate",
+        ),
+        Section(
+            "overdue",
+            "Reports overdue",
+            "application",
+            ("approved", "monitoring"),
+            "No impact reports are overdue.",
+            "Overdue",
+            "reports",
+        ),
+    )
+}
+
+#: The actions a liaison officer fires, read from the lifecycle definitions.
+LIAISON_APPLICATION_ACTIONS = tuple(
+    a.name for a in APPLICATION_LIFECYCLE.actions.values() if "liaison_officer" in a.actors
+)
+LIAISON_CLAIM_ACTIONS = tuple(
+    a.name for a in CLAIM_LIFECYCLE.actions.values() if "liaison_officer" in a.actors
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    fund_id: int | None = None
+    status: str | None = None
+    search: str = ""
+
+
+# ----------------------------------------------------------------------------- queue
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _school_matches(search: str) -> Any:
+    """Applications in which a school whose name or URN matches ``search`` takes part, or
+    whose reference matches it."""
+    term = search.strip()
+    schools = select(School.id).where(or_(School.name.ilike(_like(term), escape="\\"), School.urn == term))
+    partner = exists().where(
+        ApplicationPartner.application_id == Application.id, ApplicationPartner.school_id.in_(schools)
+    )
+    return or_(
+        Application.lead_school_id.in_(schools),
+        partner,
+        func.upper(Application.reference) == term.upper(),
+    )
+
+
+def _filtered(query: Select, section: Section, filters: QueueFilters) -> Select:
+    if filters.fund_id is not None:
+        query = query.where(Application.fund_id == filters.fund_id)
+    if filters.status:
+        if filters.status in section.statuses:
+            query = query.where(Application.status == filters.status)
+        else:
+            query = query.where(false())
+    if filters.search.strip():
+        query = query.where(_school_matches(filters.search))
+    return query
+
+
+def _overdue_since(today: date) -> Any:
+    return (
+        select(func.min(Measure.due_on))
+        .where(Measure.application_id == Application.id, Measure.due_on < today)
+        .correlate(Application)
+        .scalar_subquery()
+    )
+
+
+def queue_statement(section_key: str, filters: QueueFilters, today: date) -> Select:
+    """The SELECT for one section of the work queue, filtered and in working order."""
+    section = SECTIONS[section_key]
+    if section.key in ("review", "countersign"):
+        query = select(Application).where(Application.status.in_(section.statuses))
+        query = query.order_by(Application.submitted_at, Application.id)
+    elif section.key == "claims":
+        query = (
+            select(BackfillClaim)
+            .join(Application, Application.id == BackfillClaim.application_id)
+            .where(BackfillClaim.status == "pending", Application.status.in_(section.statuses))
+            .order_by(BackfillClaim.created_at, BackfillClaim.id)
+        )
+    elif section.key == "reports":
+        query = (
+            select(ImpactReport)
+            .join(Application, Application.id == ImpactReport.application_id)
+            .where(ImpactReport.status == "submitted")
+            .order_by(ImpactReport.created_at, ImpactReport.id)
+        )
+    else:  # overdue: a measure is past due and no final report has come in
+        overdue_measure = exists().where(Measure.application_id == Application.id, Measure.due_on < today)
+        final_report = exists().where(
+            ImpactReport.application_id == Application.id, ImpactReport.kind == "final"
+        )
+        query = (
+            select(Application)
+            .where(Application.status.in_(section.statuses), overdue_measure, ~final_report)
+            .order_by(_overdue_since(today), Application.id)
+        )
+    return _filtered(query, section, filters)
+
+
+def section_counts(filters: QueueFilters, today: date) -> dict[str, int]:
+    """How many rows each section has with these filters: one COUNT per section."""
+    counts = {}
+    for key in SECTIONS:
+        sub = queue_statement(key, filters, today).order_by(None).subquery()
+        counts[key] = db.session.execute(select(func.count()).select_from(sub)).scalar_one()
+    return counts
+
+
+def funds() -> list[Fund]:
+    return list(db.session.execute(select(Fund).order_by(Fund.opens_on.desc(), Fund.name)).scalars())
+
+
+def overdue_measures(application: Application, today: date) -> list[Measure]:
+    """The measures of ``application`` whose due date has passed (from its loaded measures)."""
+    return [m for m in application.measures if m.due_on < today]
+
+
+# ------------------------------------------------------------------ who may act (read)
+
+
+def liaison_actions(record: Any, user: User) -> list[str]:
+    """The liaison officer's actions ``user`` may fire on an application or claim now."""
+    own = LIAISON_CLAIM_ACTIONS if isinstance(record, BackfillClaim) else LIAISON_APPLICATION_ACTIONS
+    return [a for a in allowed_actions(record, user) if a in own]
+
+
+def possible_liaison_actions(record: Any) -> list[str]:
+    """The liaison officer's actions that exist from the record's current status."""
+    if isinstance(record, BackfillClaim):
+        lifecycle, own = CLAIM_LIFECYCLE, LIAISON_CLAIM_ACTIONS
+    else:
+        lifecycle, own = APPLICATION_LIFECYCLE, LIAISON_APPLICATION_ACTIONS
+    return [name for name in own if record.status in lifecycle.actions[name].sources]
+
+
+def barred_by_conflict(application: Application, user: User, today: date) -> bool:
+    """The ``not_conflicted`` guard itself, as the review and impact services apply it: for
+    records that have no lifecycle action of their own (impact reports, overdue reports)."""
+    return not_conflicted(GuardContext(record=application, user=user, today=today)) is not None
+
+
+def cannot_act(record: Any, user: User, today: date) -> bool:
+    """True when ``user`` may not act on ``record`` because their school takes part.
+
+    For bids and claims: none of the liaison actions that exist from the record's status is
+    allowed to them. Impact reports have no lifecycle action, so the guard is asked.
+    """
+    if isinstance(record, ImpactReport):
+        return barred_by_conflict(record.application, user, today)
+    possible = possible_liaison_actions(record)
+    if not possible:
+        return barred_by_conflict(record, user, today)
+    return not liaison_actions(record, user)
+
+
+# ----------------------------------------------------------------------- a bid's records
+
+
+def claims_for(application: Application) -> list[BackfillClaim]:
+    return list(
+        db.session.execute(
+            select(BackfillClaim)
+            .where(BackfillClaim.application_id == application.id)
+            .options(selectinload(BackfillClaim.evidence))
+            .order_by(BackfillClaim.period_start, BackfillClaim.id)
+        ).scalars()
+    )
+
+
+def versions_for(application: Application) -> list[ApplicationVersion]:
+    return list(
+        db.session.execute(
+            select(ApplicationVersion)
+            .where(ApplicationVersion.application_id == application.id)
+            .order_by(ApplicationVersion.version)
+        ).scalars()
+    )
+
+
+def users_by_id(ids: list[int | None]) -> dict[int, User]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(wanted))).scalars()}

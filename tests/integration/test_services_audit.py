@@ -1,0 +1,114 @@
+"""The audit trail: one event per change, in the same transaction, in a hash chain that
+shows any edit or deletion."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from fundflow.extensions import db
+from fundflow.models import Application, Event
+from fundflow.services import audit
+from fundflow.services.errors import ValidationFailed
+from fundflow.services.unit_of_work import transaction
+
+
+def all_events() -> list[Event]:
+    return list(db.session.execute(select(Event).order_by(Event.seq)).scalars())
+
+
+def test_chain_links_every_event_to_the_one_before(make):
+    make.application("closed")
+    events = all_events()
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].prev_hash == audit.GENESIS_HASH
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash
+    report = audit.verify_chain()
+    assert (report.ok, report.events_checked, report.first_bad_event_id) == (True, len(events), None)
+
+
+def test_empty_trail_verifies(app):
+    assert audit.verify_chain().ok
+
+
+def test_every_status_change_of_a_bid_has_exactly_one_event(make):
+    bid = make.application("closed")
+    changes = db.session.execute(
+        select(Event.from_status, Event.to_status)
+        .where(
+            Event.subject_type == "application",
+            Event.subject_id == bid.id,
+            Event.from_status != Event.to_status,
+        )
+        .order_by(Event.seq)
+    ).all()
+    assert [tuple(c) for c in changes] == [
+        ("draft", "submitted"),
+        ("submitted", "under_review"),
+        ("under_review", "approved"),
+        ("approved", "monitoring"),
+        ("monitoring", "closed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE events SET payload = '{\"awarded_pence\": 1}' WHERE id = :id",
+        "UPDATE events SET actor_email = 'someone@else.test' WHERE id = :id",
+        "UPDATE events SET to_status = 'approved' WHERE id = :id",
+    ],
+)
+def test_editing_an_event_breaks_the_chain_at_that_event(make, tamper):
+    make.application("approved")
+    target = all_events()[5]
+    db.session.execute(text(tamper), {"id": target.id})
+    db.session.commit()
+    db.session.expire_all()
+    report = audit.verify_chain()
+    assert not report.ok
+    assert report.first_bad_event_id == target.id
+
+
+def test_deleting_an_event_is_detected(make):
+    make.application("approved")
+    events = all_events()
+    victim, follower = events[4], events[5]
+    db.session.execute(text("DELETE FROM events WHERE id = :id"), {"id": victim.id})
+    db.session.commit()
+    db.session.expire_all()
+    report = audit.verify_chain()
+    assert not report.ok
+    assert report.first_bad_event_id == follower.id
+
+
+def test_deleting_the_last_events_and_rehashing_is_still_not_a_forgery_of_the_middle(make):
+    make.application("approved")
+    events = all_events()
+    # swapping two events' order numbers breaks the chain as well
+    a, b = events[2], events[3]
+    db.session.execute(text("UPDATE events SET seq = -1 WHERE id = :id"), {"id": a.id})
+    db.session.execute(text("UPDATE events SET seq = :s WHERE id = :id"), {"s": a.seq, "id": b.id})
+    db.session.execute(text("UPDATE events SET seq = :s WHERE id = :id"), {"s": b.seq, "id": a.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert not audit.verify_chain().ok
+
+
+def test_event_is_written_in_the_callers_transaction_and_rolled_back_with_it(make):
+    bid = make.application("draft")
+    count = db.session.execute(select(func.count(Event.id))).scalar_one()
+    with pytest.raises(ValidationFailed), transaction():
+        db.session.get(Application, bid.id).title = "Changed"
+        audit.record_event(actor=None, action="edit", subject_type="application", subject_id=bid.id)
+        raise ValidationFailed({"title": ["nope"]})
+    assert db.session.execute(select(func.count(Event.id))).scalar_one() == count
+    assert db.session.get(Application, bid.id).title == "Phonics partnership"
+    assert audit.verify_chain().ok
+
+
+def test_shell_actions_are_recorded_as_the_system(make):
+    make.school()
+    event = all_events()[0]
+    assert (event.actor_id, event.actor_email, event.action) == (None, "system", "create_school")
