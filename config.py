@@ -43,6 +43,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 64 * 1024
     EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+    GIAS_MAX_UPLOAD_BYTES = _int("GIAS_MAX_UPLOAD_BYTES", 128 * 1024 * 1024)
     REFERENCE_PREFIX = os.environ.get("FUNDFLOW_REFERENCE_PREFIX", "LSIF")
     # Sign-in throttling: failures allowed per account and per address within the window.
     LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 15 * 60)

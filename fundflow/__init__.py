@@ -27,6 +27,7 @@ def create_app(config: type[Config] | dict[str, Any] | str | None = None) -> Fla
     )
     load_config(app, config)
     register_templates(app)
+    register_upload_limits(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -112,6 +113,17 @@ def register_extensions(app: Flask) -> None:
     from .auth.session import init_login
 
     init_login(app)
+
+
+def register_upload_limits(app: Flask) -> None:
+    """Requests are capped at MAX_CONTENT_LENGTH (evidence is 5 MB), but the national GIAS
+    file is about 60 MB. Registered before CSRF, which reads the form first."""
+    from flask import request
+
+    @app.before_request
+    def _allow_large_school_imports() -> None:
+        if request.endpoint == "admin.import_schools":
+            request.max_content_length = app.config["GIAS_MAX_UPLOAD_BYTES"]
 
 
 def register_blueprints(app: Flask) -> None:
