@@ -69,6 +69,18 @@ def issue_token(email: str, name: str) -> None:
     click.echo(token)
 
 
+@fundflow_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email: str) -> None:
+    """Revoke every API token of a user."""
+    try:
+        user = auth.user_by_email(email)
+    except DomainError as exc:
+        _fail(exc)
+    count = auth.revoke_all_tokens(None, user)
+    click.echo(f"Revoked {count} token(s) for {user.email}")
+
+
 @fundflow_cli.command("verify-audit")
 def verify_audit() -> None:
     """Check the audit trail's hash chain."""

@@ -296,6 +296,16 @@ def seed() -> dict[str, int]:
     )
     submitted(concern)
 
+    # Wexham Court supports this one, so liaison2 (its headteacher) is conflicted on it.
+    wexham = bid(
+        users["head3@demo.test"],
+        "Science leadership coaching from Wexham Court",
+        [("137106", "supporting")],
+        "3",
+        300_00,
+    )
+    submitted(wexham)
+
     return {
         "schools": len(SCHOOLS),
         "users": len(ACCOUNTS),

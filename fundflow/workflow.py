@@ -292,6 +292,11 @@ def nothing_paid_on_claim(ctx: GuardContext) -> Problem:
     return None
 
 
+#: Guards that look only at stored facts, not at what the person types: given those facts
+#: (see ``services.lifecycle.action_facts``), ``allowed_actions`` leaves out what they refuse.
+FACT_GUARDS = (no_claims_outstanding, final_report_evaluated)
+
+
 def supporting_schools(application: Any) -> list[Any]:
     """Partners marked supporting; the lead school when no partner is."""
     schools = [p.school for p in application.partners if p.role == "supporting"]
@@ -556,19 +561,23 @@ class Lifecycle:
     def actor_kinds(self, action: Action, record: Any, user: Any) -> list[str]:
         return [kind for kind in action.actors if is_actor(kind, record, user)]
 
-    def allowed_actions(self, record: Any, user: Any, today: date | None = None) -> list[str]:
+    def allowed_actions(
+        self, record: Any, user: Any, today: date | None = None, facts: dict[str, Any] | None = None
+    ) -> list[str]:
         """Actions ``user`` could fire on ``record`` now: state, actor, controls and
-        preconditions pass. Input-dependent guards are checked when firing."""
+        preconditions pass. Guards on what the person types are checked when firing; guards
+        on stored facts (``FACT_GUARDS``) are checked here too when ``facts`` are given."""
         if user is None or not getattr(user, "active", False):
             return []
-        ctx = GuardContext(record=record, user=user, today=today or date.today())
+        ctx = GuardContext(record=record, user=user, today=today or date.today(), **(facts or {}))
         allowed = []
         for action in self.actions.values():
             if record.status not in action.sources:
                 continue
             if not self.actor_kinds(action, record, user):
                 continue
-            if any(check(ctx) for check in (*action.controls, *action.preconditions)):
+            fact_guards = [g for g in action.guards if g in FACT_GUARDS] if facts is not None else []
+            if any(check(ctx) for check in (*action.controls, *action.preconditions, *fact_guards)):
                 continue
             allowed.append(action.name)
         return allowed
@@ -642,10 +651,12 @@ APPLICATION_LIFECYCLE = Lifecycle("application", APPLICATION_STATES, APPLICATION
 CLAIM_LIFECYCLE = Lifecycle("claim", CLAIM_STATES, CLAIM_ACTIONS, "pending")
 
 
-def allowed_actions(record: Any, user: Any, today: date | None = None) -> list[str]:
+def allowed_actions(
+    record: Any, user: Any, today: date | None = None, facts: dict[str, Any] | None = None
+) -> list[str]:
     """The actions ``user`` may fire on an application or a claim right now."""
     lifecycle = CLAIM_LIFECYCLE if hasattr(record, "period_start") else APPLICATION_LIFECYCLE
-    return lifecycle.allowed_actions(record, user, today)
+    return lifecycle.allowed_actions(record, user, today, facts)
 
 
 def lifecycle_rows(lifecycle: Lifecycle = APPLICATION_LIFECYCLE) -> list[dict[str, str]]:

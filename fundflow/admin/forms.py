@@ -17,8 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from ..finance.fields import GovDateField, PoundsField
-from ..finance.forms import choices_of
+from ..fields import GovDateField, PoundsField, choices_of
 from ..models import ROLE_LABELS
 
 ROLE_CHOICES = choices_of(ROLE_LABELS.items())

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..auth.decorators import restrict_blueprint
-from ..finance.fields import page_number
-from ..forms import apply_errors
+from ..forms import page_number, per_page, show_error
 from ..services import admin, audit_queries, finance_queries, gias, ledger
 from ..services.errors import DomainError
 from . import queries
@@ -30,23 +28,6 @@ from .forms import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 restrict_blueprint(bp, "admin")
-
-#: Service error codes that belong to one form field.
-CODE_FIELDS = {"duplicate_email": "email", "duplicate_urn": "urn"}
-
-
-def show_error(form: FlaskForm, exc: DomainError, field_map: dict[str, str] | None = None) -> int:
-    """Put a service's refusal on the form; the status to re-render the page with."""
-    target = CODE_FIELDS.get(exc.code)
-    if target and hasattr(form, target):
-        getattr(form, target).errors.append(exc.message)
-    else:
-        apply_errors(form, exc, field_map)
-    return exc.status
-
-
-def per_page() -> int:
-    return current_app.config.get("PER_PAGE", 20)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

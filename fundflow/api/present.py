@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..models import Application, BackfillClaim, Fund, User
-from ..services import ledger
+from ..services import ledger, lifecycle
 from ..services.clock import today
 from ..workflow import allowed_actions
 
@@ -25,13 +25,14 @@ class Presented:
 
 def applications(records: Sequence[Application], user: User) -> list[Presented]:
     money = ledger.application_money([a.id for a in records])
+    facts = lifecycle.action_facts([a.id for a in records])
     day = today()
     return [
         Presented(
             a,
             claimed_pence=money[a.id][0],
             paid_pence=money[a.id][1],
-            allowed_actions=allowed_actions(a, user, day),
+            allowed_actions=allowed_actions(a, user, day, facts[a.id]),
         )
         for a in records
     ]

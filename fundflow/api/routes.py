@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from .. import reports
@@ -18,6 +19,12 @@ from ..services import access, admin, applications, auth, claims, impact, lifecy
 from . import present
 from . import schemas as s
 from .core import CSV, ID, csv_response, operation
+
+
+def _paginate(statement: Select, query: dict[str, Any]) -> Pagination:
+    """The page of ``statement`` that the query's ``page`` and ``per_page`` ask for."""
+    return db.paginate(statement, page=query["page"], per_page=query["per_page"], error_out=False)
+
 
 # --------------------------------------------------------------------------------------
 # Tokens and the signed-in user
@@ -60,12 +67,7 @@ def me(user: User) -> Any:
     response=s.FundPageSchema(),
 )
 def list_funds(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    pagination = db.paginate(
-        select(Fund).order_by(Fund.opens_on.desc(), Fund.id.desc()),
-        page=query["page"],
-        per_page=query["per_page"],
-        error_out=False,
-    )
+    pagination = _paginate(select(Fund).order_by(Fund.opens_on.desc(), Fund.id.desc()), query)
     return present.page(present.funds(list(pagination.items)), pagination)
 
 
@@ -99,9 +101,7 @@ def create_fund(user: User, body: dict[str, Any]) -> Any:
     response=s.SchoolPageSchema(),
 )
 def list_schools(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    pagination = db.paginate(
-        select(School).order_by(School.urn), page=query["page"], per_page=query["per_page"], error_out=False
-    )
+    pagination = _paginate(select(School).order_by(School.urn), query)
     return present.page(list(pagination.items), pagination)
 
 
@@ -172,12 +172,7 @@ def list_applications(user: User, query: dict[str, Any]) -> dict[str, Any]:
         statement = statement.where(Application.status == query["status"])
     if "fund_id" in query:
         statement = statement.where(Application.fund_id == query["fund_id"])
-    pagination = db.paginate(
-        statement.order_by(Application.id.desc()),
-        page=query["page"],
-        per_page=query["per_page"],
-        error_out=False,
-    )
+    pagination = _paginate(statement.order_by(Application.id.desc()), query)
     return present.page(present.applications(list(pagination.items), user), pagination)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from .. import reports
 from ..auth.decorators import restrict_blueprint
+from ..fields import choices_of
 from ..finance.downloads import csv_download, json_download, transparency_download
-from ..finance.fields import page_number
-from ..finance.forms import choices_of, chosen_id, fund_choices
+from ..finance.forms import chosen_id, fund_choices
 from ..formatting import claim_status_label, money, status_label
+from ..forms import page_number, per_page
+from ..models import Fund
 from ..services import access, audit, audit_queries, finance_queries, ledger
 from ..workflow import APPLICATION_STATES
 from .forms import ApplicationFilterForm
@@ -70,6 +72,12 @@ def short_hash(value: str | None) -> str:
     return (value or "")[:HASH_SHOWN] + "…"
 
 
+def _report_fund(fund_id: int) -> Fund:
+    """The fund a report or export is about, once the user may see reports."""
+    reports.require_report_access(current_user)
+    return audit_queries.get_fund(fund_id)
+
+
 @bp.get("/")
 def applications():
     funds = finance_queries.funds()
@@ -78,9 +86,7 @@ def applications():
     form.fund_id.choices = fund_choices(funds, blank="All funds")
     status = form.status.data if form.status.data in APPLICATION_STATES else None
     fund_id = chosen_id(form.fund_id.data)
-    pagination, money_by_id = audit_queries.applications(
-        status, fund_id, page_number(), current_app.config.get("PER_PAGE", 20)
-    )
+    pagination, money_by_id = audit_queries.applications(status, fund_id, page_number(), per_page())
     return render_template(
         "auditor/applications.html",
         form=form,
@@ -113,8 +119,7 @@ def funds():
 
 @bp.get("/funds/<int:fund_id>", endpoint="ledger")
 def ledger_page(fund_id: int):
-    reports.require_report_access(current_user)
-    fund = audit_queries.get_fund(fund_id)
+    fund = _report_fund(fund_id)
     return render_template(
         "auditor/ledger.html",
         fund=fund,
@@ -130,22 +135,19 @@ def verify():
 
 @bp.get("/funds/<int:fund_id>/360giving.json")
 def grants_360_json(fund_id: int):
-    reports.require_report_access(current_user)
-    fund = audit_queries.get_fund(fund_id)
+    fund = _report_fund(fund_id)
     return json_download(reports.grants_360_package(fund.id), f"360giving-fund-{fund.id}.json")
 
 
 @bp.get("/funds/<int:fund_id>/360giving.csv")
 def grants_360_csv(fund_id: int):
-    reports.require_report_access(current_user)
-    fund = audit_queries.get_fund(fund_id)
+    fund = _report_fund(fund_id)
     return csv_download(reports.grants_360_csv(fund.id), f"360giving-fund-{fund.id}.csv")
 
 
 @bp.get("/funds/<int:fund_id>/audit-trail.csv")
 def audit_trail_csv(fund_id: int):
-    reports.require_report_access(current_user)
-    fund = audit_queries.get_fund(fund_id)
+    fund = _report_fund(fund_id)
     return csv_download(reports.audit_trail_csv(fund.id), f"audit-trail-fund-{fund.id}.csv")
 
 

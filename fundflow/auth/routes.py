@@ -39,8 +39,7 @@ def login():
             form.email.errors.append(exc.message)
             status = 401
         else:
-            login_user(user)
-            flash(f"Signed in as {user.name}", "info")
+            login_user(user)  # who is signed in shows at the top of every page
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
     elif form.errors:
         status = 422

@@ -7,8 +7,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..fields import GovDateField, PoundsField, choices_of
 from ..models import Fund
-from .fields import GovDateField, PoundsField
 
 
 class PaymentForm(FlaskForm):
@@ -42,10 +42,6 @@ class ReverseForm(FlaskForm):
     submit = SubmitField("Reverse payment", widget=GovSubmitInput())
 
 
-def choices_of(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
 def fund_choices(funds: Iterable[Fund], *, blank: str | None = None) -> list[SelectChoice]:
     pairs = [("", blank)] if blank else []
     return choices_of(pairs + [(str(f.id), fund_label(f)) for f in funds])
@@ -58,7 +54,9 @@ def fund_label(fund: Fund) -> str:
 
 def chosen_id(value: str | None) -> int | None:
     """A select's value as a row id, or None for "all" and anything unreadable."""
-    return int(value) if value and value.isdigit() else None
+    if not value or not value.isdigit() or len(value) > 9:  # row ids fit a database integer
+        return None
+    return int(value)
 
 
 class FundFilterForm(FlaskForm):

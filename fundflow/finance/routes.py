@@ -6,36 +6,21 @@ references) is decided by :mod:`fundflow.services.payments`; these views show it
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from .. import reports
 from ..auth.decorators import restrict_blueprint
 from ..formatting import money
-from ..forms import apply_errors
+from ..forms import page_number, per_page, show_error
 from ..services import access, finance_queries, payments
 from ..services.clock import today
 from ..services.errors import DomainError
 from .downloads import csv_download, transparency_download
-from .fields import page_number
 from .forms import FundFilterForm, PaymentForm, ReverseForm, chosen_id, fund_choices
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 restrict_blueprint(bp, "finance")
-
-
-def show_error(form: FlaskForm, exc: DomainError, field_map: dict[str, str] | None = None) -> int:
-    """Put a service's refusal on the form; the status to re-render the page with."""
-    if exc.code == "duplicate_reference" and hasattr(form, "reference"):
-        form.reference.errors.append(exc.message)
-    else:
-        apply_errors(form, exc, field_map)
-    return exc.status
-
-
-def per_page() -> int:
-    return current_app.config.get("PER_PAGE", 20)
 
 
 @bp.get("/")

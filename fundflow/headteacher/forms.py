@@ -17,10 +17,8 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
     GovDateInput,
     GovFileInput,
-    GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -39,6 +37,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, StopValidation
 
+from ..fields import Checkbox, Radios
 from ..forms import apply_errors
 from ..services.applications import ActivityInput, MeasureInput, PartnerInput
 from ..services.errors import DomainError, ValidationFailed
@@ -91,26 +90,6 @@ class PoundsField(StringField):
             raise StopValidation(MONEY_HINT)
 
 
-class _NoEmptyHint:
-    """govuk-frontend-wtf gives radios and checkboxes a hint even when the field has no
-    description, leaving the inputs described by an empty element: drop it."""
-
-    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
-        params = super().map_gov_params(field, **kwargs)
-        hint = params.get("hint") or {}
-        if not (hint.get("text") or hint.get("html")):
-            params.pop("hint", None)
-        return params
-
-
-class RadioInput(_NoEmptyHint, GovRadioInput):
-    pass
-
-
-class CheckboxInput(_NoEmptyHint, GovCheckboxInput):
-    pass
-
-
 class DateInput(GovDateInput):
     """GOV.UK date boxes whose day box carries the field's id, so that the error summary's
     link lands in the first box, and whose saved values are shown unpadded (3, not 03)."""
@@ -157,7 +136,7 @@ class DateField(Field):
             if year < 1000:
                 raise ValueError
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(self.invalid_message) from None
 
     def is_blank(self) -> bool:
@@ -180,7 +159,7 @@ class StartForm(FlaskForm):
     fund = RadioField(
         "Which fund are you bidding to?",
         validate_choice=False,
-        widget=RadioInput(),
+        widget=Radios(),
     )
     title = StringField(
         "Title of the bid",
@@ -224,9 +203,9 @@ class PartnerRow(Form):
             SelectChoice("supported", "Supported: it receives support"),
         ],
         validate_choice=False,
-        widget=RadioInput(),
+        widget=Radios(),
     )
-    remove = BooleanField("Remove this school from the bid", widget=CheckboxInput())
+    remove = BooleanField("Remove this school from the bid", widget=Checkbox())
 
     def is_blank(self) -> bool:
         return not (self.urn.data or "").strip() and not self.role.data
@@ -237,7 +216,7 @@ class ActivityRow(Form):
     staff_role = StringField("Who will be released", widget=GovTextInput())
     days = StringField("Days", widget=GovTextInput())
     daily_rate = PoundsField("Daily rate for backfill, in pounds")
-    remove = BooleanField("Remove this activity", widget=CheckboxInput())
+    remove = BooleanField("Remove this activity", widget=Checkbox())
 
     def is_blank(self) -> bool:
         return not any(
@@ -251,7 +230,7 @@ class MeasureRow(Form):
     baseline = StringField("Baseline", widget=GovTextInput())
     target = StringField("Target", widget=GovTextInput())
     due_on = DateField("When the target is due", invalid_message="Enter a real due date, like 31 3 2027")
-    remove = BooleanField("Remove this measure", widget=CheckboxInput())
+    remove = BooleanField("Remove this measure", widget=Checkbox())
 
     def is_blank(self) -> bool:
         texts = (self.indicator, self.unit, self.baseline, self.target)
@@ -273,12 +252,26 @@ class RowsForm(FlaskForm):
     """
 
     list_name = ""
+    #: A field each kept row must fill in, and what to say when it is left empty.
+    required_in_each_row: tuple[str, str] | None = None
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
     add_another = SubmitField("Add another", widget=GovSubmitInput())
 
     @property
     def rows(self) -> FieldList:
         return getattr(self, self.list_name)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.required_in_each_row is not None:
+            name, message = self.required_in_each_row
+            for _, row in self.kept_rows():
+                field = row[name]
+                if not field.errors and _is_empty(field.data):
+                    field.errors = [*field.errors, message]
+                    ok = False
+            _refresh_list_errors(self)
+        return ok
 
     def adding_another(self) -> bool:
         return bool(self.add_another.data)
@@ -323,15 +316,7 @@ class ActivitiesForm(RowsForm):
     activities = FieldList(FormField(ActivityRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another activity", widget=GovSubmitInput())
     recalculate = SubmitField("Save and work out the costs", widget=GovSubmitInput())
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        for _, row in self.kept_rows():
-            if not (row.daily_rate.data or "").strip():
-                row.daily_rate.errors = [*row.daily_rate.errors, "Enter the daily rate in pounds"]
-                ok = False
-        _refresh_list_errors(self)
-        return ok
+    required_in_each_row = ("daily_rate", "Enter the daily rate in pounds")
 
     def row_input(self, row: ActivityRow) -> ActivityInput:
         return ActivityInput(
@@ -346,15 +331,7 @@ class MeasuresForm(RowsForm):
     list_name = "measures"
     measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another measure", widget=GovSubmitInput())
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        for _, row in self.kept_rows():
-            if row.due_on.data is None and not row.due_on.errors:
-                row.due_on.errors = [*row.due_on.errors, "Enter the date the target is due"]
-                ok = False
-        _refresh_list_errors(self)
-        return ok
+    required_in_each_row = ("due_on", "Enter the date the target is due")
 
     def row_input(self, row: MeasureRow) -> MeasureInput:
         return MeasureInput(
@@ -371,7 +348,7 @@ class DeclarationForm(FlaskForm):
         "I confirm that the information in this bid is correct, that the partner schools have "
         "agreed to their part, and that backfill claims will only be made for staff actually released.",
         validators=[DataRequired("Confirm the declaration to send the bid")],
-        widget=CheckboxInput(),
+        widget=Checkbox(),
     )
     submit = SubmitField("Submit bid", widget=GovSubmitInput())
 
@@ -432,7 +409,7 @@ class ReportForm(FlaskForm):
             SelectChoice("final", "Final: the end of the support, with every measure"),
         ],
         validate_choice=False,
-        widget=RadioInput(),
+        widget=Radios(),
     )
     results = FieldList(FormField(ResultRow), max_entries=50)
     narrative = TextAreaField(
@@ -465,6 +442,10 @@ class ReportForm(FlaskForm):
 # --------------------------------------------------------------------------------------
 # Service errors onto forms
 # --------------------------------------------------------------------------------------
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _refresh_list_errors(form: FlaskForm) -> None:

@@ -19,9 +19,10 @@ from wtforms import SelectChoice
 
 from ..auth.decorators import restrict_blueprint
 from ..formatting import action_label, money
+from ..forms import page_number, per_page
 from ..models import Application
 from ..services import access, applications, claims, headteacher_queries, impact, lifecycle
-from ..services.applications import BidDetails, snapshot, version_changes
+from ..services.applications import BidDetails, kept_versions, snapshot, version_changes
 from ..services.clock import today
 from ..services.errors import DomainError
 from ..services.ledger import application_money
@@ -69,32 +70,29 @@ def upload_too_large(_exc: RequestEntityTooLarge) -> Response:
     return redirect(request.path)
 
 
-def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
-def _per_page() -> int:
-    return current_app.config.get("PER_PAGE", 20)
-
-
 def _bid(reference: str) -> Application:
     """The bid, if the signed-in headteacher's school takes part in it (else 404)."""
-    return access.get_application(current_user, reference)
+    return access.get_application(current_user, reference, as_headteacher=True)
 
 
 def _actions(application: Application) -> list[str]:
     return allowed_actions(application, current_user, today())
 
 
+def _to_bid_page(application: Application, message: str) -> Response:
+    """Send someone who cannot do this to the bid's page, saying why."""
+    flash(message, "info")
+    return redirect(url_for("headteacher.bid", reference=application.reference))
+
+
 def _refuse_edit(application: Application) -> Response | None:
     """Send people who cannot change the bid to its page instead of an edit form."""
     if pages.can_edit(application, current_user):
         return None
-    flash(
+    return _to_bid_page(
+        application,
         "Only the lead school can change a bid, and only while it is a draft or changes are requested",
-        "info",
     )
-    return redirect(url_for("headteacher.bid", reference=application.reference))
 
 
 # --------------------------------------------------------------------------------------
@@ -104,7 +102,7 @@ def _refuse_edit(application: Application) -> Response | None:
 
 @bp.get("/")
 def dashboard():
-    pagination = headteacher_queries.dashboard_page(current_user, _page_number(), _per_page())
+    pagination = headteacher_queries.dashboard_page(current_user, page_number(), per_page())
     rows = []
     for application in pagination.items:
         actions = _actions(application)
@@ -334,7 +332,7 @@ def bid(reference: str):
     actions = _actions(application)
     can_edit = pages.can_edit(application, current_user)
     kept = len(application.versions)
-    claim_pages, paid = headteacher_queries.claims_page(application, 1, _per_page())
+    claim_pages, paid = headteacher_queries.claims_page(application, 1, per_page())
     claimed_pence, paid_pence = application_money([application.id])[application.id]
     return render_template(
         "headteacher/bid.html",
@@ -349,7 +347,7 @@ def bid(reference: str):
         paid=paid,
         claimed_pence=claimed_pence,
         paid_pence=paid_pence,
-        reports=headteacher_queries.reports_page(application, 1, _per_page()),
+        reports=headteacher_queries.reports_page(application, 1, per_page()),
         has_versions=kept > 1 or (can_edit and kept > 0),
     )
 
@@ -357,7 +355,7 @@ def bid(reference: str):
 @bp.get("/bids/<reference>/versions")
 def versions(reference: str):
     application = _bid(reference)
-    kept = headteacher_queries.versions(application)
+    kept = kept_versions(application)
     comparisons = [
         {
             "title": f"Version {older.version} to version {newer.version}",
@@ -384,8 +382,7 @@ def action(reference: str, action: str):
     if action not in pages.CONFIRMED_ACTIONS:
         abort(404)
     if request.method == "GET" and action not in _actions(application):
-        flash(f"You cannot {action_label(action).lower()} now", "info")
-        return redirect(url_for("headteacher.bid", reference=reference))
+        return _to_bid_page(application, f"You cannot {action_label(action).lower()} now")
     form = ConfirmForm()
     status = 200
     if form.validate_on_submit():
@@ -415,7 +412,7 @@ def action(reference: str, action: str):
 @bp.get("/bids/<reference>/claims")
 def claims_list(reference: str):
     application = _bid(reference)
-    pagination, paid = headteacher_queries.claims_page(application, _page_number(), _per_page())
+    pagination, paid = headteacher_queries.claims_page(application, page_number(), per_page())
     claimed_pence, paid_pence = application_money([application.id])[application.id]
     return render_template(
         "headteacher/claims.html",
@@ -432,8 +429,7 @@ def claims_list(reference: str):
 def new_claim(reference: str):
     application = _bid(reference)
     if request.method == "GET" and not pages.can_claim(application, current_user):
-        flash("The lead school can claim backfill while the award is approved", "info")
-        return redirect(url_for("headteacher.bid", reference=reference))
+        return _to_bid_page(application, "The lead school can claim backfill while the award is approved")
     form = ClaimForm()
     status = 200
     if form.validate_on_submit():
@@ -474,7 +470,7 @@ def reports(reference: str):
     return render_template(
         "headteacher/reports.html",
         app=application,
-        reports=headteacher_queries.reports_page(application, _page_number(), _per_page()),
+        reports=headteacher_queries.reports_page(application, page_number(), per_page()),
         can_report=pages.can_report(application, current_user),
     )
 
@@ -483,8 +479,7 @@ def reports(reference: str):
 def new_report(reference: str):
     application = _bid(reference)
     if request.method == "GET" and not pages.can_report(application, current_user):
-        flash("The lead school reports impact once the award is approved", "info")
-        return redirect(url_for("headteacher.bid", reference=reference))
+        return _to_bid_page(application, "The lead school reports impact once the award is approved")
     measures = list(application.measures)
     form = ReportForm()
     form.ensure_rows(len(measures))

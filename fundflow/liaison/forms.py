@@ -3,18 +3,10 @@ no, a sum of money); the services decide whether the action is allowed."""
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import (
     Form,
     RadioField,
@@ -24,9 +16,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
+from ..fields import Checkboxes, Radios, choices_of
 from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -37,32 +29,6 @@ RECOMMENDATION_CHOICES = [
     ("reject", "Reject"),
 ]
 LONG_TEXT = Length(max=10_000, message="Use 10,000 characters or fewer")
-
-
-class _Fieldset:
-    """Keep the field's label as the legend when a template styles the legend, and drop the
-    empty hint govuk-frontend-wtf renders for a field with no description."""
-
-    def map_gov_params(self, field, **kwargs):
-        params = super().map_gov_params(field, **kwargs)
-        fieldset = params["fieldset"] = copy.deepcopy(params.get("fieldset") or {})
-        fieldset.setdefault("legend", {}).setdefault("text", field.label.text)
-        hint = params.get("hint") or {}
-        if not (hint.get("text") or hint.get("html")):
-            params.pop("hint", None)
-        return params
-
-
-class Radios(_Fieldset, GovRadioInput):
-    pass
-
-
-class Checkboxes(_Fieldset, GovCheckboxesInput):
-    pass
-
-
-def choices_of(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _required_choice(label: str, pairs: list[tuple[str, str]], message: str) -> RadioField:

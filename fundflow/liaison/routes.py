@@ -9,17 +9,18 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
 
 from ..auth.decorators import restrict_blueprint
 from ..extensions import db
+from ..fields import choices_of
 from ..formatting import money
-from ..forms import apply_errors
+from ..forms import page_number, per_page, show_error
 from ..models import Application
 from ..services import access, claims, impact, lifecycle, reviews
 from ..services import liaison_queries as queries
+from ..services.applications import kept_versions
 from ..services.clock import today
 from ..services.errors import DomainError, NotPermitted
 from ..services.ledger import application_money, claim_paid_pence, ledger
@@ -35,7 +36,6 @@ from .forms import (
     RejectForm,
     RequestChangesForm,
     ReviewForm,
-    choices_of,
 )
 
 bp = Blueprint("liaison", __name__, url_prefix="/liaison")
@@ -105,24 +105,6 @@ def _action_buttons(application: Application) -> list[dict[str, str]]:
     return buttons
 
 
-def _pagination(page: Pagination, link: Callable[[int], str]) -> dict[str, Any] | None:
-    """Parameters for the GOV.UK pagination component, or None for a single page."""
-    if page.pages <= 1:
-        return None
-    items: list[dict[str, Any]] = []
-    for number in page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
-        if number is None:
-            items.append({"ellipsis": True})
-        else:
-            items.append({"number": number, "href": link(number), "current": number == page.page})
-    return {
-        "items": items,
-        "previous": {"href": link(page.prev_num)} if page.has_prev else None,
-        "next": {"href": link(page.next_num)} if page.has_next else None,
-        "landmarkLabel": "Pages of the work queue",
-    }
-
-
 # ---------------------------------------------------------------------------- the queue
 
 
@@ -153,11 +135,10 @@ def queue():
     filters = queries.QueueFilters(fund_id=fund_id, status=status, search=search)
 
     now = today()
-    page_number = max(request.args.get("page", 1, type=int) or 1, 1)
     page = db.paginate(
         queries.queue_statement(section.key, filters, now),
-        page=page_number,
-        per_page=current_app.config.get("PER_PAGE", 20),
+        page=page_number(),
+        per_page=per_page(),
         error_out=False,
     )
     rows = []
@@ -172,10 +153,6 @@ def queue():
         rows.append(QueueRow(item=item, application=application, barred=barred, extra=extra))
 
     kept = {"fund": fund_id or None, "q": search or None}
-
-    def link(number: int) -> str:
-        return url_for("liaison.queue", section=section.key, status=status, page=number, **kept)
-
     # Other tabs drop the status filter (their statuses differ), so count them without it.
     counts = queries.section_counts(replace(filters, status=None), now)
     counts[section.key] = page.total
@@ -197,7 +174,7 @@ def queue():
         tabs=tabs,
         rows=rows,
         page=page,
-        pagination=_pagination(page, link),
+        page_args={"section": section.key, "status": status, **kept},
         filtered=bool(fund_id or status or search),
         today=now,
     )
@@ -230,7 +207,7 @@ def application(reference: str):
         claims=bid_claims,
         claim_paid=claim_paid_pence([c.id for c in bid_claims]),
         reports=impact.reports_for(application),
-        versions=queries.versions_for(application),
+        versions=kept_versions(application),
         decided_by=people.get(application.decided_by_id),
         countersigned_by=people.get(application.countersigned_by_id),
     )
@@ -253,8 +230,7 @@ def review(reference: str):
         try:
             reviews.record_review(current_user, application, data)
         except DomainError as exc:
-            apply_errors(form, exc, FIELD_MAP)
-            status = exc.status
+            status = show_error(form, exc, FIELD_MAP)
         else:
             flash(
                 f"Your review of {application.reference} (version {application.version}) is saved", "success"
@@ -282,8 +258,7 @@ def decide(reference: str, action: str):
         try:
             lifecycle.perform(application, current_user, data)
         except DomainError as exc:
-            apply_errors(form, exc, FIELD_MAP)
-            status = exc.status
+            status = show_error(form, exc, FIELD_MAP)
         else:
             flash(_decision_message(application, action), "success")
             return _back_to(application)
@@ -322,8 +297,7 @@ def countersign(reference: str):
         try:
             lifecycle.perform(application, current_user, lifecycle.ActionInput(action="countersign"))
         except DomainError as exc:
-            apply_errors(form, exc, FIELD_MAP)
-            status = exc.status
+            status = show_error(form, exc, FIELD_MAP)
         else:
             flash(
                 f"Award of {money(application.awarded_pence)} countersigned: "
@@ -356,8 +330,7 @@ def cancel(reference: str):
                 lifecycle.ActionInput(action="cancel", comment=form.comment.data or ""),
             )
         except DomainError as exc:
-            apply_errors(form, exc, FIELD_MAP)
-            status = exc.status
+            status = show_error(form, exc, FIELD_MAP)
         else:
             flash(
                 f"The award for {application.reference} is cancelled. "
@@ -425,8 +398,7 @@ def claim(claim_id: int):
         try:
             claims.decide_claim(current_user, record, form.decision.data, form.comment.data or "")
         except DomainError as exc:
-            apply_errors(form, exc, {"amount_pence": "decision", "action": ""})
-            status = exc.status
+            status = show_error(form, exc, {"amount_pence": "decision", "action": ""})
         else:
             if record.status == "verified":
                 flash(f"Claim {record.id} verified: {money(record.amount_pence)} can now be paid", "success")
@@ -469,8 +441,7 @@ def evaluate(report_id: int):
         try:
             impact.evaluate_report(current_user, report, data)
         except DomainError as exc:
-            apply_errors(form, exc, FIELD_MAP)
-            status = exc.status
+            status = show_error(form, exc, FIELD_MAP)
         else:
             flash(f"Impact report {report.id} for {report.application.reference} is evaluated", "success")
             return redirect(url_for("liaison.evaluate", report_id=report.id))

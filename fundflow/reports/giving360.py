@@ -22,20 +22,22 @@ from .access import fund_or_404
 AWARDED_STATUSES = ("approved", "monitoring", "closed", "cancelled")
 CURRENCY = "GBP"
 
+# Text goes out verbatim (no spreadsheet-formula guard): 360Giving's converter must read the
+# CSV back to exactly the JSON package, and a need written as "- bullet" lists is common.
 CSV_COLUMNS = (
     ("Identifier", lambda g: g["id"]),
-    ("Title", lambda g: csvfile.text(g["title"])),
-    ("Description", lambda g: csvfile.text(g["description"])),
+    ("Title", lambda g: g["title"]),
+    ("Description", lambda g: g["description"]),
     ("Currency", lambda g: g["currency"]),
     ("Amount Applied For", lambda g: _amount(g["amountAppliedFor"])),
     ("Amount Awarded", lambda g: _amount(g["amountAwarded"])),
     ("Amount Disbursed", lambda g: _amount(g["amountDisbursed"])),
     ("Award Date", lambda g: g["awardDate"]),
     ("Recipient Org:0:Identifier", lambda g: g["recipientOrganization"][0]["id"]),
-    ("Recipient Org:0:Name", lambda g: csvfile.text(g["recipientOrganization"][0]["name"])),
+    ("Recipient Org:0:Name", lambda g: g["recipientOrganization"][0]["name"]),
     ("Funding Org:0:Identifier", lambda g: g["fundingOrganization"][0]["id"]),
-    ("Funding Org:0:Name", lambda g: csvfile.text(g["fundingOrganization"][0]["name"])),
-    ("Grant Programme:0:Title", lambda g: csvfile.text(g["grantProgramme"][0]["title"])),
+    ("Funding Org:0:Name", lambda g: g["fundingOrganization"][0]["name"]),
+    ("Grant Programme:0:Title", lambda g: g["grantProgramme"][0]["title"]),
 )
 
 

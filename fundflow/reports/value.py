@@ -23,6 +23,7 @@ from ..models import (
 from ..services import ledger
 from ..workflow import COMMITTED_AT_AWARD, COMMITTED_AT_PAID
 from .access import fund_or_404
+from .giving360 import AWARDED_STATUSES
 
 
 def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
@@ -158,7 +159,8 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "applications": len(rows),
         "requested_pence": sum(r["requested_pence"] for r in rows),
-        "awarded_pence": sum(r["awarded_pence"] or 0 for r in rows),
+        # An award waiting for its countersignature is not yet made.
+        "awarded_pence": sum(r["awarded_pence"] or 0 for r in rows if r["status"] in AWARDED_STATUSES),
         "claimed_pence": sum(r["claimed_pence"] for r in rows),
         "paid_pence": sum(r["paid_pence"] for r in rows),
         "committed_pence": committed,

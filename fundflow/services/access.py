@@ -23,10 +23,12 @@ def sees_all_applications(user: User) -> bool:
     return any(user.has_role(role) for role in SEE_ALL_ROLES)
 
 
-def visible_applications(user: User) -> Select:
-    """A SELECT of the applications ``user`` may see."""
+def visible_applications(user: User, *, as_headteacher: bool = False) -> Select:
+    """A SELECT of the applications ``user`` may see. ``as_headteacher`` limits it to bids
+    their own school takes part in, whatever other roles they hold (a seconded headteacher
+    is also a liaison officer, but their school's pages show their school's bids)."""
     query = select(Application)
-    if sees_all_applications(user):
+    if sees_all_applications(user) and not as_headteacher:
         return query
     if user.has_role("headteacher") and user.school_id is not None:
         partner = exists().where(
@@ -37,8 +39,8 @@ def visible_applications(user: User) -> Select:
     return query.where(false())
 
 
-def can_see(user: User, application: Application) -> bool:
-    if sees_all_applications(user):
+def can_see(user: User, application: Application, *, as_headteacher: bool = False) -> bool:
+    if sees_all_applications(user) and not as_headteacher:
         return True
     return (
         user.has_role("headteacher")
@@ -47,11 +49,11 @@ def can_see(user: User, application: Application) -> bool:
     )
 
 
-def get_application(user: User, reference: str) -> Application:
+def get_application(user: User, reference: str, *, as_headteacher: bool = False) -> Application:
     application = db.session.execute(
         select(Application).where(Application.reference == reference)
     ).scalar_one_or_none()
-    if application is None or not can_see(user, application):
+    if application is None or not can_see(user, application, as_headteacher=as_headteacher):
         raise NotFound(f"No application {reference}")
     return application
 

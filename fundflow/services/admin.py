@@ -243,6 +243,10 @@ def _validated_roles(problems: Problems, roles: list[str], school: School | None
             chosen.append(role)
     if not chosen:
         problems.add("roles", "Choose at least one role")
+    if "admin" in chosen and ({"liaison_officer", "finance"} & set(chosen)):
+        problems.add(
+            "roles", "An administrator takes no part in decisions or payments: not with liaison or finance"
+        )
     if "headteacher" in chosen and school is None:
         problems.add("school_urn", "A headteacher belongs to a school: give its URN")
     return chosen

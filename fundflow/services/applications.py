@@ -337,6 +337,17 @@ def keep_version(application: Application) -> None:
     )
 
 
+def kept_versions(application: Application) -> list[ApplicationVersion]:
+    """The versions kept of a bid, one for each time it was sent, oldest first."""
+    return list(
+        db.session.execute(
+            select(ApplicationVersion)
+            .where(ApplicationVersion.application_id == application.id)
+            .order_by(ApplicationVersion.version)
+        ).scalars()
+    )
+
+
 def version_changes(older: dict[str, Any], newer: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(part, before, after) for each part of the bid that differs between two snapshots."""
     return [(key, older.get(key), newer.get(key)) for key in newer if older.get(key) != newer.get(key)]

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Event, User, utcnow
+from ..models import Application, BackfillClaim, Event, ImpactReport, User, utcnow
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_276_277  # arbitrary constant naming "the audit chain" advisory lock
@@ -127,4 +127,37 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
             return ChainReport(False, checked, event.id, "its content was changed")
         expected_prev = event.hash
         expected_seq += 1
+    mismatch = _status_without_its_event()
+    if mismatch is not None:
+        return ChainReport(False, checked, mismatch[0], mismatch[1])
     return ChainReport(True, checked, None)
+
+
+def _status_without_its_event() -> tuple[int | None, str] | None:
+    """The chain alone cannot see its newest events cut off. So every record's status must
+    be the one its latest status event moved it to: deleting that event (or editing a
+    status by hand) leaves a record whose status no event explains."""
+    latest = (
+        select(Event.subject_type, Event.subject_id, func.max(Event.seq).label("seq"))
+        .where(Event.to_status.is_not(None), Event.subject_id.is_not(None))
+        .group_by(Event.subject_type, Event.subject_id)
+        .subquery()
+    )
+    last_status = {
+        (row.subject_type, row.subject_id): (row.id, row.to_status)
+        for row in db.session.execute(
+            select(Event.id, Event.subject_type, Event.subject_id, Event.to_status).join(
+                latest, Event.seq == latest.c.seq
+            )
+        )
+    }
+    for subject_type, model in (
+        ("application", Application),
+        ("claim", BackfillClaim),
+        ("impact_report", ImpactReport),
+    ):
+        for row_id, status in db.session.execute(select(model.id, model.status)):
+            event_id, to_status = last_status.get((subject_type, row_id), (None, None))
+            if to_status != status:
+                return event_id, f"{subject_type} {row_id} is {status} but its last event says {to_status}"
+    return None

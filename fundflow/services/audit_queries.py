@@ -23,9 +23,10 @@ from ..models import (
     ImpactReport,
     Review,
 )
-from .applications import version_changes
+from .applications import kept_versions, version_changes
 from .errors import NotFound
 from .ledger import application_money
+from .reviews import reviews_for
 
 
 def applications(
@@ -92,23 +93,11 @@ class ApplicationRecord:
 
 def application_record(application: Application) -> ApplicationRecord:
     app_id = application.id
-    versions = list(
-        db.session.execute(
-            select(ApplicationVersion)
-            .where(ApplicationVersion.application_id == app_id)
-            .order_by(ApplicationVersion.version)
-        ).scalars()
-    )
     version_views, previous = [], None
-    for version in versions:
+    for version in kept_versions(application):
         changes = version_changes(previous, version.snapshot) if previous is not None else []
         version_views.append(VersionView(version, changes))
         previous = version.snapshot
-    reviews = list(
-        db.session.execute(
-            select(Review).where(Review.application_id == app_id).order_by(Review.id)
-        ).scalars()
-    )
     claims = list(
         db.session.execute(
             select(BackfillClaim)
@@ -148,7 +137,7 @@ def application_record(application: Application) -> ApplicationRecord:
     return ApplicationRecord(
         application=application,
         versions=version_views,
-        reviews=reviews,
+        reviews=reviews_for(application),
         claims=list(claim_views.values()),
         reports=reports,
         events=events,

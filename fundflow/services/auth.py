@@ -125,6 +125,26 @@ def revoke_token(actor: User, token_id: int) -> None:
         )
 
 
+def revoke_all_tokens(actor: User | None, user: User) -> int:
+    """Revoke every live token of ``user`` (a lost laptop, a leaver); returns how many."""
+    rows = (
+        db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+        .scalars()
+        .all()
+    )
+    with transaction():
+        for row in rows:
+            row.revoked_at = utcnow()
+        audit.record_event(
+            actor=actor,
+            action="revoke_tokens",
+            subject_type="user",
+            subject_id=user.id,
+            payload={"email": user.email, "revoked": len(rows)},
+        )
+    return len(rows)
+
+
 def user_by_email(email: str) -> User:
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     if user is None:

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, User, utcnow
-from ..workflow import CLAIM_LIFECYCLE, GuardContext, Refused
+from ..workflow import CLAIM_LIFECYCLE, GuardContext
 from . import audit, evidence
 from .applications import MAX_DAYS, activity_cost_pence
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
 from .ledger import claim_paid_pence
-from .lifecycle import raise_refusal
+from .lifecycle import fire
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, transaction
 
@@ -87,14 +87,7 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
             left = (application.awarded_pence or 0) - _claims_total(application, LIVE_CLAIM_STATUSES)
             if amount > left:
                 problems.add("amount_pence", f"Only £{max(left, 0) / 100:,.2f} of the award is left to claim")
-        stored = None
-        if data.evidence is not None:
-            try:
-                stored = evidence.store(data.evidence, user)
-            except ValidationFailed as exc:
-                for name, messages in exc.fields.items():
-                    for message in messages:
-                        problems.add(name, message)
+        stored = evidence.store_if_given(data.evidence, user, problems)
         problems.raise_if_any()
         claim = BackfillClaim(
             application_id=application.id,
@@ -141,10 +134,7 @@ def decide_claim(user: User, claim: BackfillClaim, action: str, comment: str = "
             ctx.verified_claims_pence = _claims_total(application, ("verified", "paid"))
         else:
             ctx.claim_paid_pence = claim_paid_pence([claim.id])[claim.id]
-        try:
-            from_status, to_status = CLAIM_LIFECYCLE.fire(action, ctx)
-        except Refused as refused:
-            raise_refusal(refused)
+        from_status, to_status = fire(CLAIM_LIFECYCLE, action, ctx)
         claim.decision_comment = comment
         if action == "verify":
             claim.verified_by_id = user.id

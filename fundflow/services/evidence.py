@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import BackfillClaim, EvidenceFile, ImpactReport, User
 from .access import can_see
-from .errors import NotFound, ValidationFailed
+from .errors import NotFound, Problems, ValidationFailed
 
 ALLOWED_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
 
@@ -65,6 +65,21 @@ def store(upload: Upload, user: User, field: str = "evidence") -> EvidenceFile:
     )
     db.session.add(evidence)
     return evidence
+
+
+def store_if_given(upload: Upload | None, user: User, problems: Problems) -> EvidenceFile | None:
+    """:func:`store` an optional upload inside a validation: a file that fails its checks
+    adds its messages to ``problems`` (and nothing is stored), so they are reported with
+    the form's other mistakes."""
+    if upload is None:
+        return None
+    try:
+        return store(upload, user)
+    except ValidationFailed as exc:
+        for name, messages in exc.fields.items():
+            for message in messages:
+                problems.add(name, message)
+        return None
 
 
 def get_evidence(user: User, evidence_id: int) -> EvidenceFile:

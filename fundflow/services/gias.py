@@ -68,20 +68,22 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
-def _text_stream(raw: BinaryIO, on_read: Callable[[int], None] | None) -> io.TextIOWrapper:
+def _text_lines(raw: BinaryIO, on_read: Callable[[int], None] | None) -> Iterator[str]:
+    """Decode line by line: UTF-8 where a line is valid UTF-8, else Windows-1252 (GIAS's own
+    encoding, where "St Mary’s" carries byte 0x92). A UTF-8 byte-order mark is dropped."""
     buffered = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 16)
-    head = buffered.peek(3)[:3]
-    if head.startswith(codecs.BOM_UTF8):
+    if buffered.peek(3)[:3].startswith(codecs.BOM_UTF8):
         buffered.read(3)
-        encoding = "utf-8"
-    else:
-        encoding = "cp1252"
-    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
+    for line in buffered:
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line.decode("cp1252", errors="replace")
 
 
 def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each data row; line numbers count the header as line 1."""
-    reader = csv.DictReader(_text_stream(raw, on_read))
+    reader = csv.DictReader(_text_lines(raw, on_read))
     try:
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ..extensions import db
-from ..models import Application, ApplicationVersion, BackfillClaim, Event, Fund, ImpactReport, User
+from ..models import Application, BackfillClaim, Event, Fund, ImpactReport, User
 from .access import visible_applications
 from .clock import today
 from .ledger import claim_paid_pence
@@ -24,7 +24,7 @@ def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
     queries; activities and measures are not needed on the dashboard, so not loaded.
     """
     query = (
-        visible_applications(user)
+        visible_applications(user, as_headteacher=True)
         .options(lazyload(Application.activities), lazyload(Application.measures))
         .order_by(Application.updated_at.desc(), Application.id.desc())
     )
@@ -49,16 +49,6 @@ def latest_change_request(application: Application) -> Event | None:
         .order_by(Event.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
-
-
-def versions(application: Application) -> list[ApplicationVersion]:
-    return list(
-        db.session.execute(
-            select(ApplicationVersion)
-            .where(ApplicationVersion.application_id == application.id)
-            .order_by(ApplicationVersion.version)
-        ).scalars()
-    )
 
 
 def claims_page(application: Application, page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:

@@ -22,7 +22,7 @@ from ..models import (
 from ..workflow import GuardContext, not_conflicted
 from . import audit, evidence
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .errors import InvalidTransition, NotPermitted, Problems
 from .parsing import clean_text, to_decimal
 from .unit_of_work import lock, transaction
 
@@ -87,14 +87,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
             missing = [m.indicator for m_id, m in measures.items() if m_id not in seen]
             if data.kind == "final" and missing:
                 problems.add("results", "A final report gives every measure: " + ", ".join(missing))
-        stored = None
-        if data.evidence is not None:
-            try:
-                stored = evidence.store(data.evidence, user)
-            except ValidationFailed as exc:
-                for name, messages in exc.fields.items():
-                    for message in messages:
-                        problems.add(name, message)
+        stored = evidence.store_if_given(data.evidence, user, problems)
         problems.raise_if_any()
         report = ImpactReport(
             application_id=application.id,

@@ -16,7 +16,6 @@ from ..extensions import db
 from ..models import (
     Application,
     ApplicationPartner,
-    ApplicationVersion,
     BackfillClaim,
     Fund,
     ImpactReport,
@@ -255,16 +254,6 @@ def claims_for(application: Application) -> list[BackfillClaim]:
             .where(BackfillClaim.application_id == application.id)
             .options(selectinload(BackfillClaim.evidence))
             .order_by(BackfillClaim.period_start, BackfillClaim.id)
-        ).scalars()
-    )
-
-
-def versions_for(application: Application) -> list[ApplicationVersion]:
-    return list(
-        db.session.execute(
-            select(ApplicationVersion)
-            .where(ApplicationVersion.application_id == application.id)
-            .order_by(ApplicationVersion.version)
         ).scalars()
     )
 

@@ -7,7 +7,9 @@ same transaction. The web pages, the JSON API and the CLI all come through here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -21,7 +23,15 @@ from ..models import (
     User,
     utcnow,
 )
-from ..workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, GuardContext, Refused, UnknownAction
+from ..workflow import (
+    APPLICATION_LIFECYCLE,
+    CLAIM_LIFECYCLE,
+    GuardContext,
+    Lifecycle,
+    Refused,
+    UnknownAction,
+    allowed_actions,
+)
 from . import audit
 from .applications import keep_version
 from .clock import today
@@ -40,13 +50,19 @@ class ActionInput:
     conditions: str = ""
 
 
-def raise_refusal(refused: Refused) -> None:
-    """Turn a workflow refusal into the domain error callers map to 403/409/422."""
-    if refused.kind == "forbidden":
-        raise NotPermitted(str(refused)) from refused
-    if refused.kind == "invalid_state":
-        raise InvalidTransition(str(refused)) from refused
-    raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
+def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str]:
+    """Fire ``action`` on ``ctx.record``; return (from_status, to_status).
+
+    A workflow refusal becomes the domain error callers map to 403/409/422.
+    """
+    try:
+        return lifecycle.fire(action, ctx)
+    except Refused as refused:
+        if refused.kind == "forbidden":
+            raise NotPermitted(str(refused)) from refused
+        if refused.kind == "invalid_state":
+            raise InvalidTransition(str(refused)) from refused
+        raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
 
 
 def perform(application: Application, user: User, request: ActionInput) -> Application:
@@ -77,11 +93,7 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
         if request.action == "close":
             ctx.final_report_evaluated = _final_report_evaluated(application)
 
-        try:
-            from_status, to_status = APPLICATION_LIFECYCLE.fire(request.action, ctx)
-        except Refused as refused:
-            raise_refusal(refused)
-
+        from_status, to_status = fire(APPLICATION_LIFECYCLE, request.action, ctx)
         payload = _apply_effects(application, user, request.action, ctx, request.conditions)
         if comment:
             payload["comment"] = comment
@@ -175,6 +187,8 @@ def _final_report_evaluated(application: Application) -> bool:
 
 
 def _reject_outstanding_claims(application: Application, user: User, reason: str) -> None:
+    """Cancelling rejects the claims nobody has been paid for. A claim already part-paid
+    stays as it is: that money was spent, and it counts on the fund as paid."""
     claims = db.session.execute(
         select(BackfillClaim)
         .where(
@@ -182,20 +196,16 @@ def _reject_outstanding_claims(application: Application, user: User, reason: str
             BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
         )
         .with_for_update(of=BackfillClaim)  # not the eager-joined tables (PostgreSQL refuses)
-    ).scalars()
+    ).scalars().all()
+    paid = claim_paid_pence([c.id for c in claims])
     for claim in claims:
+        if paid[claim.id]:
+            continue
         claim.decision_comment = f"Award cancelled: {reason}"
         ctx = GuardContext(
-            record=claim,
-            user=user,
-            today=today(),
-            comment=claim.decision_comment,
-            claim_paid_pence=claim_paid_pence([claim.id])[claim.id],
+            record=claim, user=user, today=today(), comment=claim.decision_comment, claim_paid_pence=0
         )
-        try:
-            from_status, _ = CLAIM_LIFECYCLE.fire("reject", ctx)
-        except Refused as refused:
-            raise_refusal(refused)
+        from_status, _ = fire(CLAIM_LIFECYCLE, "reject", ctx)
         audit.record_event(
             actor=user,
             action="reject",
@@ -207,3 +217,39 @@ def _reject_outstanding_claims(application: Application, user: User, reason: str
             to_status="rejected",
             payload={"amount_pence": claim.amount_pence, "comment": claim.decision_comment},
         )
+
+
+def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The stored facts ``workflow.FACT_GUARDS`` look at, for many applications in two
+    queries: claims still outstanding, and whether a final report has been evaluated."""
+    ids = list(application_ids)
+    if not ids:
+        return {}
+    outstanding = dict(
+        db.session.execute(
+            select(BackfillClaim.application_id, func.count(BackfillClaim.id))
+            .where(
+                BackfillClaim.application_id.in_(ids),
+                BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
+            )
+            .group_by(BackfillClaim.application_id)
+        ).all()
+    )
+    evaluated = set(
+        db.session.execute(
+            select(ImpactReport.application_id)
+            .join(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id)
+            .where(ImpactReport.application_id.in_(ids), ImpactReport.kind == "final")
+        ).scalars()
+    )
+    return {
+        i: {"outstanding_claims": int(outstanding.get(i, 0)), "final_report_evaluated": i in evaluated}
+        for i in ids
+    }
+
+
+def available_actions(application: Application, user: User) -> list[str]:
+    """What ``user`` may fire on ``application`` now, leaving out actions its stored facts
+    already rule out (finishing with claims outstanding, closing without a final report)."""
+    facts = action_facts([application.id])[application.id]
+    return allowed_actions(application, user, today(), facts)

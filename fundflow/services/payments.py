@@ -6,6 +6,7 @@ same claim queue up and only the first finds money outstanding.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -15,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, User
-from ..workflow import CLAIM_LIFECYCLE, GuardContext, Refused
+from ..workflow import CLAIM_LIFECYCLE, GuardContext
 from . import audit
 from .clock import today
 from .errors import Conflict, InvalidTransition, NotPermitted, Problems, ValidationFailed
-from .lifecycle import raise_refusal
+from .lifecycle import fire
 from .parsing import clean_text, to_date
 from .unit_of_work import lock, transaction
 
@@ -52,6 +53,19 @@ def _reference_taken(fund_id: int, reference: str) -> bool:
         ).first()
         is not None
     )
+
+
+def _reversal_reference(fund_id: int, reference: str) -> str:
+    """``<reference>-REV`` (or -REV2, -REV3 … if a payment already uses it), within 60 characters.
+
+    Cutting ``<reference>-REV`` at 60 characters gave a long reference back unchanged, and a
+    reference someone had already typed made the reversal look like a second one."""
+    for n in itertools.count(1):
+        suffix = "-REV" if n == 1 else f"-REV{n}"
+        candidate = reference[: 60 - len(suffix)] + suffix
+        if not _reference_taken(fund_id, candidate):
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
@@ -111,10 +125,7 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
             db.session.flush()
             from_status = to_status = claim.status
             if amount == outstanding:
-                try:
-                    from_status, to_status = CLAIM_LIFECYCLE.fire("pay", ctx)
-                except Refused as refused:
-                    raise_refusal(refused)
+                from_status, to_status = fire(CLAIM_LIFECYCLE, "pay", ctx)
             audit.record_event(
                 actor=user,
                 action="record_disbursement",
@@ -169,7 +180,7 @@ def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) ->
                 fund_id=original.fund_id,
                 amount_pence=-original.amount_pence,
                 paid_on=today(),
-                reference=f"{original.reference}-REV"[:60],
+                reference=_reversal_reference(original.fund_id, original.reference),
                 payee_school_id=original.payee_school_id,
                 recorded_by_id=user.id,
                 reverses_id=original.id,
@@ -179,10 +190,7 @@ def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) ->
             db.session.flush()
             from_status = to_status = claim.status
             if claim.status == "paid":
-                try:
-                    from_status, to_status = CLAIM_LIFECYCLE.fire("reverse_payment", ctx)
-                except Refused as refused:
-                    raise_refusal(refused)
+                from_status, to_status = fire(CLAIM_LIFECYCLE, "reverse_payment", ctx)
             audit.record_event(
                 actor=user,
                 action="reverse_disbursement",

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from fundflow.extensions import db
 from fundflow.services import auth
 
 PREFIX = "/api/v1"
@@ -54,13 +55,17 @@ def live_app(request):
 def seed_world() -> dict[str, Any]:
     """Bids in many states, claims, payments and reports, and one user holding every role,
     so that most operations can succeed as well as fail. Returns the token and known ids."""
-    from fundflow.models import Disbursement, ImpactReport
+    from fundflow.models import Disbursement, ImpactReport, UserRole
     from fundflow.services import impact
     from tests.factories import Factory
 
     make = Factory()
     school = make.school()
-    everyone = make.user("headteacher", "liaison_officer", "finance", "auditor", "admin", school=school)
+    everyone = make.user("headteacher", "liaison_officer", "finance", "auditor", school=school)
+    # Test-only: the service refuses admin alongside liaison/finance (an administrator takes
+    # no part in decisions or payments); one token holding every role lets every operation run.
+    everyone.role_rows.append(UserRole(role="admin"))
+    db.session.commit()
     fund = make.fund(countersign_threshold_pence=None)
     mine = [
         make.application(state, fund=fund, lead=everyone)

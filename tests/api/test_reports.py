@@ -278,13 +278,23 @@ def test_360giving_csv_converts_back_to_the_same_package(make, funded, tmp_path)
     assert json.loads(out.read_text()) == reports.grants_360_package(funded["fund"].id)
 
 
-def test_csv_cells_cannot_run_as_spreadsheet_formulas(make):
+def test_360giving_csv_keeps_text_verbatim_so_it_reads_back_to_the_package(make):
     fund = make.fund(countersign_threshold_pence=None)
     app = make.application("approved", fund=fund)
-    app.title = '=HYPERLINK("http://evil")'
+    app.title = "+1 reading age"
     db.session.commit()
     row = rows_of(reports.grants_360_csv(fund.id))[0]
-    assert row["Title"].startswith("'=")
+    assert row["Title"] == "+1 reading age"
+
+
+def test_payment_csv_cells_cannot_run_as_spreadsheet_formulas(make):
+    fund = make.fund(countersign_threshold_pence=None)
+    app = make.application("approved", fund=fund)
+    make.pay(make.claim(app, state="verified"), reference="PAY-1")
+    app.lead_school.name = '=HYPERLINK("http://evil")'
+    db.session.commit()
+    text = reports.payments_csv(fund.id)
+    assert "'=HYPERLINK" in text
 
 
 def test_transparency_csv_lists_payments_at_or_over_the_threshold_with_reversals_negative(api, make, funded):

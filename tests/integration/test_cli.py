@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from fundflow.extensions import db
 from fundflow.models import Event, School, User
-from fundflow.services import auth
+from fundflow.services import admin, auth
 from tests.conftest import make_app
 
 PASSWORD = "long-enough-password"
@@ -125,8 +125,6 @@ def test_issue_token_for_an_unknown_email_fails(runner):
 
 
 def test_issue_token_refuses_a_deactivated_user(runner, make):
-    from fundflow.services import admin
-
     user = make.user("auditor")
     admin.update_user(None, user, roles=["auditor"], school_urn=None, active=False)
     result = cli(runner, "issue-token", user.email)
@@ -383,3 +381,42 @@ def test_import_records_one_audit_event(runner, tmp_path, encoding):
     db.session.remove()
     event = db.session.execute(select(Event).where(Event.action == "import_schools")).scalar_one()
     assert event.payload == {"created": 3, "updated": 0, "unchanged": 0, "skipped_closed": 1, "errors": 2}
+
+
+def test_import_schools_reads_utf8_without_a_byte_order_mark(app, runner, tmp_path):
+    from fundflow.models import School
+
+    path = tmp_path / "gias-utf8.csv"
+    path.write_bytes("URN,EstablishmentName,LA (code)\n123456,St Mary’s Café School,871\n".encode())
+    result = runner.invoke(args=["fundflow", "import-schools", str(path)])
+    assert result.exit_code == 0, result.output
+    assert School.query.filter_by(urn="123456").one().name == "St Mary’s Café School"
+
+
+def test_revoke_tokens_stops_every_token_of_that_user(app, runner, make):
+    from fundflow.services import auth
+
+    user = make.user("finance")
+    token = auth.issue_token(user, "laptop")
+    assert auth.user_for_token(token) is not None
+    result = runner.invoke(args=["fundflow", "revoke-tokens", user.email])
+    assert result.exit_code == 0, result.output
+    assert "Revoked 1 token" in result.output
+    assert auth.user_for_token(token) is None
+
+
+def test_verify_audit_detects_the_newest_status_event_cut_off(app, runner):
+    from sqlalchemy import text as sql
+
+    from fundflow import demo
+    from fundflow.extensions import db
+
+    demo.seed()
+    newest = db.session.execute(
+        sql("SELECT max(seq) FROM events WHERE to_status IS NOT NULL AND subject_type = 'application'")
+    ).scalar()
+    db.session.execute(sql("DELETE FROM events WHERE seq >= :seq"), {"seq": newest})
+    db.session.commit()
+    result = runner.invoke(args=["fundflow", "verify-audit"])
+    assert result.exit_code != 0
+    assert "last event says" in result.output

@@ -88,7 +88,7 @@ class Cast:
 
 def build_starting_database() -> Cast:
     """One small fund (budget £2,000, so two or three awards exhaust it), five schools,
-    their people, and five bids part-way along — all made through the real services."""
+    their people, and six bids part-way along — all made through the real services."""
     make = Factory()
     fund = make.fund(
         budget_pence=2_000_00,
@@ -116,6 +116,7 @@ def build_starting_database() -> Cast:
         ("under_review", heads[2], schools[0], "3"),  # £900 would need a countersignature
         ("submitted", heads[3], schools[4], "2.5"),
         ("draft", heads[1], schools[3], "4"),
+        ("monitoring", heads[3], schools[1], "1"),  # delivered, nothing paid: £0 committed
     ):
         bid = make.application(state, fund=fund, lead=lead, partner=partner, liaison=liaison, days=days)
         if bid.status == "approved" and bid.awarded_pence == 600_00:

@@ -177,3 +177,24 @@ def test_admin_cannot_remove_own_admin_access(make):
     assert "roles" in failed.value.fields
     with pytest.raises(ValidationFailed):
         admin.update_user(me, me, roles=["admin"], school_urn=None, active=False)
+
+
+@pytest.mark.parametrize("other", ["liaison_officer", "finance"])
+def test_administrator_cannot_also_decide_or_pay(make, other):
+    admin_service = admin
+    with pytest.raises(ValidationFailed) as refused:
+        admin_service.create_user(
+            None,
+            admin_service.UserInput(
+                email="both@example.test",
+                name="Both",
+                roles=["admin", other],
+                password="long-enough-password",
+            ),
+        )
+    assert "roles" in refused.value.fields
+    admin_user = make.user("admin")
+    with pytest.raises(ValidationFailed):
+        admin_service.update_user(
+            admin_user, admin_user, roles=["admin", other], school_urn=None, active=True
+        )

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from fundflow.extensions import db
-from fundflow.models import BackfillClaim, Event
-from fundflow.services import claims
+from fundflow.models import BackfillClaim, Disbursement, Event
+from fundflow.services import claims, payments
 from fundflow.services.clock import today
 from fundflow.services.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundflow.services.evidence import Upload
@@ -222,10 +222,8 @@ def test_part_paid_claim_cannot_be_rejected(make):
 
 
 def test_claim_whose_payment_was_reversed_in_full_can_be_rejected(make):
-    from fundflow.services import payments
-
     claim = make.claim(make.application("approved"), state="paid")
-    disbursement = db.session.execute(select(payments.Disbursement)).scalar_one()
+    disbursement = db.session.execute(select(Disbursement)).scalar_one()
     payments.reverse_disbursement(make.user("finance"), disbursement, "Paid to the wrong school")
     claims.decide_claim(make.liaison(), claim, "reject", "Claimed in error")
     assert claim.status == "rejected"

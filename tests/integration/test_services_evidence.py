@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from fundflow.services import claims, evidence
+from fundflow.services.clock import today
 from fundflow.services.errors import NotFound, ValidationFailed
 from fundflow.services.evidence import Upload
 
@@ -64,12 +67,7 @@ def test_file_over_5_mb_refused_and_5_mb_accepted(app):
 
 def test_stored_file_keeps_a_safe_name_its_hash_and_bytes(make):
     bid = make.application("approved")
-    claim = make.claim(bid)
     user = make.lead_of(bid)
-    from datetime import timedelta
-
-    from fundflow.services.clock import today
-
     end = today() - timedelta(days=1)
     claim = claims.create_claim(
         user,
@@ -89,10 +87,6 @@ def test_stored_file_keeps_a_safe_name_its_hash_and_bytes(make):
 def test_evidence_is_not_found_for_someone_who_cannot_see_the_bid(make):
     bid = make.application("approved")
     user = make.lead_of(bid)
-    from datetime import timedelta
-
-    from fundflow.services.clock import today
-
     end = today() - timedelta(days=1)
     claim = claims.create_claim(
         user,

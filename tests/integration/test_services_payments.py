@@ -230,3 +230,21 @@ def test_reversing_a_part_payment_keeps_the_claim_verified(make):
     db.session.expire_all()
     assert db.session.get(BackfillClaim, claim.id).status == "verified"
     assert ledger.claim_paid_pence([claim.id])[claim.id] == 0
+
+
+def test_payment_with_a_sixty_character_reference_can_be_reversed(make):
+    claim = make.claim(make.application("approved"), state="verified")
+    finance = make.user("finance")
+    original = pay(finance, claim, reference="A" * 60)
+    reversal = payments.reverse_disbursement(finance, original, "Wrong account")
+    assert reversal.reference == "A" * 56 + "-REV"
+    assert claim.status == "verified"
+
+
+def test_reversal_reference_already_typed_for_a_payment_does_not_block_the_reversal(make):
+    bid = make.application("approved")
+    finance = make.user("finance")
+    pay(finance, make.claim(bid, state="verified"), reference="PAY-1-REV")
+    original = pay(finance, make.claim(bid, state="verified"), reference="PAY-1")
+    reversal = payments.reverse_disbursement(finance, original, "Wrong account")
+    assert reversal.reference == "PAY-1-REV2"

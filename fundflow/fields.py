@@ -1,19 +1,27 @@
-"""Form fields shared by the finance, auditor and admin pages.
+"""Form fields and widgets shared by the role areas.
 
 People type money in pounds and dates as GOV.UK day/month/year boxes; the services take
 integer pence and ``date`` objects. The conversion happens here, in the form layer, so no
-view or template does arithmetic on money.
+view or template does arithmetic on money. The radio and checkbox widgets mend two gaps in
+govuk-frontend-wtf's own.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import request
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
-from wtforms import Field, StringField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovTextInput,
+)
+from wtforms import Field, SelectChoice, StringField
 from wtforms.validators import StopValidation
 
 PENNY = Decimal("0.01")
@@ -89,7 +97,7 @@ class GovDateField(Field):
             raise ValueError(f"{self.label.text} must include a day, month and year")
         try:
             self.data = datetime.strptime(" ".join(parts), "%d %m %Y").date()
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2026") from None
 
     def pre_validate(self, form: Any) -> None:
@@ -100,7 +108,40 @@ class GovDateField(Field):
         return self.data.isoformat() if isinstance(self.data, date) else ""
 
 
-def page_number() -> int:
-    """The ``page`` query argument, 1 when missing or nonsense."""
-    page = request.args.get("page", 1, type=int) or 1
-    return max(page, 1)
+def choices_of(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class _NoEmptyHint:
+    """govuk-frontend-wtf gives radios and checkboxes a hint even when the field has no
+    description, leaving the inputs described by an empty element: drop it."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        hint = params.get("hint") or {}
+        if not (hint.get("text") or hint.get("html")):
+            params.pop("hint", None)
+        return params
+
+
+class _LabelLegend(_NoEmptyHint):
+    """Keep the field's label as the legend when a template only styles the legend
+    (govuk-frontend-wtf drops the label once a template passes a ``fieldset``)."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        fieldset = params["fieldset"] = copy.deepcopy(params.get("fieldset") or {})
+        fieldset.setdefault("legend", {}).setdefault("text", field.label.text)
+        return params
+
+
+class Radios(_LabelLegend, GovRadioInput):
+    pass
+
+
+class Checkboxes(_LabelLegend, GovCheckboxesInput):
+    """Several checkboxes for a ``SelectMultipleField``."""
+
+
+class Checkbox(_NoEmptyHint, GovCheckboxInput):
+    """One checkbox for a ``BooleanField``: no fieldset, so no legend."""
