@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from .. import reports
-from ..auth.decorators import restrict_blueprint
+from ..auth.decorators import restrict_blueprint, role_required
 from ..fields import choices_of
 from ..finance.downloads import csv_download, json_download, transparency_download
 from ..finance.forms import chosen_id, fund_choices
@@ -22,13 +22,31 @@ from ..workflow import APPLICATION_STATES
 from .forms import ApplicationFilterForm
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
-restrict_blueprint(bp, "auditor")
+# Read-only pages. Liaison officers must show value for money and finance publishes
+# payments, so both may read them too (API.md gives all three the same reports and files);
+# checking the audit chain stays with auditors, as in the API.
+restrict_blueprint(bp, "auditor", "liaison_officer", "finance")
 
 HASH_SHOWN = 12
 
 
 #: Words in payload keys that read better as people write them.
 LABEL_WORDS = {"urn": "URN", "id": "ID", "sha256": "SHA-256", "vfm": "VFM"}
+
+
+AUDIT_PAGES = [
+    ("auditor.applications", "Applications"),
+    ("auditor.funds", "Funds, ledgers and exports"),
+    ("auditor.transparency", "Transparency CSV"),
+    ("auditor.verify", "Check the audit trail"),
+]
+
+
+@bp.context_processor
+def audit_pages() -> dict[str, Any]:
+    """The section links this person may open (the chain check is for auditors only)."""
+    pages = [p for p in AUDIT_PAGES if p[0] != "auditor.verify" or current_user.has_role("auditor")]
+    return {"audit_pages": pages}
 
 
 def payload_label(key: str) -> str:
@@ -129,6 +147,7 @@ def ledger_page(fund_id: int):
 
 
 @bp.get("/verify")
+@role_required("auditor")
 def verify():
     return render_template("auditor/verify.html", report=audit.verify_chain())
 

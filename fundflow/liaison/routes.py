@@ -153,6 +153,7 @@ def queue():
         rows.append(QueueRow(item=item, application=application, barred=barred, extra=extra))
 
     kept = {"fund": fund_id or None, "q": search or None}
+
     # Other tabs drop the status filter (their statuses differ), so count them without it.
     counts = queries.section_counts(replace(filters, status=None), now)
     counts[section.key] = page.total

@@ -9,13 +9,19 @@ NAV = [
     ("liaison_officer", "liaison.queue", "Work queue"),
     ("finance", "finance.claims", "Payments"),
     ("auditor", "auditor.applications", "Audit"),
+    ("liaison_officer", "auditor.funds", "Fund reports"),
+    ("finance", "auditor.funds", "Fund reports"),
     ("admin", "admin.users", "Administration"),
 ]
 
 
 def nav_for(user) -> list[dict]:
-    items = []
+    items: list[dict] = []
     for role, endpoint, text in NAV:
+        if any(item["text"] == text for item in items) or (
+            endpoint == "auditor.funds" and user.has_role("auditor")
+        ):
+            continue
         if user.has_role(role) and endpoint in current_app.view_functions:
             href = url_for(endpoint)
             prefix = "/" + endpoint.split(".", 1)[0]

@@ -91,6 +91,15 @@ SECTIONS: dict[str, Section] = {
             "Overdue",
             "reports",
         ),
+        Section(
+            "delivery",
+            "Awards in delivery",
+            "application",
+            ("approved", "monitoring"),
+            "No awards are being delivered or monitored.",
+            "In delivery",
+            "awards",
+        ),
     )
 }
 
@@ -158,7 +167,7 @@ def _overdue_since(today: date) -> Any:
 def queue_statement(section_key: str, filters: QueueFilters, today: date) -> Select:
     """The SELECT for one section of the work queue, filtered and in working order."""
     section = SECTIONS[section_key]
-    if section.key in ("review", "countersign"):
+    if section.key in ("review", "countersign", "delivery"):
         query = select(Application).where(Application.status.in_(section.statuses))
         query = query.order_by(Application.submitted_at, Application.id)
     elif section.key == "claims":

@@ -189,14 +189,18 @@ def _final_report_evaluated(application: Application) -> bool:
 def _reject_outstanding_claims(application: Application, user: User, reason: str) -> None:
     """Cancelling rejects the claims nobody has been paid for. A claim already part-paid
     stays as it is: that money was spent, and it counts on the fund as paid."""
-    claims = db.session.execute(
-        select(BackfillClaim)
-        .where(
-            BackfillClaim.application_id == application.id,
-            BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
+    claims = (
+        db.session.execute(
+            select(BackfillClaim)
+            .where(
+                BackfillClaim.application_id == application.id,
+                BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
+            )
+            .with_for_update(of=BackfillClaim)  # not the eager-joined tables (PostgreSQL refuses)
         )
-        .with_for_update(of=BackfillClaim)  # not the eager-joined tables (PostgreSQL refuses)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     paid = claim_paid_pence([c.id for c in claims])
     for claim in claims:
         if paid[claim.id]:

@@ -56,12 +56,21 @@ def page_of(client, url: str, **params) -> str:
     return response.text
 
 
-def test_auditor_pages_are_for_auditors_only(client, auth, make):
+def test_read_only_audit_pages_are_for_auditors_liaison_and_finance_but_the_chain_check_for_auditors(
+    client, auth, make
+):
     application = make.application("submitted")
     assert client.get("/auditor/").status_code == 302
-    auth.login(make.user("finance"))
+    auth.login(make.headteacher())
     for url in ("/auditor/", f"/auditor/bids/{application.reference}", "/auditor/verify", "/auditor/funds"):
         assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login(make.user("finance"))
+    for url in ("/auditor/", f"/auditor/bids/{application.reference}", "/auditor/funds"):
+        assert client.get(url).status_code == 200
+    page = client.get("/auditor/funds").get_data(as_text=True)
+    assert "/auditor/verify" not in page
+    assert client.get("/auditor/verify").status_code == 403
 
 
 def test_auditor_lands_on_the_list_of_applications(client, auth, auditor):

@@ -265,3 +265,15 @@ def test_status_filter_does_not_empty_the_other_tabs(client, auth, make):
     page = queue(client, status="submitted")
     assert "To review (0)" in page
     assert "To countersign (1)" in page
+
+
+def test_awards_in_delivery_tab_lists_approved_and_monitoring_bids_with_their_award(client, auth, make):
+    officer = make.liaison()
+    approved = make.application("approved")
+    monitoring = make.application("monitoring")
+    draft = make.application("draft")
+    auth.login(officer)
+    page = client.get("/liaison/?section=delivery").get_data(as_text=True)
+    assert approved.reference in page and monitoring.reference in page
+    assert draft.reference not in page
+    assert f"/liaison/bids/{approved.reference}" in page
