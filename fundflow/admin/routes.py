@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.decorators import restrict_blueprint
 from ..forms import page_number, per_page, show_error
-from ..services import admin, audit_queries, finance_queries, gias, ledger
+from ..services import access, admin, audit_queries, finance_queries, gias, ledger
 from ..services.errors import DomainError
 from . import queries
 from .forms import (
@@ -241,7 +241,7 @@ def create_fund():
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
 def edit_fund(fund_id: int):
-    fund = audit_queries.get_fund(fund_id)
+    fund = access.get_fund(fund_id)
     form = FundForm()
     if request.method == "GET":
         form.name.data = fund.name

@@ -93,7 +93,7 @@ def short_hash(value: str | None) -> str:
 def _report_fund(fund_id: int) -> Fund:
     """The fund a report or export is about, once the user may see reports."""
     reports.require_report_access(current_user)
-    return audit_queries.get_fund(fund_id)
+    return access.get_fund(fund_id)
 
 
 @bp.get("/")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..extensions import db
-from ..models import Fund, User
+from ..models import User
 from ..services import access, audit
-from ..services.errors import NotFound, NotPermitted
+from ..services.access import get_fund
+from ..services.errors import NotPermitted
 
 #: Reports and exports cover every bid, so they are for the roles that see every bid.
 REPORT_ROLES = access.SEE_ALL_ROLES
@@ -30,8 +30,4 @@ def verify_audit_chain(user: User) -> audit.ChainReport:
     return audit.verify_chain()
 
 
-def fund_or_404(fund_id: int) -> Fund:
-    fund = db.session.get(Fund, fund_id)
-    if fund is None:
-        raise NotFound(f"No fund {fund_id}")
-    return fund
+fund_or_404 = get_fund  # the reports' name for it

@@ -10,6 +10,7 @@ from ..models import (
     ApplicationPartner,
     BackfillClaim,
     Disbursement,
+    Fund,
     ImpactReport,
     User,
 )
@@ -77,3 +78,11 @@ def get_report(user: User, report_id: int) -> ImpactReport:
     if report is None or not can_see(user, report.application):
         raise NotFound(f"No impact report {report_id}")
     return report
+
+
+def get_fund(fund_id: int) -> Fund:
+    """Funds are not secret (every role lists them): only a missing one is "not found"."""
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound(f"No fund {fund_id}")
+    return fund

@@ -18,13 +18,11 @@ from ..models import (
     BackfillClaim,
     Disbursement,
     Event,
-    Fund,
     ImpactEvaluation,
     ImpactReport,
     Review,
 )
 from .applications import kept_versions, version_changes
-from .errors import NotFound
 from .ledger import application_money
 from .reviews import reviews_for
 
@@ -144,10 +142,3 @@ def application_record(application: Application) -> ApplicationRecord:
         claimed_pence=claimed,
         paid_pence=paid,
     )
-
-
-def get_fund(fund_id: int) -> Fund:
-    fund = db.session.get(Fund, fund_id)
-    if fund is None:
-        raise NotFound(f"No fund {fund_id}")
-    return fund
