@@ -15,7 +15,7 @@ start_throwaway_postgres() {
   fi
   PG_RUN=("${run[@]}")
   PG_BIN="$bin"
-  "${run[@]}" "$bin/initdb" -D "$PG_TMP/data" -A trust -U postgres --no-sync >/dev/null
+  "${run[@]}" "$bin/initdb" -D "$PG_TMP/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
   "${run[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" \
     -o "-k $PG_TMP -p $PG_PORT -h 127.0.0.1 -c fsync=off -c max_connections=100" -w start >/dev/null
   "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres fundflow_test
