@@ -7,6 +7,7 @@ import re
 import pytest
 
 from .conftest import PREFIX
+from .test_applications import APPLICATION_FIELDS
 
 
 @pytest.fixture
@@ -108,25 +109,7 @@ def test_bodies_and_responses_are_described(document):
 
 def test_application_schema_has_api_md_fields(document):
     schema = document["components"]["schemas"]["Application"]
-    for name in (
-        "reference",
-        "fund_id",
-        "lead_school_urn",
-        "title",
-        "need",
-        "priority_areas",
-        "status",
-        "version",
-        "requested_pence",
-        "awarded_pence",
-        "conditions",
-        "claimed_pence",
-        "paid_pence",
-        "allowed_actions",
-        "partners",
-        "activities",
-        "measures",
-    ):
+    for name in sorted(APPLICATION_FIELDS):
         assert name in schema["required"]
     assert schema["properties"]["awarded_pence"]["type"] == ["integer", "null"]
     assert document["components"]["schemas"]["Activity"]["properties"]["days"] == {"type": "number"}
