@@ -17,7 +17,7 @@ from ..models import ROLES, Application, Fund, School, User, UserRole
 from . import audit
 from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
 from .parsing import clean_text, text_field, to_date
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 URN_PATTERN = re.compile(r"^\d{6}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -95,6 +95,7 @@ def _fund_payload(fund: Fund) -> dict[str, Any]:
     return {f.name: getattr(fund, f.name) for f in fields(FundInput)}
 
 
+@retrying
 def create_fund(user: User | None, data: FundInput) -> Fund:
     require_admin(user)
     fund = Fund(**_validated_fund(data))
@@ -121,6 +122,7 @@ def fund_has_bids(fund: Fund) -> bool:
     )
 
 
+@retrying
 def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
     """Rules change only while nobody has bid: a bid is judged by the rules it was made under."""
     require_admin(user)
@@ -182,6 +184,7 @@ def validate_school(data: SchoolInput) -> dict[str, Any]:
     return values
 
 
+@retrying
 def create_school(user: User | None, data: SchoolInput) -> School:
     require_admin(user)
     values = validate_school(data)
@@ -201,6 +204,7 @@ def create_school(user: User | None, data: SchoolInput) -> School:
     return school
 
 
+@retrying
 def set_causing_concern(user: User | None, school: School, causing_concern: bool) -> School:
     require_admin(user)
     with transaction():
@@ -278,6 +282,7 @@ def normalise_email(email: Any) -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
 
+@retrying
 def create_user(actor: User | None, data: UserInput) -> User:
     require_admin(actor)
     problems = Problems()
@@ -311,6 +316,7 @@ def create_user(actor: User | None, data: UserInput) -> User:
     return user
 
 
+@retrying
 def update_user(
     actor: User | None, user: User, *, roles: list[str], school_urn: str | None, active: bool
 ) -> User:

@@ -29,7 +29,7 @@ from . import audit
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
 from .parsing import is_half_days, text_field, to_date, to_decimal
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 URN_PATTERN = re.compile(r"^\d{6}$")
 EDITABLE_STATUSES = ("draft", "changes_requested")
@@ -227,6 +227,7 @@ def _next_reference(prefix: str) -> str:
     return f"{prefix}-{number:04d}"
 
 
+@retrying
 def create_draft(user: User, details: BidDetails) -> Application:
     """A headteacher starts a bid for their own school."""
     if not user.has_role("headteacher") or user.school_id is None:
@@ -272,6 +273,7 @@ def create_draft(user: User, details: BidDetails) -> Application:
     raise ValidationFailed({"reference": ["Could not allocate a reference; try again"]})
 
 
+@retrying
 def update_draft(user: User, application: Application, details: BidDetails) -> Application:
     """The lead headteacher edits a bid that is a draft or has changes requested."""
     with transaction():

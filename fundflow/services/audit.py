@@ -4,6 +4,7 @@ Each event's ``hash`` is the SHA-256 of its canonical content plus the previous 
 hash, so editing, reordering or deleting any row is detected by :func:`verify_chain`.
 Appending takes a transaction-scoped lock so that concurrent writers extend the chain one
 at a time (an advisory lock on PostgreSQL; SQLite serialises write transactions anyway).
+It is the last lock of the order written down in ``unit_of_work``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, Event, ImpactReport, User, utcnow
+from .unit_of_work import note_chain_locked
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 7_276_277  # arbitrary constant naming "the audit chain" advisory lock
@@ -60,8 +62,10 @@ def event_hash(event: Event) -> str:
 
 
 def _lock_chain() -> None:
+    """Step 5, the last, of the lock order in ``unit_of_work``: held until commit."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    note_chain_locked()
 
 
 def record_event(

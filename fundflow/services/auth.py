@@ -20,7 +20,7 @@ from ..models import ApiToken, LoginAttempt, User, utcnow
 from . import audit
 from .admin import check_password, hash_password, normalise_email
 from .errors import AuthenticationFailed, NotFound, Problems, Throttled
-from .unit_of_work import transaction
+from .unit_of_work import retrying, transaction
 
 # Compared against when the account does not exist, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-fundflow")
@@ -41,6 +41,7 @@ def check_throttle(email: str, address: str) -> None:
         raise Throttled("Too many failed attempts from this address. Wait 15 minutes and try again.")
 
 
+@retrying
 def authenticate(email: str, password: str, address: str) -> User:
     """The active user with these credentials, or AuthenticationFailed / Throttled."""
     email = normalise_email(email)
@@ -59,6 +60,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     return user
 
 
+@retrying
 def change_password(user: User, current: str, new: str) -> None:
     problems = Problems()
     if not check_password_hash(user.password_hash, current or ""):
@@ -81,6 +83,7 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+@retrying
 def issue_token(user: User, name: str = "") -> str:
     """A new bearer token for ``user``; only its hash is kept, so show it once."""
     token = secrets.token_urlsafe(32)
@@ -110,6 +113,7 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+@retrying
 def revoke_token(actor: User, token_id: int) -> None:
     row = db.session.get(ApiToken, token_id)
     if row is None or (row.user_id != actor.id and not actor.has_role("admin")):
@@ -125,6 +129,7 @@ def revoke_token(actor: User, token_id: int) -> None:
         )
 
 
+@retrying
 def revoke_all_tokens(actor: User | None, user: User) -> int:
     """Revoke every live token of ``user`` (a lost laptop, a leaver); returns how many."""
     rows = (

@@ -19,7 +19,7 @@ from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
 from .ledger import claim_paid_pence
 from .lifecycle import fire
 from .parsing import is_half_days, text_field, to_date, to_decimal
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 LIVE_CLAIM_STATUSES = ("pending", "verified", "paid")
 
@@ -45,6 +45,7 @@ def _claims_total(application: Application, statuses: tuple[str, ...]) -> int:
     )
 
 
+@retrying
 def create_claim(user: User, application: Application, data: ClaimInput) -> BackfillClaim:
     """The lead headteacher claims backfill while the award is approved."""
     with transaction():
@@ -121,6 +122,7 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
     return claim
 
 
+@retrying
 def decide_claim(user: User, claim: BackfillClaim, action: str, comment: str = "") -> BackfillClaim:
     """A liaison officer verifies or rejects a claim."""
     if action not in ("verify", "reject"):

@@ -24,7 +24,7 @@ from . import audit, evidence
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems
 from .parsing import clean_text, to_decimal
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 REPORTABLE_STATUSES = ("approved", "monitoring")
 
@@ -50,6 +50,7 @@ class EvaluationInput:
     comment: str = ""
 
 
+@retrying
 def submit_report(user: User, application: Application, data: ReportInput) -> ImpactReport:
     """The lead headteacher reports results, one per measure, while approved or monitoring."""
     with transaction():
@@ -116,6 +117,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
     return report
 
 
+@retrying
 def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> ImpactEvaluation:
     """A liaison officer with no link to the schools rates the report and its drivers."""
     if not user.has_role("liaison_officer"):

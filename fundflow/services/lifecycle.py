@@ -37,7 +37,7 @@ from .applications import keep_version
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, ValidationFailed
 from .ledger import application_money, claim_paid_pence, ledger
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 OUTSTANDING_CLAIM_STATUSES = ("pending", "verified")
 
@@ -65,6 +65,7 @@ def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str
         raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
 
 
+@retrying
 def perform(application: Application, user: User, request: ActionInput) -> Application:
     """Fire ``request.action`` on ``application`` as ``user``; one transaction, one Event."""
     try:
@@ -92,6 +93,8 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
             ctx.outstanding_claims = _count_claims(application, OUTSTANDING_CLAIM_STATUSES)
         if request.action == "close":
             ctx.final_report_evaluated = _final_report_evaluated(application)
+        # claims are locked before the audit chain (the lock order in unit_of_work)
+        outstanding = _lock_outstanding_claims(application) if request.action == "cancel" else []
 
         from_status, to_status = fire(APPLICATION_LIFECYCLE, request.action, ctx)
         payload = _apply_effects(application, user, request.action, ctx, request.conditions)
@@ -109,7 +112,7 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
             payload=payload,
         )
         if request.action == "cancel":
-            _reject_outstanding_claims(application, user, comment)
+            _reject_outstanding_claims(application, user, comment, outstanding)
     return application
 
 
@@ -186,21 +189,26 @@ def _final_report_evaluated(application: Application) -> bool:
     )
 
 
-def _reject_outstanding_claims(application: Application, user: User, reason: str) -> None:
-    """Cancelling rejects the claims nobody has been paid for. A claim already part-paid
-    stays as it is: that money was spent, and it counts on the fund as paid."""
-    claims = (
+def _lock_outstanding_claims(application: Application) -> list[BackfillClaim]:
+    return list(
         db.session.execute(
             select(BackfillClaim)
             .where(
                 BackfillClaim.application_id == application.id,
                 BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
             )
-            .with_for_update(of=BackfillClaim)  # not the eager-joined tables (PostgreSQL refuses)
-        )
-        .scalars()
-        .all()
+            .order_by(BackfillClaim.id)
+            # not the eager-joined tables (PostgreSQL refuses); NO KEY UPDATE as in unit_of_work
+            .with_for_update(of=BackfillClaim, key_share=True)
+        ).scalars()
     )
+
+
+def _reject_outstanding_claims(
+    application: Application, user: User, reason: str, claims: list[BackfillClaim]
+) -> None:
+    """Cancelling rejects the claims nobody has been paid for. A claim already part-paid
+    stays as it is: that money was spent, and it counts on the fund as paid."""
     paid = claim_paid_pence([c.id for c in claims])
     for claim in claims:
         if paid[claim.id]:

@@ -22,7 +22,7 @@ from .clock import today
 from .errors import Conflict, InvalidTransition, NotPermitted, Problems, ValidationFailed
 from .lifecycle import fire
 from .parsing import clean_text, to_date
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,59}$")
 
@@ -68,6 +68,7 @@ def _reversal_reference(fund_id: int, reference: str) -> str:
     raise AssertionError("unreachable")
 
 
+@retrying
 def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
     """Record money paid against a verified claim; the claim is paid once fully settled."""
     if not user.has_role("finance"):
@@ -150,6 +151,7 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
     return disbursement
 
 
+@retrying
 def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) -> Disbursement:
     """Undo a payment with a negative row and a reason; the original is never changed."""
     if not user.has_role("finance"):

@@ -13,7 +13,7 @@ from . import audit
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems
 from .parsing import clean_text
-from .unit_of_work import lock, transaction
+from .unit_of_work import lock, retrying, transaction
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ReviewInput:
     recommendation: str
 
 
+@retrying
 def record_review(user: User, application: Application, data: ReviewInput) -> Review:
     """Save the checklist and value-for-money score (1 poor – 4 excellent)."""
     if not user.has_role("liaison_officer"):

@@ -38,6 +38,7 @@ from fundflow.services.evidence import Upload
 from fundflow.workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, allowed_actions
 from tests.conftest import make_app
 from tests.factories import Factory
+from tests.invariant_checks import commitments_within_budget, money_within_claims_award_and_request
 
 APPLICATION_ACTIONS = sorted(APPLICATION_LIFECYCLE.actions)
 CLAIM_OPERATIONS = sorted(CLAIM_LIFECYCLE.actions)  # verify, reject, pay, reverse_payment
@@ -389,61 +390,10 @@ class FundLifecycle(RuleBasedStateMachine):
         self.nothing_deleted()
 
     def commitments_within_budget(self) -> None:
-        rows = db.session.execute(
-            text(
-                """
-                SELECT f.id, f.budget_pence,
-                  COALESCE((SELECT SUM(a.awarded_pence) FROM applications a
-                            WHERE a.fund_id = f.id AND a.status = 'approved'), 0)
-                  + COALESCE((SELECT SUM(d.amount_pence) FROM disbursements d
-                              JOIN backfill_claims c ON c.id = d.claim_id
-                              JOIN applications a ON a.id = c.application_id
-                              WHERE a.fund_id = f.id
-                                AND a.status IN ('monitoring', 'closed', 'cancelled')), 0)
-                FROM funds f
-                """
-            )
-        ).all()
-        for fund_id, budget, committed in rows:
-            assert committed <= budget, f"fund {fund_id}: committed {committed} > budget {budget}"
-            assert ledger.ledger(fund_id).committed_pence == committed
+        commitments_within_budget()
 
     def money_within_claims_award_and_request(self) -> None:
-        rows = db.session.execute(
-            text(
-                """
-                SELECT a.id, a.status, a.requested_pence, a.awarded_pence,
-                  COALESCE((SELECT SUM(c.amount_pence) FROM backfill_claims c
-                            WHERE c.application_id = a.id AND c.status IN ('verified', 'paid')), 0),
-                  COALESCE((SELECT SUM(d.amount_pence) FROM disbursements d
-                            JOIN backfill_claims c ON c.id = d.claim_id WHERE c.application_id = a.id), 0)
-                FROM applications a
-                """
-            )
-        ).all()
-        for app_id, status, requested, awarded, verified, paid in rows:
-            where = f"application {app_id} ({status})"
-            assert 0 <= paid <= verified, f"{where}: paid {paid} > verified claims {verified}"
-            assert verified <= (awarded or 0), f"{where}: verified claims {verified} > award {awarded}"
-            if awarded is not None:
-                assert awarded <= requested, f"{where}: award {awarded} > request {requested}"
-            if status in ("approved", "awaiting_countersign"):
-                assert awarded is not None and awarded > 0, where
-        claims_rows = db.session.execute(
-            text(
-                """
-                SELECT c.id, c.status, c.amount_pence, COALESCE(SUM(d.amount_pence), 0)
-                FROM backfill_claims c LEFT JOIN disbursements d ON d.claim_id = c.id
-                GROUP BY c.id, c.status, c.amount_pence
-                """
-            )
-        ).all()
-        for claim_id, status, amount, paid in claims_rows:
-            assert 0 <= paid <= amount, f"claim {claim_id}: paid {paid} of {amount}"
-            if status == "paid":
-                assert paid == amount, f"paid claim {claim_id} has {paid} of {amount}"
-            if status in ("pending", "rejected"):
-                assert paid == 0, f"{status} claim {claim_id} has {paid} paid against it"
+        money_within_claims_award_and_request()
 
     def one_event_per_status_change(self) -> None:
         for subject_type, table in STATUS_TABLES.items():
