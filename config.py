@@ -43,12 +43,24 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 64 * 1024
     EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+    # A signed-in user's evidence form (claim, impact report) may be this large: the server
+    # reads it all (keeping at most EVIDENCE_MAX_BYTES + 1 bytes of each file) so it can answer
+    # "too large" on the form. Every other request is refused unread over MAX_CONTENT_LENGTH.
+    UPLOAD_REQUEST_MAX_BYTES = _int("UPLOAD_REQUEST_MAX_BYTES", 50 * 1024 * 1024)
     GIAS_MAX_UPLOAD_BYTES = _int("GIAS_MAX_UPLOAD_BYTES", 128 * 1024 * 1024)
     REFERENCE_PREFIX = os.environ.get("FUNDFLOW_REFERENCE_PREFIX", "LSIF")
     # Sign-in throttling: failures allowed per account and per address within the window.
     LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 15 * 60)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+    # A browser that has signed in to an account before carries a signed device cookie for it;
+    # its failures count against that browser only, so strangers' guesses never lock it out.
+    LOGIN_MAX_FAILURES_PER_DEVICE = _int("LOGIN_MAX_FAILURES_PER_DEVICE", 5)
+    DEVICE_COOKIE_DAYS = _int("DEVICE_COOKIE_DAYS", 90)
+    # A signed-in session ends on sign-out, on a password change elsewhere, or after this long.
+    SESSION_LIFETIME_HOURS = _int("SESSION_LIFETIME_HOURS", 12)
+    # How long an account's one-time set-password link works.
+    SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
     # Publishing: 360Giving and the Local Government Transparency Code.
     GRANTNAV_PREFIX = os.environ.get("FUNDFLOW_360G_PREFIX", "360G-fundflow-")
     FUNDER_ORG_ID = os.environ.get("FUNDFLOW_FUNDER_ORG_ID", "GB-LAE-SLG")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -28,6 +29,8 @@ def create_app(config: type[Config] | dict[str, Any] | str | None = None) -> Fla
     load_config(app, config)
     register_templates(app)
     register_upload_limits(app)
+    register_request_guard(app)
+    register_double_submit_guard(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -115,15 +118,87 @@ def register_extensions(app: Flask) -> None:
     init_login(app)
 
 
+#: The site forms that take an evidence file (the API takes evidence as base64 in JSON).
+EVIDENCE_UPLOAD_ENDPOINTS = frozenset({"headteacher.new_claim", "headteacher.new_report"})
+
+
+class _CappedFile(io.BytesIO):
+    """Where an uploaded file is written while its form is read: keeps the first ``cap``
+    bytes and drops the rest, so a file over the limit costs no more memory than one at it."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        room = self.cap - self.tell()
+        if room > 0:
+            super().write(bytes(data[:room]))
+        return len(data)
+
+
 def register_upload_limits(app: Flask) -> None:
-    """Requests are capped at MAX_CONTENT_LENGTH (evidence is 5 MB), but the national GIAS
-    file is about 60 MB. Registered before CSRF, which reads the form first."""
-    from flask import request
+    """Requests are capped at MAX_CONTENT_LENGTH, but two kinds of form are larger.
+
+    - The national GIAS file is about 60 MB (``GIAS_MAX_UPLOAD_BYTES``).
+    - The forms with an evidence file (:data:`EVIDENCE_UPLOAD_ENDPOINTS`: a headteacher's
+      claim and impact report) are read whole up to ``UPLOAD_REQUEST_MAX_BYTES``,
+      keeping only ``EVIDENCE_MAX_BYTES + 1`` bytes of each file: the evidence check then
+      says "must be smaller than 5 MB" on the file field and the form keeps its other answers.
+      Refusing before reading the body instead makes the server close the connection while
+      the browser is still sending, and the browser shows "This site can't be reached".
+
+    Both only for a signed-in user; every other request keeps MAX_CONTENT_LENGTH.
+    Registered before CSRF, which reads the form first.
+    """
+    from flask import request, session
+
+    class UploadRequest(app.request_class):  # type: ignore[name-defined,misc]
+        #: Bytes kept of each uploaded file; None keeps everything (werkzeug's default).
+        file_cap: int | None = None
+
+        def _get_file_stream(
+            self,
+            total_content_length: int | None,
+            content_type: str | None,
+            filename: str | None = None,
+            content_length: int | None = None,
+        ) -> IO[bytes]:
+            if self.file_cap is not None:
+                return _CappedFile(self.file_cap)
+            return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+
+    app.request_class = UploadRequest
 
     @app.before_request
-    def _allow_large_school_imports() -> None:
+    def _upload_limits() -> None:
+        # Only someone signed in (the signed session cookie names a user: no database
+        # query here) gets a larger limit; anyone else's request over MAX_CONTENT_LENGTH is
+        # refused before it is read. The views still check the session is live and the role.
+        if request.method != "POST" or "_user_id" not in session:
+            return
         if request.endpoint == "admin.import_schools":
             request.max_content_length = app.config["GIAS_MAX_UPLOAD_BYTES"]
+        elif request.endpoint in EVIDENCE_UPLOAD_ENDPOINTS and request.mimetype == "multipart/form-data":
+            request.max_content_length = app.config["UPLOAD_REQUEST_MAX_BYTES"]
+            request.file_cap = app.config["EVIDENCE_MAX_BYTES"] + 1  # type: ignore[attr-defined]
+
+
+def register_request_guard(app: Flask) -> None:
+    """Control characters are refused before anything reads the request (after the upload
+    limit is set, before CSRF reads the form)."""
+    from .request_guard import init_app
+
+    init_app(app)
+
+
+def register_double_submit_guard(app: Flask) -> None:
+    """A form sent twice is recorded once. Its request hooks come after the upload limit
+    and the control-character guard (the form is read; neither touches the database) and
+    before all others (the signed-in user is loaded in the guarded transaction)."""
+    from .forms import init_app
+
+    init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

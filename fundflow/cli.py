@@ -96,6 +96,15 @@ def verify_audit() -> None:
     sys.exit(1)
 
 
+@fundflow_cli.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Delete idempotency keys older than 24 hours (guarded writes also purge a few each)."""
+    from .services import idempotency
+
+    deleted = idempotency.purge_expired()
+    click.echo(f"Deleted {deleted} expired idempotency key(s)")
+
+
 @fundflow_cli.command("import-schools")
 @click.argument("file", type=click.File("rb"))
 def import_schools(file) -> None:
@@ -116,7 +125,7 @@ def import_schools(file) -> None:
         click.echo(f"Line {line}: {message}", err=True)
     click.echo(
         f"Imported {result.imported} schools: {result.created} new, {result.updated} updated, "
-        f"{result.unchanged} unchanged; skipped {result.skipped_closed} closed; "
+        f"{result.unchanged} unchanged; {result.closed} closed ({len(result.newly_closed)} newly closed); "
         f"{len(result.errors)} rows with errors"
     )
 

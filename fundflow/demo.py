@@ -5,12 +5,15 @@ Everything is made through the services, so the demo's audit trail is a real one
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Application, Fund, User
+from .models import Application, BackfillClaim, Fund, User
 from .services import admin, applications, claims, impact, lifecycle, payments, reviews
 from .services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from .services.clock import today
@@ -63,6 +66,28 @@ def financial_year(day: date) -> tuple[date, date, str]:
     )
 
 
+@contextmanager
+def as_of(day: date) -> Iterator[None]:
+    """Run services as if today were ``day`` (the demo's history happened over weeks)."""
+    saved = current_app.config.get("FUNDFLOW_TODAY")
+    current_app.config["FUNDFLOW_TODAY"] = day.isoformat()
+    try:
+        yield
+    finally:
+        current_app.config["FUNDFLOW_TODAY"] = saved
+
+
+def working_period(first: date, days: int) -> tuple[date, date]:
+    """The first ``days`` working days (Monday to Friday) from ``first``: (first, last)."""
+    while first.weekday() >= 5:
+        first += timedelta(days=1)
+    last, counted = first, 1
+    while counted < days:
+        last += timedelta(days=1)
+        counted += last.weekday() < 5
+    return first, last
+
+
 def already_seeded() -> bool:
     return db.session.execute(select(User.id).where(User.email == "admin@demo.test")).first() is not None
 
@@ -95,8 +120,11 @@ def seed() -> dict[str, int]:
             max_award_pence=25_000_00,
             countersign_threshold_pence=10_000_00,
             requires_partner_endorsement=True,
+            delivery_ends_on=date(closes.year + 1, 3, 31),
         ),
     )
+    # Awards were approved six weeks ago, so there is time for claims since.
+    approved_day = now - timedelta(days=45)
     head = users["headteacher@demo.test"]
     lee, sam = users["liaison@demo.test"], users["liaison2@demo.test"]
     fran = users["finance@demo.test"]
@@ -172,8 +200,24 @@ def seed() -> dict[str, int]:
 
     def approved(app: Application, awarded: int | None = None) -> Application:
         under_review(app)
-        act(app, lee, "approve", awarded_pence=awarded, conditions="Report impact each term.")
+        with as_of(approved_day):
+            act(app, lee, "approve", awarded_pence=awarded, conditions="Report impact each term.")
         return app
+
+    def claim(app: Application, first: date, days: int, name: str, role: str, amount: int) -> BackfillClaim:
+        start, end = working_period(first, days)
+        return claims.create_claim(
+            head,
+            app,
+            claims.ClaimInput(
+                period_start=start.isoformat(),
+                period_end=end.isoformat(),
+                staff_released=role,
+                staff_name=name,
+                days=str(days),
+                amount_pence=amount,
+            ),
+        )
 
     # One bid in each state. Upton Lea (headteacher@) leads; Chalvey Grove (partner@) partners.
     pair = [("137102", "supporting")]
@@ -190,47 +234,12 @@ def seed() -> dict[str, int]:
     act(large, lee, "approve", awarded_pence=11_000_00, conditions="Termly progress notes.")
 
     live = approved(bid(head, "Reading fluency partnership", pair, "8", 400_00))
-    c1 = claims.create_claim(
-        head,
-        live,
-        claims.ClaimInput(
-            period_start=(now - timedelta(days=30)).isoformat(),
-            period_end=(now - timedelta(days=28)).isoformat(),
-            staff_released="Deputy headteacher",
-            days="3",
-            amount_pence=1_200_00,
-        ),
-    )
-    c2 = claims.create_claim(
-        head,
-        live,
-        claims.ClaimInput(
-            period_start=(now - timedelta(days=20)).isoformat(),
-            period_end=(now - timedelta(days=19)).isoformat(),
-            staff_released="English lead",
-            days="2",
-            amount_pence=500_00,
-        ),
-    )
-    claims.create_claim(
-        head,
-        live,
-        claims.ClaimInput(
-            period_start=(now - timedelta(days=7)).isoformat(),
-            period_end=(now - timedelta(days=7)).isoformat(),
-            staff_released="Deputy headteacher",
-            days="1",
-            amount_pence=400_00,
-        ),
-    )
+    c1 = claim(live, approved_day + timedelta(days=14), 3, "Priya Shah", "Deputy headteacher", 1_200_00)
+    c2 = claim(live, approved_day + timedelta(days=24), 2, "Tom Reid", "English lead", 500_00)
     claims.decide_claim(lee, c1, "verify")
     claims.decide_claim(lee, c2, "verify")
     payments.record_disbursement(
-        fran,
-        c1,
-        payments.DisbursementInput(
-            amount_pence=1_200_00, paid_on=(now - timedelta(days=10)).isoformat(), reference="SLG-PAY-0001"
-        ),
+        fran, c1, payments.DisbursementInput(amount_pence=1_200_00, paid_on=now, reference="SLG-PAY-0001")
     )
 
     rejected = under_review(bid(head, "Leadership away days", pair, "2", 300_00))
@@ -240,7 +249,8 @@ def seed() -> dict[str, int]:
     act(withdrawn, head, "withdraw")
 
     monitoring = approved(bid(head, "Writing moderation cluster", pair, "4", 300_00))
-    _claim_and_pay(head, lee, fran, monitoring, now, "SLG-PAY-0002")
+    moderation = claim(monitoring, approved_day + timedelta(days=3), 3, "Priya Shah", "Deputy head", 900_00)
+    _verify_and_pay(lee, fran, moderation, "SLG-PAY-0002")
     act(monitoring, head, "finish_delivery")
     impact.submit_report(
         head,
@@ -253,7 +263,10 @@ def seed() -> dict[str, int]:
     )
 
     closed = approved(bid(head, "Attendance improvement peer review", pair, "3", 300_00))
-    _claim_and_pay(head, lee, fran, closed, now, "SLG-PAY-0003")
+    # Dan Brook's days on this bid overlap a later claim for him on the live bid: that one
+    # is flagged to the liaison officer as possible double funding.
+    peer_review = claim(closed, approved_day + timedelta(days=3), 3, "Dan Brook", "Assistant head", 900_00)
+    _verify_and_pay(lee, fran, peer_review, "SLG-PAY-0003")
     act(closed, head, "finish_delivery")
     final = impact.submit_report(
         head,
@@ -274,6 +287,8 @@ def seed() -> dict[str, int]:
         ),
     )
     act(closed, lee, "close")
+
+    claim(live, approved_day + timedelta(days=3), 1, "Dan Brook", "Assistant head", 400_00)
 
     cancelled = approved(bid(head, "Governor training exchange", pair, "2", 300_00))
     act(cancelled, lee, "cancel", comment="The partner school withdrew its support.")
@@ -318,23 +333,10 @@ def _author_email(app: Application, users: dict[str, User]) -> str:
     return next(email for email, user in users.items() if user.id == app.created_by_id)
 
 
-def _claim_and_pay(head: User, lee: User, fran: User, app: Application, now: date, reference: str) -> None:
-    claim = claims.create_claim(
-        head,
-        app,
-        claims.ClaimInput(
-            period_start=(now - timedelta(days=40)).isoformat(),
-            period_end=(now - timedelta(days=38)).isoformat(),
-            staff_released="Deputy headteacher",
-            days="3",
-            amount_pence=900_00,
-        ),
-    )
+def _verify_and_pay(lee: User, fran: User, claim: BackfillClaim, reference: str) -> None:
     claims.decide_claim(lee, claim, "verify")
     payments.record_disbursement(
         fran,
         claim,
-        payments.DisbursementInput(
-            amount_pence=900_00, paid_on=(now - timedelta(days=30)).isoformat(), reference=reference
-        ),
+        payments.DisbursementInput(amount_pence=claim.amount_pence, paid_on=today(), reference=reference),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -24,7 +24,46 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, SelectChoice, StringField
 from wtforms.validators import StopValidation
 
+from .services.parsing import (
+    DAYS,
+    MEASURE_VALUE,
+    POUNDS,
+    ROW_ID,
+    Bounds,
+    NumberRefused,
+    parse_number,
+    parse_whole,
+)
+
 PENNY = Decimal("0.01")
+MONEY_EXAMPLE = "Enter an amount in pounds, like 1250.00"
+PENCE_EXAMPLE = "Enter an amount in pounds and pence, like 1250.50"
+
+__all__ = ["DAYS", "MEASURE_VALUE", "POUNDS", "Bounds", "NumberRefused", "parse_pounds", "row_id"]
+
+
+def parse_pounds(text: str | None, bounds: Bounds = POUNDS) -> int | None:
+    """Pounds as typed (``£1,250.50``, ``1250``) → integer pence (125050), read by the one
+    bounded number parser; ``None`` when nothing was typed. Raises :class:`NumberRefused`
+    (a ``ValueError``) with a message for the person when it is not an amount ``bounds``
+    holds: ``1e30``, ``12.345``, ``NaN``."""
+    cleaned = (text or "").strip().replace(",", "").replace(" ", "").removeprefix("£")
+    if not cleaned:
+        return None
+    try:
+        amount = parse_number(cleaned, bounds, what="an amount")
+    except NumberRefused as exc:
+        message = str(exc)
+        if "as a number" in message:
+            message = MONEY_EXAMPLE
+        elif "decimal place" in message:
+            message = PENCE_EXAMPLE
+        elif "or more" in message or cleaned.startswith("-"):
+            message = f"Enter an amount of £{bounds.smallest:,f} or more"
+        else:
+            message = f"Enter an amount of £{bounds.largest:,f} or less"
+        raise NumberRefused(message) from None
+    return int(amount * 100)
 
 
 def pence_to_pounds_text(pence: int | None) -> str:
@@ -32,6 +71,17 @@ def pence_to_pounds_text(pence: int | None) -> str:
     if pence is None:
         return ""
     return f"{(Decimal(pence) / 100).quantize(PENNY)}"
+
+
+def row_id(value: str | None) -> int | None:
+    """A filter's value (``?fund=12``) as a row id; ``None`` for empty, or anything no row
+    can have (``99999999999999999999``, ``²``, ``-1``)."""
+    if not value:
+        return None
+    try:
+        return parse_whole(value, ROW_ID)
+    except NumberRefused:
+        return None
 
 
 class PoundsField(StringField):
@@ -49,21 +99,10 @@ class PoundsField(StringField):
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.data = None
-        text = (valuelist[0] if valuelist else "").strip().replace(",", "").replace(" ", "")
-        text = text.removeprefix("£")
-        if not text:
-            return
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError("Enter an amount in pounds, like 1250.00") from None
-        if not amount.is_finite() or amount != amount.quantize(PENNY):
-            raise ValueError("Enter an amount in pounds and pence, like 1250.50")
-        if amount <= 0:
+        pence = parse_pounds(valuelist[0] if valuelist else "")  # NumberRefused is a ValueError
+        if pence is not None and pence <= 0:
             raise ValueError("Enter an amount more than £0")
-        if amount > Decimal(10**11):
-            raise ValueError("That amount is too large")
-        self.data = int(amount * 100)
+        self.data = pence
 
     def pre_validate(self, form: Any) -> None:
         if self.data is None and not self.process_errors and self.required_message:

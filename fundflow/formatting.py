@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from .dates import long_date
 from .models import DRIVER_LABELS, RATING_LABELS, ROLE_LABELS
 from .workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_STATES
 
@@ -20,15 +21,16 @@ def money(pence: int | None) -> str:
 
 
 def day(value: date | datetime | None) -> str:
+    """2025-11-02 → '2 November 2025'; None → '—'."""
     if value is None:
         return "—"
-    return f"{value:%-d %B %Y}"
+    return long_date(value)
 
 
 def moment(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return f"{value:%-d %B %Y at %H:%M} UTC"
+    return f"{long_date(value)} at {value:%H:%M} UTC"
 
 
 def number(value: Decimal | float | int | None) -> str:

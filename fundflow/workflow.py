@@ -30,6 +30,8 @@ from typing import Any
 
 from transitions import Machine
 
+from .dates import long_date
+
 # --------------------------------------------------------------------------------------
 # States
 # --------------------------------------------------------------------------------------
@@ -115,6 +117,7 @@ class GuardContext:
     claim_paid_pence: int = 0
     outstanding_claims: int = 0
     final_report_evaluated: bool = False
+    reports_awaiting_evaluation: int = 0
 
     @property
     def application(self) -> Any:
@@ -165,7 +168,7 @@ def fund_open(ctx: GuardContext) -> Problem:
     if not fund.is_open_on(ctx.today):
         return (
             "fund_id",
-            f"The fund takes bids from {fund.opens_on:%-d %B %Y} to {fund.closes_on:%-d %B %Y}",
+            f"The fund takes bids from {long_date(fund.opens_on)} to {long_date(fund.closes_on)}",
         )
     return None
 
@@ -190,15 +193,64 @@ def complete(ctx: GuardContext) -> Problem:
     return None
 
 
-def daily_rates_within_cap(ctx: GuardContext) -> Problem:
-    cap = ctx.application.fund.max_daily_rate_pence
-    over = [a for a in ctx.application.activities if a.daily_rate_pence > cap]
-    if over:
+def due_date_problem(
+    due_on: date, follow_up_reason: str | None, today: date, delivery_ends_on: date | None
+) -> str | None:
+    """The rule for a measure's due date, written once: what is wrong with it, or None.
+
+    A target falls due after today (a bid is sent later still) and by the end of the fund's
+    delivery period, unless the measure states why it is followed up later: the liaison
+    officer accepts that later date by approving the bid. Checked where the measure is typed
+    (:mod:`fundflow.services.applications`) and again when the bid is sent
+    (:func:`measures_due_in_delivery_period`).
+    """
+    if due_on <= today:
+        return "The target must fall due after today"
+    end = delivery_ends_on
+    if end is not None and due_on > end and not (follow_up_reason or "").strip():
         return (
-            "activities",
-            f"Daily rates must be at most £{cap / 100:,.2f}: " + ", ".join(a.description for a in over),
+            f"The target must fall due by the end of the fund's delivery period, {long_date(end)}, "
+            "or give the reason for a later follow-up"
         )
     return None
+
+
+def daily_rate_problem(daily_rate_pence: int, max_daily_rate_pence: int) -> str | None:
+    """The fund's cap on an activity's daily rate, written once: what is wrong, or None.
+    Checked where the activity is typed and again when the bid is sent."""
+    if daily_rate_pence > max_daily_rate_pence:
+        return f"The fund pays at most £{max_daily_rate_pence / 100:,.2f} a day"
+    return None
+
+
+def _named(problems: list[tuple[str | None, str]]) -> str | None:
+    """``(problem, name)`` pairs as one message: each problem with the names it applies to."""
+    grouped: dict[str, list[str]] = {}
+    for problem, name in problems:
+        if problem:
+            grouped.setdefault(problem, []).append(name)
+    return "; ".join(f"{problem}: {', '.join(names)}" for problem, names in grouped.items()) or None
+
+
+def measures_due_in_delivery_period(ctx: GuardContext) -> Problem:
+    """Every measure meets :func:`due_date_problem` when the bid is sent."""
+    end = ctx.application.fund.delivery_ends_on
+    message = _named(
+        [
+            (due_date_problem(m.due_on, m.follow_up_reason, ctx.today, end), m.indicator)
+            for m in ctx.application.measures
+        ]
+    )
+    return ("measures", message) if message else None
+
+
+def daily_rates_within_cap(ctx: GuardContext) -> Problem:
+    """Every activity meets :func:`daily_rate_problem` when the bid is sent."""
+    cap = ctx.application.fund.max_daily_rate_pence
+    message = _named(
+        [(daily_rate_problem(a.daily_rate_pence, cap), a.description) for a in ctx.application.activities]
+    )
+    return ("activities", message) if message else None
 
 
 def within_max_award(ctx: GuardContext) -> Problem:
@@ -276,6 +328,14 @@ def final_report_evaluated(ctx: GuardContext) -> Problem:
     return None
 
 
+def every_report_evaluated(ctx: GuardContext) -> Problem:
+    if ctx.reports_awaiting_evaluation:
+        count = ctx.reports_awaiting_evaluation
+        reports = "report is" if count == 1 else "reports are"
+        return ("action", f"Evaluate every impact report first: {count} {reports} waiting")
+    return None
+
+
 def claim_within_award(ctx: GuardContext) -> Problem:
     claim = ctx.record
     awarded = ctx.application.awarded_pence or 0
@@ -294,7 +354,7 @@ def nothing_paid_on_claim(ctx: GuardContext) -> Problem:
 
 #: Guards that look only at stored facts, not at what the person types: given those facts
 #: (see ``services.lifecycle.action_facts``), ``allowed_actions`` leaves out what they refuse.
-FACT_GUARDS = (no_claims_outstanding, final_report_evaluated)
+FACT_GUARDS = (no_claims_outstanding, final_report_evaluated, every_report_evaluated)
 
 
 def supporting_schools(application: Any) -> list[Any]:
@@ -331,7 +391,14 @@ class Action:
         return [g.__name__ for g in (*self.controls, *self.preconditions, *self.guards)]
 
 
-SUBMIT_GUARDS = (fund_open, complete, daily_rates_within_cap, within_max_award, endorsements_given)
+SUBMIT_GUARDS = (
+    fund_open,
+    complete,
+    daily_rates_within_cap,
+    within_max_award,
+    measures_due_in_delivery_period,
+    endorsements_given,
+)
 
 APPLICATION_ACTIONS: tuple[Action, ...] = (
     Action(
@@ -458,8 +525,11 @@ APPLICATION_ACTIONS: tuple[Action, ...] = (
         ("liaison_officer",),
         "Close",
         controls=(not_conflicted,),
-        guards=(final_report_evaluated,),
-        description="Once the final impact report is evaluated the liaison officer closes the record.",
+        guards=(final_report_evaluated, every_report_evaluated),
+        description=(
+            "Once the final impact report and every other report sent are evaluated the "
+            "liaison officer closes the record."
+        ),
     ),
 )
 

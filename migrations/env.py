@@ -10,7 +10,7 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
@@ -93,10 +93,23 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: batch migrations rebuild a table (copy, drop, rename); with foreign keys
+        # enforced, dropping a table that other rows point at fails. Switch enforcement off
+        # for the migration (it cannot change inside a transaction), check after, switch on.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # on the driver's connection: SQLAlchemy would open a transaction first
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"The migration left rows pointing at nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -5,7 +5,11 @@ a bid to any lifecycle state in one line."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+
+from flask import current_app
 
 from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Fund, School, User
@@ -14,6 +18,29 @@ from fundflow.services.applications import ActivityInput, BidDetails, MeasureInp
 from fundflow.services.clock import today
 
 PASSWORD = "correct-horse-battery"
+#: Factory awards are approved this many days before today, so that backfill claims (which
+#: fall between the approval and today) have working days to cover.
+APPROVED_DAYS_AGO = 28
+
+
+def last_working_day() -> date:
+    """The latest Monday-to-Friday before today: a one-day claim that fits, any day the tests run."""
+    day = today() - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+@contextmanager
+def as_of(day: date) -> Iterator[None]:
+    """Run services as if today were ``day`` (``FUNDFLOW_TODAY``), then put the clock back."""
+    saved = current_app.config.get("FUNDFLOW_TODAY")
+    current_app.config["FUNDFLOW_TODAY"] = day.isoformat()
+    try:
+        yield
+    finally:
+        current_app.config["FUNDFLOW_TODAY"] = saved
+
 
 #: The actions that take a fresh draft to each state, and who fires them.
 PATH_TO = {
@@ -81,6 +108,7 @@ class Factory:
             "max_award_pence": None,
             "countersign_threshold_pence": 50_000_00,
             "requires_partner_endorsement": False,
+            "delivery_ends_on": now + timedelta(days=545),
         }
         data.update(overrides)
         return admin.create_fund(None, admin.FundInput(**data))
@@ -129,8 +157,11 @@ class Factory:
         days: str = "4",
         rate: int = 300_00,
         awarded_pence: int | None = None,
+        approved_on: date | None = None,
     ) -> Application:
-        """A bid taken through the real services to ``state``."""
+        """A bid taken through the real services to ``state``. Its award is approved on
+        ``approved_on`` (default: :data:`APPROVED_DAYS_AGO` days ago); the rest happens today."""
+        approval_day = approved_on or today() - timedelta(days=APPROVED_DAYS_AGO)
         if fund is None:
             threshold = 1_000_00 if state == "awaiting_countersign" else 50_000_00
             fund = self.fund(countersign_threshold_pence=threshold)
@@ -148,9 +179,10 @@ class Factory:
             elif step == "request_changes":
                 self.act(app, liaison, "request_changes", comment="Say more about the need.")
             elif step == "approve":
-                self.act(app, liaison, "approve", awarded_pence=awarded_pence)
-                if app.status == "awaiting_countersign":
-                    self.act(app, second_liaison or self.liaison(), "countersign")
+                with as_of(approval_day):
+                    self.act(app, liaison, "approve", awarded_pence=awarded_pence)
+                    if app.status == "awaiting_countersign":
+                        self.act(app, second_liaison or self.liaison(), "countersign")
             elif step == "approve_large":
                 self.act(app, liaison, "approve", awarded_pence=awarded_pence)
             elif step == "reject":
@@ -196,16 +228,23 @@ class Factory:
         days: str = "1",
         state: str = "pending",
         liaison: User | None = None,
+        staff_name: str | None = None,
     ) -> BackfillClaim:
+        """A claim for the last week (within the award: after its approval, up to today),
+        for a person of its own, so that claims made this way never overlap."""
         lead = lead or self.lead_of(app)
         end = today() - timedelta(days=1)
+        start = end - timedelta(days=6)
+        if app.approved_on and start < app.approved_on:  # approved this week: claim from then
+            start, end = app.approved_on, max(app.approved_on, end)
         claim = claims.create_claim(
             lead,
             app,
             claims.ClaimInput(
-                period_start=(end - timedelta(days=5)).isoformat(),
+                period_start=start.isoformat(),
                 period_end=end.isoformat(),
                 staff_released="Deputy head",
+                staff_name=staff_name or f"Staff Member {self.n()}",
                 days=days,
                 amount_pence=amount_pence,
             ),
@@ -230,7 +269,7 @@ class Factory:
             claim,
             payments.DisbursementInput(
                 amount_pence=amount_pence or claim.amount_pence,
-                paid_on=date.today().isoformat(),
+                paid_on=today().isoformat(),
                 reference=reference or f"PAY-{self.n():05d}",
             ),
         )

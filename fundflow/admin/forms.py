@@ -4,21 +4,23 @@ rules fixed once schools have bid) are the services' to enforce."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovFileInput,
-    GovPasswordInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..fields import GovDateField, PoundsField, choices_of
-from ..models import ROLE_LABELS
+from ..models import ROLE_LABELS, User
+from ..services.admin import UserInput
 
 ROLE_CHOICES = choices_of(ROLE_LABELS.items())
 ROLE_HINT = (
@@ -51,8 +53,16 @@ def _school_urn_field() -> StringField:
         "School URN (optional)",
         widget=GovTextInput(),
         description="The 6-digit Unique Reference Number of the person's school, from GIAS.",
-        validators=[Optional(), Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101")],
+        validators=[
+            Optional(),
+            Length(max=20),
+            Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101"),
+        ],
     )
+
+
+def _urn_or_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 class UserForm(FlaskForm):
@@ -68,14 +78,28 @@ class UserForm(FlaskForm):
     )
     roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
     school_urn = _school_urn_field()
-    password = PasswordField(
-        "Initial password",
-        widget=GovPasswordInput(),
-        description="At least 12 characters. Give it to the person privately; "
-        "they can change it after signing in.",
-        validators=[DataRequired("Enter an initial password"), Length(max=200)],
-    )
     submit = SubmitField("Create account", widget=GovSubmitInput())
+
+    def user_input(self) -> UserInput:
+        """The new account as the service takes it (no password: the person sets their own)."""
+        return UserInput(
+            email=self.email.data,
+            name=self.name.data,
+            roles=self.roles.data or [],
+            school_urn=_urn_or_none(self.school_urn.data),
+        )
+
+
+class SetPasswordLinkForm(FlaskForm):
+    """A button: a fresh one-time set-password link (the old one stops working)."""
+
+    submit = SubmitField("Make a new set-password link", widget=GovSubmitInput())
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """A button: end every session of the account and revoke its API tokens (a lost laptop)."""
+
+    submit = SubmitField("Sign out everywhere", widget=GovSubmitInput())
 
 
 class UserEditForm(FlaskForm):
@@ -94,6 +118,20 @@ class UserEditForm(FlaskForm):
     )
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
+    def fill(self, user: User) -> None:
+        """Start the form from the account as it is."""
+        self.roles.data = user.roles
+        self.school_urn.data = user.school.urn if user.school else ""
+        self.active.data = yes_no(user.active)
+
+    def changes(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`fundflow.services.admin.update_user`."""
+        return {
+            "roles": self.roles.data or [],
+            "school_urn": _urn_or_none(self.school_urn.data),
+            "active": yes(self.active.data),
+        }
+
 
 class SchoolForm(FlaskForm):
     urn = StringField(
@@ -102,6 +140,7 @@ class SchoolForm(FlaskForm):
         description="The school's 6-digit Unique Reference Number from Get Information about Schools.",
         validators=[
             DataRequired("Enter the school's 6-digit URN"),
+            Length(max=20),
             Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101"),
         ],
     )
@@ -167,7 +206,8 @@ class ImportForm(FlaskForm):
         "GIAS establishments CSV",
         widget=GovFileInput(),
         description="Download it from Get Information about Schools (filtered to your local authority). "
-        "Closed establishments are skipped; schools already here are updated by URN.",
+        "Every establishment is kept with its status (closed ones too); schools already here are "
+        "updated by URN.",
         validators=[FileRequired("Choose a CSV file to upload")],
     )
     submit = SubmitField("Upload and import", widget=GovSubmitInput())
@@ -185,6 +225,7 @@ class FundForm(FlaskForm):
         description="For example, 2026-27",
         validators=[
             DataRequired("Enter the financial year"),
+            Length(max=9),
             Regexp(r"^\d{4}-\d{2}$", message="Enter the financial year like 2026-27"),
         ],
     )
@@ -198,6 +239,12 @@ class FundForm(FlaskForm):
         "Takes bids until",
         required_message="Enter the date the fund closes",
         description="For example, 31 3 2027",
+    )
+    delivery_ends_on = GovDateField(
+        "Delivery ends on",
+        required_message="Enter the date the delivery period ends",
+        description="After the fund closes. Schools can claim backfill for days up to this date. "
+        "For example, 31 8 2027",
     )
     max_daily_rate = PoundsField(
         "Highest backfill daily rate",

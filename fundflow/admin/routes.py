@@ -4,14 +4,16 @@ here touches a bid, a claim or a payment; users are deactivated, never deleted."
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..auth.decorators import restrict_blueprint
-from ..forms import page_number, per_page, show_error
-from ..services import access, admin, audit_queries, finance_queries, gias, ledger
+from ..forms import page_number, per_page, show_error, submit_form
+from ..models import User
+from ..services import access, admin, audit_queries, auth, finance_queries, gias, ledger
 from ..services.errors import DomainError
 from . import queries
 from .forms import (
@@ -20,6 +22,8 @@ from .forms import (
     ImportForm,
     SchoolForm,
     SchoolSearchForm,
+    SetPasswordLinkForm,
+    SignOutEverywhereForm,
     UserEditForm,
     UserForm,
     yes,
@@ -51,49 +55,92 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def create_user():
+def create_user() -> ResponseReturnValue:
     form = UserForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = admin.create_user(
-                current_user,
-                admin.UserInput(
-                    email=form.email.data,
-                    name=form.name.data,
-                    roles=form.roles.data or [],
-                    password=form.password.data,
-                    school_urn=(form.school_urn.data or "").strip() or None,
-                ),
-            )
+            user, token = admin.create_user_with_link(current_user, form.user_input())
         except DomainError as exc:
             status = show_error(form, exc)
         else:
-            flash(f"Account created for {user.name} ({user.email})", "success")
-            return redirect(url_for("admin.users"))
+            return _to_link_page(user, token, created=True)
     elif form.errors:
         status = 422
     return render_template("admin/user_form.html", form=form, user=None), status
 
 
+#: Where a new set-password link waits, in the signed session cookie, between the POST that
+#: made it and the page that shows it: popped when shown, so it is shown once.
+_NEW_LINK = "fundflow.new_set_password_link"
+
+
+def _to_link_page(user: User, token: str, *, created: bool) -> Response:
+    """Post-redirect-get: a form sent twice lands on the same page (the form guard records
+    where the first went) instead of making a second account or link."""
+    session[_NEW_LINK] = {"user_id": user.id, "token": token, "created": created}
+    return redirect(url_for("admin.set_password_link", user_id=user.id), 303)
+
+
+@bp.get("/users/<int:user_id>/set-password-link")
+def set_password_link(user_id: int) -> ResponseReturnValue:
+    """The one-time link, shown once (only its hash is kept), to pass on to the person; after
+    that, the way to make a new one."""
+    user = queries.get_user(user_id)
+    waiting = session.get(_NEW_LINK)
+    shown = isinstance(waiting, dict) and waiting.get("user_id") == user.id
+    if shown:
+        session.pop(_NEW_LINK)
+    page = render_template(
+        "admin/user_link.html",
+        user=user,
+        created=shown and bool(waiting.get("created")),
+        link=url_for("auth.set_password", token=waiting["token"], _external=True) if shown else None,
+        hours=current_app.config["SET_PASSWORD_LINK_HOURS"],
+        link_form=SetPasswordLinkForm(),
+    )
+    return page, {"Cache-Control": "no-store"}
+
+
+@bp.post("/users/<int:user_id>/set-password-link")
+def new_set_password_link(user_id: int) -> Response:
+    user = queries.get_user(user_id)
+    if not SetPasswordLinkForm().validate_on_submit():
+        flash("The request could not be checked. Try again.", "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    try:
+        token = admin.issue_set_password_link(current_user, user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _to_link_page(user, token, created=False)
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+def sign_out_everywhere(user_id: int) -> Response:
+    user = queries.get_user(user_id)
+    if SignOutEverywhereForm().validate_on_submit():
+        ended = auth.sign_out_everywhere(current_user, user, keep_session=current_user.session_token)
+        flash(
+            f"{user.name} is signed out everywhere: {ended['sessions_ended']} signed-in browsers ended, "
+            f"{ended['tokens_revoked']} API tokens revoked",
+            "success",
+        )
+    else:
+        flash("The request could not be checked. Try again.", "error")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def edit_user(user_id: int):
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = queries.get_user(user_id)
     form = UserEditForm()
     if request.method == "GET":
-        form.roles.data = user.roles
-        form.school_urn.data = user.school.urn if user.school else ""
-        form.active.data = yes_no(user.active)
+        form.fill(user)
     status = 200
     if form.validate_on_submit():
         try:
-            admin.update_user(
-                current_user,
-                user,
-                roles=form.roles.data or [],
-                school_urn=(form.school_urn.data or "").strip() or None,
-                active=yes(form.active.data),
-            )
+            admin.update_user(current_user, user, **form.changes())
         except DomainError as exc:
             status = show_error(form, exc)
         else:
@@ -102,7 +149,13 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.users"))
     elif form.errors:
         status = 422
-    return render_template("admin/user_form.html", form=form, user=user), status
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        link_form=SetPasswordLinkForm(),
+        sign_out_form=SignOutEverywhereForm(),
+    ), status
 
 
 # ----------------------------------------------------------------------------- schools
@@ -184,7 +237,8 @@ def import_schools():
         else:
             flash(
                 f"Import finished: {result.created} new, {result.updated} updated, "
-                f"{result.unchanged} unchanged, {result.skipped_closed} closed skipped; "
+                f"{result.unchanged} unchanged, {result.closed} closed "
+                f"({len(result.newly_closed)} newly closed); "
                 f"rows with errors: {len(result.errors)}",
                 "success",
             )
@@ -211,10 +265,11 @@ def funds():
 def _fund_input(form: FundForm) -> admin.FundInput:
     return admin.FundInput(
         name=form.name.data,
-        financial_year=form.financial_year.data.strip(),
+        financial_year=(form.financial_year.data or "").strip(),
         budget_pence=form.budget.data,
         opens_on=form.opens_on.data,
         closes_on=form.closes_on.data,
+        delivery_ends_on=form.delivery_ends_on.data,
         max_daily_rate_pence=form.max_daily_rate.data,
         max_award_pence=form.max_award.data,
         countersign_threshold_pence=form.countersign_threshold.data,
@@ -225,17 +280,16 @@ def _fund_input(form: FundForm) -> admin.FundInput:
 @bp.route("/funds/new", methods=["GET", "POST"])
 def create_fund():
     form = FundForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            fund = admin.create_fund(current_user, _fund_input(form))
-        except DomainError as exc:
-            status = show_error(form, exc, FundForm.FIELD_MAP)
-        else:
-            flash(f"{fund.name} created", "success")
-            return redirect(url_for("admin.funds"))
-    elif form.errors:
-        status = 422
+    fund, status = submit_form(
+        form,
+        lambda: _fund_input(form),
+        admin.check_fund,
+        lambda data: admin.create_fund(current_user, data),
+        field_map=FundForm.FIELD_MAP,
+    )
+    if fund is not None:
+        flash(f"{fund.name} created", "success")
+        return redirect(url_for("admin.funds"))
     return render_template("admin/fund_form.html", form=form, fund=None, locked=False), status
 
 
@@ -249,20 +303,20 @@ def edit_fund(fund_id: int):
         form.budget.data = fund.budget_pence
         form.opens_on.data = fund.opens_on
         form.closes_on.data = fund.closes_on
+        form.delivery_ends_on.data = fund.delivery_ends_on
         form.max_daily_rate.data = fund.max_daily_rate_pence
         form.max_award.data = fund.max_award_pence
         form.countersign_threshold.data = fund.countersign_threshold_pence
         form.requires_partner_endorsement.data = yes_no(fund.requires_partner_endorsement)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            admin.update_fund(current_user, fund, _fund_input(form))
-        except DomainError as exc:
-            status = show_error(form, exc, FundForm.FIELD_MAP)
-        else:
-            flash(f"The rules of {fund.name} have been saved", "success")
-            return redirect(url_for("admin.funds"))
-    elif form.errors:
-        status = 422
+    saved, status = submit_form(
+        form,
+        lambda: _fund_input(form),
+        admin.check_fund,
+        lambda data: admin.update_fund(current_user, fund, data),
+        field_map=FundForm.FIELD_MAP,
+    )
+    if saved is not None:
+        flash(f"The rules of {fund.name} have been saved", "success")
+        return redirect(url_for("admin.funds"))
     locked = admin.fund_has_bids(fund)
     return render_template("admin/fund_form.html", form=form, fund=fund, locked=locked), status

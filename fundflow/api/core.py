@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -20,7 +21,7 @@ from marshmallow import Schema, ValidationError
 
 from ..extensions import csrf
 from ..models import User
-from ..services import auth
+from ..services import auth, idempotency
 from ..services.errors import AuthenticationFailed, DomainError, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -75,7 +76,14 @@ class Operation:
             codes.add(422)
         if "<" in self.rule:
             codes.add(404)
+        if self.idempotent:
+            codes.update((409, 422))  # Idempotency-Key: still in use; used for another request
         return sorted(codes)
+
+    @property
+    def idempotent(self) -> bool:
+        """Accepts an ``Idempotency-Key`` header: every POST made as a user (all but ``/tokens``)."""
+        return self.method == "POST" and not self.public
 
 
 OPERATIONS: list[Operation] = []
@@ -114,20 +122,28 @@ def operation(
             public=public,
         )
 
-        @wraps(view)
-        def handler(**path: Any) -> Any:
+        def respond(user: User | None, path: dict[str, Any]) -> Response:
             kwargs = dict(path)
             if not op.public:
-                kwargs["user"] = bearer_user()
+                kwargs["user"] = user or bearer_user()
             if op.query is not None:
-                kwargs["query"] = load(op.query(), query_args())
+                query_schema = op.query()
+                kwargs["query"] = load(query_schema, query_args(query_schema))
             if op.body is not None:
                 kwargs["body"] = load(op.body(), json_body())
             result = view(**kwargs)
             if isinstance(result, Response):
                 return result
             data = op.response.dump(result) if isinstance(op.response, Schema) else result
-            return jsonify(data), op.status
+            response = jsonify(data)
+            response.status_code = op.status
+            return response
+
+        @wraps(view)
+        def handler(**path: Any) -> Response:
+            if op.idempotent and idempotency.HEADER in request.headers:
+                return idempotent_call(lambda user: respond(user, path))
+            return respond(None, path)
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handler, methods=[op.method])
         OPERATIONS.append(op)
@@ -151,6 +167,72 @@ def bearer_user() -> User:
     if user is None:
         raise AuthenticationFailed("The API token is not valid, or it has been revoked")
     return user
+
+
+# --------------------------------------------------------------------------------------
+# Idempotency-Key: a retried POST replays its first answer instead of writing again
+# --------------------------------------------------------------------------------------
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+#: The header as the OpenAPI document describes it, on every operation that is ``idempotent``.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "description": (
+        "Optional. A key you make up (a UUID, say) so that sending this request again — after "
+        "a time-out, a dropped connection or a 5xx — never writes twice. Within 24 hours the same "
+        "key with the same method, path and body answers with the first response (status and "
+        "body) and the header `Idempotent-Replayed: true`; with another path or body: 422 "
+        "`idempotency_key_reused`; while the first request is still running: 409 "
+        "`idempotency_key_in_use`. Keys belong to the token's user. A refused request (4xx) "
+        "keeps no key."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7E]+$"},
+}
+
+
+def idempotent_call(respond: Callable[[User], Response]) -> Response:
+    """Run ``respond`` guarded by the request's ``Idempotency-Key`` (see
+    :mod:`fundflow.services.idempotency`): in one transaction with the key and its answer,
+    or replay the answer a first request with the same key, method, path and body gave.
+    A refused request (4xx) keeps no key: sent again, it is decided again."""
+    tx = idempotency.RequestTransaction()
+    try:
+        user = bearer_user()
+        key = idempotency.validate_key(request.headers.get(idempotency.HEADER, ""))
+        fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
+        first = idempotency.claim(tx, user.id, key, wait=False)
+        if first is not None:
+            if first.fingerprint != fingerprint:
+                raise idempotency.key_reused()
+            replay = Response(first.response_body, status=first.response_status, mimetype=JSON)
+            replay.headers[REPLAYED_HEADER] = "true"
+            return replay
+        response = respond(user)
+        if 200 <= response.status_code < 300:
+            try:
+                idempotency.record(
+                    tx,
+                    user_id=user.id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    method=request.method,
+                    path=request.path,
+                    status=response.status_code,
+                    body=response.get_data(as_text=True),
+                )
+            except idempotency.KeyInUse:
+                tx.rollback()  # another request recorded this key first: its write stands, not ours
+                raise
+        tx.commit()
+        return response
+    except DomainError:
+        tx.commit()  # keeps only what the services committed before refusing: never a key
+        raise
+    finally:
+        tx.close()
 
 
 @bp.after_request
@@ -177,7 +259,9 @@ def json_body() -> dict[str, Any]:
     if not raw.strip():
         raise BadRequest("Send a JSON object in the request body")
     try:
-        data = json.loads(raw, parse_constant=_no_constants)
+        # Decimals, not floats: 1E-999999999 must not silently become 0.0, nor a 17-digit
+        # number lose its last digit, before the schemas' bounded parser sees it.
+        data = json.loads(raw, parse_constant=_no_constants, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -185,9 +269,19 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def query_args() -> dict[str, str]:
-    """Query parameters; an empty value counts as not given (``?status=&page=2``)."""
-    return {key: value for key, value in request.args.items() if value != ""}
+def query_args(schema: Schema | None = None) -> dict[str, str]:
+    """Query parameters, as the OpenAPI document describes them: each given at most once,
+    and never empty (``?to=`` is not a date). A repeat of a parameter ``schema`` declares is a
+    422; its typed field refuses an empty value."""
+    args = request.args
+    declared = {f.data_key or name for name, f in schema.fields.items()} if schema is not None else set(args)
+    repeated = sorted(key for key in declared if len(args.getlist(key)) > 1)
+    if repeated:
+        raise ValidationFailed(
+            {key: ["Give this parameter once"] for key in repeated},
+            message="Check these fields: " + ", ".join(repeated),
+        )
+    return args.to_dict()
 
 
 def load(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:

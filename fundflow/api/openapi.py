@@ -13,21 +13,24 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import Schema
 
 from . import schemas as s
-from .core import CSV, JSON, OPERATIONS, Operation, bp, operation
+from .core import CSV, IDEMPOTENCY_KEY_PARAMETER, JSON, OPERATIONS, Operation, bp, operation
 
 TITLE = "fundflow API"
 VERSION = "1.0.0"
 OPENAPI_VERSION = "3.1.0"
 
 ERROR_DESCRIPTIONS = {
-    400: "The body is not JSON, or not a JSON object",
+    400: "The body is not JSON or not a JSON object, or the request holds NUL or other control characters",
     401: "No token, or a bad one",
     403: "The role may not do this, or a control forbids it",
     404: "Not found, or not visible to this user",
     409: "Not allowed from the current state, or a duplicate",
     422: "Validation failed (fields listed) or a guard failed",
     429: "Too many failed attempts: wait and try again",
+    503: "The database cannot be reached for a moment: try again after Retry-After seconds",
 }
+#: Any request may be refused at the boundary (control characters) or meet the database away.
+EVERY_OPERATION_ERRORS = (400, 503)
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
 
@@ -64,7 +67,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     elif op.response is not None:
         success["content"] = {JSON: {"schema": op.response}}
     responses: dict[str, Any] = {str(op.status): success}
-    for code in op.all_errors:
+    for code in sorted({*op.all_errors, *EVERY_OPERATION_ERRORS}):
         responses[str(code)] = {"$ref": f"#/components/responses/Error{code}"}
     result: dict[str, Any] = {
         "operationId": op.endpoint,
@@ -78,6 +81,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     parameters = list(path_parameters)
     if op.query is not None:
         parameters.append({"in": "query", "schema": op.query})
+    if op.idempotent:
+        parameters.append(IDEMPOTENCY_KEY_PARAMETER)
     if parameters:
         result["parameters"] = parameters
     if op.body is not None:
@@ -107,10 +112,16 @@ def openapi_document() -> dict[str, Any]:
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=s.ErrorSchema)
     for code, description in ERROR_DESCRIPTIONS.items():
-        spec.components.response(
-            f"Error{code}",
-            {"description": description, "content": {JSON: {"schema": "Error"}}},
-        )
+        response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": "Error"}}}
+        if code == 503:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
+        spec.components.response(f"Error{code}", response)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         path, _ = _path(op.rule)

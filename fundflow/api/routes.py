@@ -292,9 +292,27 @@ def create_disbursement(user: User, claim_id: int, body: dict[str, Any]) -> Any:
     errors=(403, 409),
 )
 def reverse_disbursement(user: User, disbursement_id: int, body: dict[str, Any]) -> Any:
-    """Answers with the reversal: a new, negative payment row."""
+    """Answers with the reversal: a new, negative payment row; 409 (``invalid_state``) when
+    the payment is itself a reversal or has already been reversed."""
     disbursement = access.get_disbursement(user, disbursement_id)
     return payments.reverse_disbursement(user, disbursement, body["reason"])
+
+
+@operation(
+    f"/claims/<{ID}:claim_id>/reversals",
+    "POST",
+    summary="Reverse a payment of this claim, named by reverses_id, with a reason (finance)",
+    tag="payments",
+    body=s.ClaimReversalSchema,
+    response=s.DisbursementSchema(),
+    status=201,
+    errors=(403, 409),
+)
+def reverse_claim_payment(user: User, claim_id: int, body: dict[str, Any]) -> Any:
+    """403 unless finance, whatever ``reverses_id`` names; 422 on ``reverses_id`` when it names
+    no payment of this claim, a reversal, or a payment already reversed."""
+    claim = access.get_claim(user, claim_id)
+    return payments.reverse_payment_of_claim(user, claim, body["reverses_id"], body["reason"])
 
 
 # --------------------------------------------------------------------------------------
@@ -375,7 +393,7 @@ def verify_audit(user: User) -> Any:
     tag="exports",
     query=s.RequiredFundQuery,
     response=s.GrantPackageSchema(),
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def export_360_json(user: User, query: dict[str, Any]) -> Any:
     reports.require_report_access(user)
@@ -389,7 +407,7 @@ def export_360_json(user: User, query: dict[str, Any]) -> Any:
     tag="exports",
     query=s.RequiredFundQuery,
     media_type=CSV,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def export_360_csv(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)

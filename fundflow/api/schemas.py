@@ -9,14 +9,17 @@ OpenAPI document, so the document says what the server does.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC
+import re
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..models import DRIVERS, PARTNER_ROLES, RATINGS, REPORT_KINDS, ROLES
+from ..models.school import STATUSES as SCHOOL_STATUSES
+from ..request_guard import CONTROL
+from ..services.parsing import DAYS, MEASURE_VALUE, PENCE, ROW_ID, Bounds, NumberRefused, parse_number
 from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_STATES
 
 INT64_MAX = 2**63 - 1
@@ -30,14 +33,24 @@ CLAIM_DECISIONS = ("verify", "reject")
 # --------------------------------------------------------------------------------------
 
 
+#: What the OpenAPI document says of every string: no NUL or other control characters but
+#: tab, line feed and carriage return (the request guard refuses them with 400).
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+
+
 class Text(fields.String):
-    """A string a database can store: no NUL characters, no lone surrogates."""
+    """A string a database can store: no NUL or other control characters (but tab, LF, CR),
+    no lone surrogates. The OpenAPI document says so with a ``pattern``."""
 
     default_error_messages = {"unstorable": "Use ordinary text: this contains characters that cannot be kept"}
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": NO_CONTROL_CHARACTERS, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
+        if CONTROL.search(text):
             raise self.make_error("unstorable")
         try:
             text.encode("utf-8")
@@ -47,17 +60,34 @@ class Text(fields.String):
 
 
 class Number(fields.Field):
-    """A JSON number, read as an exact ``Decimal`` (2.5 days stays 2.5) and written back as
-    a JSON number: an integer when whole, otherwise a decimal."""
+    """A JSON number, read as an exact ``Decimal`` (2.5 days stays 2.5) by the one bounded
+    parser (:func:`fundflow.services.parsing.parse_number`): what its column ``bounds`` cannot
+    hold — too large, too many decimal places — is a field error, never a rounded value.
+    Written back as a JSON number: an integer when whole, otherwise a decimal."""
 
     default_error_messages = {"invalid": "Not a valid number."}
 
+    def __init__(self, bounds: Bounds | None = None, **kwargs: Any) -> None:
+        """``bounds``: the column an input is stored in (its limits go into the OpenAPI
+        document); output fields leave it out."""
+        metadata = dict(kwargs.pop("metadata", {}))
+        if bounds is not None:
+            metadata = {
+                "minimum": float(bounds.smallest),
+                "maximum": float(bounds.largest),
+                "multipleOf": float(Decimal(1).scaleb(-bounds.places)),
+                **metadata,
+            }
+        super().__init__(metadata=metadata, **kwargs)
+        self.bounds = bounds or MEASURE_VALUE
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise self.make_error("invalid")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.make_error("invalid")
-        return Decimal(str(value))
+        try:
+            return parse_number(value, self.bounds, what="a number")
+        except NumberRefused as exc:
+            raise ValidationError(str(exc)) from None
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | float | None:
         if value is None:
@@ -77,6 +107,18 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class IsoDate(fields.Date):
+    """A date written exactly ``YYYY-MM-DD``, as the OpenAPI ``date`` format (RFC 3339
+    full-date) says: not ``2026-1-5``, not ``20260105``, not other scripts' digits."""
+
+    PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str) or not self.PATTERN.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class UtcDateTime(fields.DateTime):
     """Times are kept as naive UTC; the API writes them in ISO 8601 with the offset."""
 
@@ -88,14 +130,39 @@ class UtcDateTime(fields.DateTime):
         return value.astimezone(UTC).isoformat()
 
 
+class Whole(fields.Integer):
+    """A JSON whole number that fits its integer column, read by the one bounded parser.
+    As JSON Schema says, ``283.0`` is an integer (and so accepted as 283); ``283.5``,
+    ``"283"`` and ``true`` are not."""
+
+    def __init__(self, bounds: Bounds, **kwargs: Any) -> None:
+        limits = validate.Range(min=int(bounds.smallest), max=int(bounds.largest))
+        super().__init__(strict=True, validate=limits, **kwargs)
+        self.bounds = bounds
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise self.make_error("invalid", input=value)
+        try:
+            return int(parse_number(value, self.bounds, what="a whole number"))
+        except NumberRefused as exc:
+            raise ValidationError(str(exc)) from None
+
+
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
     """A row id: a whole number that fits the database's integer key."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+    return Whole(ROW_ID, **kwargs)
 
 
 def Pence(**kwargs: Any) -> fields.Integer:  # noqa: N802
     """Money in whole pence. Its limits (more than 0, within the award …) are the services'."""
-    return fields.Integer(strict=True, validate=validate.Range(min=-INT64_MAX, max=INT64_MAX), **kwargs)
+    return Whole(PENCE, **kwargs)
+
+
+def Words(limit: int, **kwargs: Any) -> Text:  # noqa: N802
+    """Free text of at most ``limit`` characters: what its column holds (Text columns get
+    a limit a person never needs to pass). The OpenAPI document says ``maxLength``."""
+    return Text(validate=validate.Length(max=limit, error=f"Use {limit:,} characters or fewer"), **kwargs)
 
 
 def choice(values: Any, **kwargs: Any) -> Text:
@@ -136,8 +203,8 @@ class RequiredFundQuery(QuerySchema):
 
 
 class TransparencyQuery(FundFilterQuery):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = IsoDate(data_key="from")
+    date_to = IsoDate(data_key="to")
 
 
 # --------------------------------------------------------------------------------------
@@ -146,60 +213,82 @@ class TransparencyQuery(FundFilterQuery):
 
 
 class TokenRequestSchema(Schema):
-    email = Text(required=True)
-    password = Text(required=True)
+    # Looser than the columns: a sign-in that cannot match any account is a failed attempt
+    # (401, counted by the throttle), not a form error that would say why.
+    email = Words(1000, required=True)
+    password = Words(1000, required=True)
 
 
 class FundInputSchema(Schema):
-    name = Text(required=True)
-    financial_year = Text(required=True, metadata={"example": "2026-27"})
+    name = Words(200, required=True)
+    financial_year = Words(9, required=True, metadata={"example": "2026-27"})
     budget_pence = Pence(required=True)
-    opens_on = fields.Date(required=True)
-    closes_on = fields.Date(required=True)
+    opens_on = IsoDate(required=True)
+    closes_on = IsoDate(required=True)
     max_daily_rate_pence = Pence(required=True)
     max_award_pence = Pence(allow_none=True, load_default=None)
     countersign_threshold_pence = Pence(allow_none=True, load_default=None)
     requires_partner_endorsement = StrictBoolean(load_default=False)
+    delivery_ends_on = IsoDate(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "The last day backfill can be claimed for; after closes_on. "
+            "Left out or null: a year after closes_on."
+        },
+    )
 
 
 class SchoolInputSchema(Schema):
-    urn = Text(required=True, metadata={"example": "110123"})
-    name = Text(required=True)
-    phase = Text(load_default="")
-    la_code = Text(load_default="")
-    la_name = Text(load_default="")
-    trust = Text(load_default="")
-    establishment_type = Text(load_default="")
-    postcode = Text(load_default="")
+    urn = Words(6, required=True, metadata={"example": "110123"})
+    name = Words(200, required=True)
+    phase = Words(60, load_default="")
+    la_code = Words(10, load_default="")
+    la_name = Words(120, load_default="")
+    trust = Words(200, load_default="")
+    establishment_type = Words(120, load_default="")
+    postcode = Words(12, load_default="")
     causing_concern = StrictBoolean(load_default=False)
 
 
 class PartnerInputSchema(Schema):
-    urn = Text(required=True)
+    urn = Words(6, required=True)
     role = choice(PARTNER_ROLES, required=True)
 
 
 class ActivityInputSchema(Schema):
-    description = Text(required=True)
-    staff_role = Text(required=True)
-    days = Number(required=True, metadata={"description": "Whole or half days, e.g. 2.5"})
+    description = Words(2000, required=True)
+    staff_role = Words(200, required=True)
+    days = Number(
+        DAYS, required=True, metadata={"description": "Whole or half days, e.g. 2.5", "multipleOf": 0.5}
+    )
     daily_rate_pence = Pence(required=True)
 
 
 class MeasureInputSchema(Schema):
-    indicator = Text(required=True)
-    unit = Text(required=True)
-    baseline = Number(required=True)
-    target = Number(required=True)
-    due_on = fields.Date(required=True)
+    indicator = Words(300, required=True)
+    unit = Words(60, required=True)
+    baseline = Number(MEASURE_VALUE, required=True)
+    target = Number(MEASURE_VALUE, required=True)
+    due_on = IsoDate(required=True)
+    follow_up_reason = Words(
+        1000,
+        load_default="",
+        metadata={
+            "description": "Why the target is followed up after the fund's delivery period; needed "
+            "only when due_on is after it. Approving the bid accepts the later date."
+        },
+    )
 
 
 class ApplicationPatchSchema(Schema):
     """Edit a bid: each part given replaces what was there; parts left out stay as they are."""
 
-    title = Text()
-    need = Text()
-    priority_areas = fields.List(Text())
+    title = Words(200)
+    need = Words(10_000)
+    priority_areas = fields.List(
+        Words(200), validate=validate.Length(max=20, error="Choose at most 20 priority areas")
+    )
     partners = fields.List(fields.Nested(PartnerInputSchema))
     activities = fields.List(fields.Nested(ActivityInputSchema))
     measures = fields.List(fields.Nested(MeasureInputSchema))
@@ -207,54 +296,60 @@ class ApplicationPatchSchema(Schema):
 
 class ApplicationCreateSchema(ApplicationPatchSchema):
     fund_id = Id(required=True)
-    title = Text(required=True)
+    title = Words(200, required=True)
 
 
 class ActionRequestSchema(Schema):
     action = choice(APPLICATION_LIFECYCLE.actions, required=True)
-    comment = Text(load_default="")
+    comment = Words(10_000, load_default="")
     awarded_pence = Pence(allow_none=True, load_default=None)
-    conditions = Text(load_default="")
+    conditions = Words(10_000, load_default="")
 
 
 class ClaimCreateSchema(Schema):
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
-    staff_released = Text(required=True)
-    days = Number(required=True)
+    period_start = IsoDate(required=True)
+    period_end = IsoDate(required=True)
+    staff_released = Words(300, required=True, metadata={"description": "The role of the person released"})
+    staff_name = Words(200, required=True, metadata={"description": "The name of the person released"})
+    days = Number(DAYS, required=True, metadata={"description": "Whole or half days", "multipleOf": 0.5})
     amount_pence = Pence(required=True)
 
 
 class ClaimActionSchema(Schema):
     action = choice(CLAIM_DECISIONS, required=True)
-    comment = Text(load_default="")
+    comment = Words(10_000, load_default="")
 
 
 class DisbursementCreateSchema(Schema):
     amount_pence = Pence(required=True)
-    paid_on = fields.Date(required=True)
-    reference = Text(required=True)
+    paid_on = IsoDate(required=True)
+    reference = Words(60, required=True)
 
 
 class ReversalSchema(Schema):
-    reason = Text(required=True)
+    reason = Words(2000, required=True)
+
+
+class ClaimReversalSchema(Schema):
+    reverses_id = Id(required=True, metadata={"description": "The payment of this claim to reverse"})
+    reason = Words(2000, required=True)
 
 
 class ResultInputSchema(Schema):
     measure_id = Id(required=True)
-    actual = Number(required=True)
+    actual = Number(MEASURE_VALUE, required=True)
 
 
 class ImpactReportCreateSchema(Schema):
     kind = choice(REPORT_KINDS, required=True)
-    narrative = Text(required=True)
+    narrative = Words(20_000, required=True)
     results = fields.List(fields.Nested(ResultInputSchema), required=True)
 
 
 class EvaluationCreateSchema(Schema):
     rating = choice(RATINGS, required=True)
     drivers = fields.List(choice(DRIVERS), load_default=list)
-    comment = Text(load_default="")
+    comment = Words(10_000, load_default="")
 
 
 # --------------------------------------------------------------------------------------
@@ -296,12 +391,13 @@ class FundSchema(Schema):
     committed_pence = fields.Integer(**OUT)
     paid_pence = fields.Integer(**OUT)
     available_pence = fields.Integer(**OUT)
-    opens_on = fields.Date(**OUT)
-    closes_on = fields.Date(**OUT)
+    opens_on = IsoDate(**OUT)
+    closes_on = IsoDate(**OUT)
     max_award_pence = fields.Integer(allow_none=True, **OUT)
     max_daily_rate_pence = fields.Integer(**OUT)
     countersign_threshold_pence = fields.Integer(allow_none=True, **OUT)
     requires_partner_endorsement = fields.Boolean(**OUT)
+    delivery_ends_on = IsoDate(**OUT, metadata={"description": "Claims cover days up to this date"})
 
 
 class SchoolSchema(Schema):
@@ -314,6 +410,11 @@ class SchoolSchema(Schema):
     establishment_type = fields.String(**OUT)
     postcode = fields.String(**OUT)
     causing_concern = fields.Boolean(**OUT)
+    status = fields.String(
+        validate=validate.OneOf(SCHOOL_STATUSES),
+        metadata={"description": "GIAS establishment status; a closed school cannot be named on a new bid"},
+        **OUT,
+    )
 
 
 class PartnerSchema(Schema):
@@ -338,7 +439,8 @@ class MeasureSchema(Schema):
     unit = fields.String(**OUT)
     baseline = Number(**OUT)
     target = Number(**OUT)
-    due_on = fields.Date(**OUT)
+    due_on = IsoDate(**OUT)
+    follow_up_reason = fields.String(**OUT)
 
 
 class ApplicationSchema(Schema):
@@ -363,7 +465,7 @@ class ApplicationSchema(Schema):
     partners = fields.List(fields.Nested(PartnerSchema), **OUT)
     activities = fields.List(fields.Nested(ActivitySchema), **OUT)
     measures = fields.List(fields.Nested(MeasureSchema), **OUT)
-    approved_on = fields.Date(allow_none=True, **OUT)
+    approved_on = IsoDate(allow_none=True, **OUT)
     created_at = UtcDateTime(**OUT)
     updated_at = UtcDateTime(**OUT)
 
@@ -402,12 +504,24 @@ class ClaimSchema(Schema):
     id = fields.Integer(**OUT)
     application_reference = fields.String(attribute="application.reference", **OUT)
     status = fields.String(validate=validate.OneOf(list(CLAIM_STATES)), **OUT)
-    period_start = fields.Date(**OUT)
-    period_end = fields.Date(**OUT)
+    period_start = IsoDate(**OUT)
+    period_end = IsoDate(**OUT)
     staff_released = fields.String(**OUT)
+    staff_name = fields.String(**OUT)
     days = Number(**OUT)
     amount_pence = fields.Integer(**OUT)
     paid_pence = fields.Integer(**OUT, metadata={"description": "Net of reversals"})
+    possible_double_funding = fields.Boolean(
+        **OUT,
+        metadata={
+            "description": "The same person at the same school is claimed for overlapping days "
+            "on another bid: for the liaison officer to check"
+        },
+    )
+    overlaps_claim_id = fields.Integer(
+        allow_none=True, **OUT, metadata={"description": "The overlapping claim on another bid"}
+    )
+    overlaps_application_reference = fields.String(allow_none=True, **OUT)
     created_at = UtcDateTime(**OUT)
 
 
@@ -416,10 +530,12 @@ class DisbursementSchema(Schema):
     claim_id = fields.Integer(**OUT)
     application_reference = fields.String(attribute="claim.application.reference", **OUT)
     amount_pence = fields.Integer(**OUT, metadata={"description": "Negative for a reversal"})
-    paid_on = fields.Date(**OUT)
+    paid_on = IsoDate(**OUT)
     reference = fields.String(**OUT)
     payee_school_urn = fields.String(attribute="payee_school.urn", **OUT)
-    reverses_id = fields.Integer(allow_none=True, **OUT)
+    reverses_id = fields.Integer(allow_none=True, **OUT, metadata={"description": "The payment reversed"})
+    reverses_reference = fields.String(allow_none=True, **OUT, metadata={"description": "Its reference"})
+    reverses_paid_on = IsoDate(allow_none=True, **OUT, metadata={"description": "Its date"})
     reason = fields.String(**OUT)
     created_at = UtcDateTime(**OUT)
 

@@ -2,15 +2,35 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from ..forms import apply_errors, client_address
+from ..models import User
 from ..services import auth
 from ..services.errors import AuthenticationFailed, Throttled, ValidationFailed
-from .forms import ChangePasswordForm, LoginForm
+from .forms import ChangePasswordForm, LoginForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__)
+
+#: The signed device cookie (see fundflow/services/auth.py): sent only to the sign-in page.
+DEVICE_COOKIE = "fundflow_device"
+
+
+def _remember_device(response: Response, value: str) -> Response:
+    config = current_app.config
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=config["DEVICE_COOKIE_DAYS"] * 86400,
+        path=url_for("auth.login"),
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -24,14 +44,15 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        device = request.cookies.get(DEVICE_COOKIE)
         try:
-            user = auth.authenticate(form.email.data, form.password.data, client_address())
+            user = auth.authenticate(form.email.data, form.password.data, client_address(), device)
         except Throttled as exc:
             form.form_errors.append(exc.message)
             status = 429
@@ -39,15 +60,24 @@ def login():
             form.email.errors.append(exc.message)
             status = 401
         else:
-            login_user(user)  # who is signed in shows at the top of every page
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+            return _signed_in(user, device)
     elif form.errors:
         status = 422
     return render_template("auth/login.html", form=form), status
 
 
+def _signed_in(user: User, device: str | None) -> Response:
+    """Start the server-side session, renew the device cookie and go where asked."""
+    auth.start_session(user)
+    login_user(user)  # who is signed in shows at the top of every page
+    response = redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+    return _remember_device(response, auth.device_cookie_after_sign_in(user, device))
+
+
 @bp.post("/sign-out")
-def logout():
+def logout() -> Response:
+    if current_user.is_authenticated:
+        auth.end_session(current_user.session_token)
     logout_user()
     flash("You have signed out", "info")
     return redirect(url_for("auth.login"))
@@ -55,15 +85,43 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            auth.change_password(current_user, form.current_password.data, form.new_password.data)
+            auth.change_password(
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=current_user.session_token,
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            login_user(current_user)  # the session version changed: keep this browser signed in
             flash("Your password has been changed. Other browsers have been signed out.", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> ResponseReturnValue:
+    """The one-time link an administrator passed on: the person chooses their password."""
+    # The secret is in the path: never let it leave in a Referer header.
+    headers = {"Referrer-Policy": "no-referrer"}
+    link = auth.link_for(token)
+    if link is None:
+        return render_template("auth/set_password_expired.html"), 404, headers
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.set_password_with_link(token, form.new_password.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            if current_user.is_authenticated:  # whoever was signed in here signs out
+                auth.end_session(current_user.session_token)
+                logout_user()
+            flash(f"Your password has been set. Sign in with {user.email} and your new password.", "success")
+            return redirect(url_for("auth.login"))
+    page = render_template("auth/set_password.html", form=form, user=link.user)
+    return page, 422 if form.errors else 200, headers

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..models import User
+from ..services import auth
 
 
 def init_login(app: Flask) -> None:
@@ -16,13 +17,10 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        # The id carries the session version, so a password change or deactivation
-        # signs the person out of every browser.
-        try:
-            row_id, version = (int(part) for part in user_id.split(":", 1))
-        except ValueError:
+        # The signed cookie carries "<user id>:<session secret>"; the session must still be
+        # live on the server, so signing out, a password change elsewhere or deactivation
+        # ends it even for a copy of the cookie.
+        row_id, _, token = user_id.partition(":")
+        if not (row_id.isascii() and row_id.isdigit()) or len(row_id) > 12:
             return None
-        user = db.session.get(User, row_id)
-        if user is None or not user.active or user.session_version != version:
-            return None
-        return user
+        return auth.user_for_session(int(row_id), token)

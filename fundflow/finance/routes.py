@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import reports
 from ..auth.decorators import restrict_blueprint
 from ..formatting import money
-from ..forms import page_number, per_page, show_error
+from ..forms import page_number, per_page, show_error, submit_form
 from ..services import access, finance_queries, payments
 from ..services.clock import today
 from ..services.errors import DomainError
@@ -37,29 +37,24 @@ def pay(claim_id: int):
     if request.method == "GET":
         form.amount.data = unpaid if unpaid > 0 else None
         form.paid_on.data = today()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            disbursement = payments.record_disbursement(
-                current_user,
-                claim,
-                payments.DisbursementInput(
-                    amount_pence=form.amount.data,
-                    paid_on=form.paid_on.data,
-                    reference=form.reference.data.strip(),
-                ),
-            )
-        except DomainError as exc:
-            status = show_error(form, exc, {"amount_pence": "amount"})
-        else:
-            flash(
-                f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} recorded "
-                f"for claim {claim.id} on {claim.application.reference}",
-                "success",
-            )
-            return redirect(url_for("finance.claims"))
-    elif form.errors:
-        status = 422
+    disbursement, status = submit_form(
+        form,
+        lambda: payments.DisbursementInput(
+            amount_pence=form.amount.data,
+            paid_on=form.paid_on.data,
+            reference=(form.reference.data or "").strip(),
+        ),
+        lambda data: payments.check_disbursement(claim, data),
+        lambda data: payments.record_disbursement(current_user, claim, data),
+        field_map={"amount_pence": "amount"},
+    )
+    if disbursement is not None:
+        flash(
+            f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} recorded "
+            f"for claim {claim.id} on {claim.application.reference}",
+            "success",
+        )
+        return redirect(url_for("finance.claims"))
     return render_template("finance/pay.html", form=form, claim=claim, unpaid=unpaid), status
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -35,15 +35,25 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, StopValidation
+from wtforms.validators import DataRequired, Length, StopValidation
 
-from ..fields import Checkbox, Radios
+from ..fields import Checkbox, NumberRefused, Radios, parse_pounds
 from ..forms import apply_errors
 from ..services.applications import ActivityInput, MeasureInput, PartnerInput
 from ..services.errors import DomainError, ValidationFailed
 from ..services.evidence import Upload
 
-POUNDS = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+
+def at_most(limit: int) -> Length:
+    """The longest text a field takes: what its column holds (the services say the same)."""
+    return Length(max=limit, message=f"Use {limit:,} characters or fewer")
+
+
+#: Numbers typed as text: far longer than any number a column holds.
+NUMBER_TEXT = at_most(40)
+
+
+POUNDS = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
 MONEY_HINT = "Enter an amount in pounds, like 250 or 250.50"
 
 
@@ -52,7 +62,10 @@ def pounds_to_pence(text: str | None) -> int | None:
     cleaned = (text or "").strip().replace(",", "").removeprefix("£").strip()
     if not POUNDS.match(cleaned):
         return None
-    return int(Decimal(cleaned) * 100)
+    try:  # the one bounded parser (fundflow.services.parsing) reads every amount
+        return parse_pounds(cleaned)
+    except NumberRefused:
+        return None
 
 
 def pence_to_pounds(pence: int | None) -> str:
@@ -165,6 +178,7 @@ class StartForm(FlaskForm):
         "Title of the bid",
         description="A short name both schools will recognise, like “Phonics partnership”.",
         widget=GovTextInput(),
+        validators=[at_most(200)],
     )
     submit = SubmitField("Start the bid", widget=GovSubmitInput())
 
@@ -177,16 +191,18 @@ class StartForm(FlaskForm):
 
 
 class NeedForm(FlaskForm):
-    title = StringField("Title of the bid", widget=GovTextInput())
+    title = StringField("Title of the bid", widget=GovTextInput(), validators=[at_most(200)])
     need = TextAreaField(
         "What need will the support meet?",
         description="Describe the need in your school (or the partner school) and the evidence for it.",
         widget=GovTextArea(),
+        validators=[at_most(10_000)],
     )
     priority_areas = TextAreaField(
         "Priority areas",
         description="The fund's priorities this bid addresses. Put each one on its own line.",
         widget=GovTextArea(),
+        validators=[at_most(20 * 201)],  # up to 20 lines of up to 200 characters
     )
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
@@ -195,7 +211,7 @@ class NeedForm(FlaskForm):
 
 
 class PartnerRow(Form):
-    urn = StringField("URN", widget=GovTextInput())
+    urn = StringField("URN", widget=GovTextInput(), validators=[at_most(20)])  # 6 digits, spaces around
     role = RadioField(
         "What is this school's part?",
         choices=[
@@ -212,9 +228,9 @@ class PartnerRow(Form):
 
 
 class ActivityRow(Form):
-    description = StringField("What will happen", widget=GovTextInput())
-    staff_role = StringField("Who will be released", widget=GovTextInput())
-    days = StringField("Days", widget=GovTextInput())
+    description = StringField("What will happen", widget=GovTextInput(), validators=[at_most(2000)])
+    staff_role = StringField("Who will be released", widget=GovTextInput(), validators=[at_most(200)])
+    days = StringField("Days", widget=GovTextInput(), validators=[NUMBER_TEXT])
     daily_rate = PoundsField("Daily rate for backfill, in pounds")
     remove = BooleanField("Remove this activity", widget=Checkbox())
 
@@ -225,15 +241,20 @@ class ActivityRow(Form):
 
 
 class MeasureRow(Form):
-    indicator = StringField("Indicator", widget=GovTextInput())
-    unit = StringField("Unit", widget=GovTextInput())
-    baseline = StringField("Baseline", widget=GovTextInput())
-    target = StringField("Target", widget=GovTextInput())
+    indicator = StringField("Indicator", widget=GovTextInput(), validators=[at_most(300)])
+    unit = StringField("Unit", widget=GovTextInput(), validators=[at_most(60)])
+    baseline = StringField("Baseline", widget=GovTextInput(), validators=[NUMBER_TEXT])
+    target = StringField("Target", widget=GovTextInput(), validators=[NUMBER_TEXT])
     due_on = DateField("When the target is due", invalid_message="Enter a real due date, like 31 3 2027")
+    follow_up_reason = TextAreaField(
+        "Reason for a later follow-up (only if due after the delivery period ends)",
+        widget=GovTextArea(),
+        validators=[at_most(1000)],
+    )
     remove = BooleanField("Remove this measure", widget=Checkbox())
 
     def is_blank(self) -> bool:
-        texts = (self.indicator, self.unit, self.baseline, self.target)
+        texts = (self.indicator, self.unit, self.baseline, self.target, self.follow_up_reason)
         return not any((f.data or "").strip() for f in texts) and self.due_on.is_blank()
 
 
@@ -340,6 +361,7 @@ class MeasuresForm(RowsForm):
             baseline=(row.baseline.data or "").strip(),
             target=(row.target.data or "").strip(),
             due_on=row.due_on.data,
+            follow_up_reason=row.follow_up_reason.data or "",
         )
 
 
@@ -372,6 +394,22 @@ def upload_of(file_field: FileField) -> Upload | None:
     return Upload(filename=storage.filename, data=storage.read())
 
 
+def evidence_within_limit(form: FlaskForm, file_field: FileField) -> None:
+    """A chosen file over EVIDENCE_MAX_BYTES is named on its field with the form's other
+    mistakes (the evidence service checks it again). The server keeps only the first
+    EVIDENCE_MAX_BYTES + 1 bytes of an upload (see ``register_upload_limits``)."""
+    storage = file_field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    stream = storage.stream
+    position = stream.tell()
+    size = stream.seek(0, 2)
+    stream.seek(position)
+    if size > limit:
+        raise StopValidation(f"The selected file must be smaller than {limit // (1024 * 1024)} MB")
+
+
 class ClaimForm(FlaskForm):
     period_start = DateField(
         "First day staff were released", required_message="Enter the first day of release"
@@ -381,24 +419,36 @@ class ClaimForm(FlaskForm):
         description="For a single day, enter the same date twice.",
         required_message="Enter the last day of release",
     )
+    staff_name = StringField(
+        "Name of the person released",
+        description="Their full name, like “Amina Khan”. One claim per person: make another for a colleague.",
+        widget=GovTextInput(),
+        validators=[at_most(200)],
+    )
     staff_released = StringField(
-        "Who was released", description="Their role, like “Deputy headteacher”.", widget=GovTextInput()
+        "Their role",
+        description="Like “Deputy headteacher”.",
+        widget=GovTextInput(),
+        validators=[at_most(300)],
     )
     days = StringField(
-        "Days released", description="Whole or half days, like 2 or 2.5.", widget=GovTextInput()
+        "Days released",
+        description="Whole or half days, like 2 or 2.5.",
+        widget=GovTextInput(),
+        validators=[NUMBER_TEXT],
     )
     amount = PoundsField("Amount claimed, in pounds", required_message="Enter the amount claimed in pounds")
     evidence = FileField(
         "Evidence of the backfill cost",
         description="An invoice or timesheet from the supply agency: a PDF, PNG or JPEG, smaller than 5 MB.",
-        validators=[FileRequired("Select the evidence file")],
+        validators=[FileRequired("Select the evidence file"), evidence_within_limit],
         widget=GovFileInput(),
     )
     submit = SubmitField("Send claim", widget=GovSubmitInput())
 
 
 class ResultRow(Form):
-    actual = StringField("Actual value", widget=GovTextInput())
+    actual = StringField("Actual value", widget=GovTextInput(), validators=[NUMBER_TEXT])
 
 
 class ReportForm(FlaskForm):
@@ -416,10 +466,12 @@ class ReportForm(FlaskForm):
         "What happened and what changed?",
         description="Describe the support given, what changed in practice, and how you know.",
         widget=GovTextArea(),
+        validators=[at_most(20_000)],
     )
     evidence = FileField(
         "Evidence (optional)",
         description="A PDF, PNG or JPEG, smaller than 5 MB.",
+        validators=[evidence_within_limit],
         widget=GovFileInput(),
     )
     submit = SubmitField("Send report", widget=GovSubmitInput())
@@ -461,8 +513,13 @@ def apply_service_errors(
     exc: DomainError,
     field_map: dict[str, str] | None = None,
     positions: dict[str, list[int]] | None = None,
+    *,
+    only_unmarked: bool = False,
 ) -> int:
     """Put a service's refusal on ``form`` and return the status to re-render with.
+
+    ``only_unmarked`` adds the service's messages only to fields the form's own checks
+    left without an error (a page showing its form's errors and the service's at once).
 
     Row errors such as ``activities.2.days`` go to the form row the service's third input
     came from (``positions``); ``priority_areas.3`` goes to the ``priority_areas`` field;
@@ -475,6 +532,10 @@ def apply_service_errors(
     if isinstance(exc, ValidationFailed) and exc.fields:
         for name, messages in exc.fields.items():
             target = _row_field(form, name, field_map, positions)
+            flat = getattr(form, field_map.get(name, name), None)
+            flat = None if isinstance(flat, FieldList) else flat
+            if only_unmarked and any(getattr(f, "errors", None) for f in (target, flat)):
+                continue
             if target is not None:
                 target.errors = [*target.errors, *messages]
             elif isinstance(getattr(form, field_map.get(name, name), None), FieldList):

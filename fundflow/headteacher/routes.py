@@ -19,7 +19,7 @@ from wtforms import SelectChoice
 
 from ..auth.decorators import restrict_blueprint
 from ..formatting import action_label, money
-from ..forms import page_number, per_page
+from ..forms import page_number, per_page, submit_form
 from ..models import Application
 from ..services import access, applications, claims, headteacher_queries, impact, lifecycle
 from ..services.applications import BidDetails, kept_versions, snapshot, version_changes
@@ -37,6 +37,7 @@ from .forms import (
     NeedForm,
     PartnersForm,
     ReportForm,
+    Rows,
     RowsForm,
     StartForm,
     apply_service_errors,
@@ -77,6 +78,19 @@ def _bid(reference: str) -> Application:
 
 def _actions(application: Application) -> list[str]:
     return allowed_actions(application, current_user, today())
+
+
+def _onto(
+    form: Any, field_map: dict[str, str] | None = None, list_name: str = ""
+) -> Callable[[DomainError, Any, bool], int]:
+    """How :func:`submit_form` puts a service's refusal on a headteacher's form: rows of
+    ``list_name`` go to the form row each input came from (the input is a :class:`Rows`)."""
+
+    def place(exc: DomainError, data: Any, only_unmarked: bool) -> int:
+        positions = {list_name: data.positions} if list_name else None
+        return apply_service_errors(form, exc, field_map, positions, only_unmarked=only_unmarked)
+
+    return place
 
 
 def _to_bid_page(application: Application, message: str) -> Response:
@@ -122,19 +136,16 @@ def start():
     funds = headteacher_queries.funds_taking_bids()
     form = StartForm()
     form.fund.choices = [SelectChoice(str(f.id), f.name) for f in funds]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            application = applications.create_draft(
-                current_user, BidDetails(fund_id=form.process_fund(), title=form.title.data or "")
-            )
-        except DomainError as exc:
-            status = apply_service_errors(form, exc, {"fund_id": "fund"})
-        else:
-            flash(f"Bid {application.reference} started. Complete each task, then submit it.", "success")
-            return redirect(url_for("headteacher.task_list", reference=application.reference))
-    elif form.errors:
-        status = 422
+    application, status = submit_form(
+        form,
+        lambda: BidDetails(fund_id=form.process_fund(), title=form.title.data or ""),
+        lambda details: applications.check_details(None, details),
+        lambda details: applications.create_draft(current_user, details),
+        _onto(form, {"fund_id": "fund"}),
+    )
+    if application is not None:
+        flash(f"Bid {application.reference} started. Complete each task, then submit it.", "success")
+        return redirect(url_for("headteacher.task_list", reference=application.reference))
     return render_template("headteacher/start.html", form=form, funds=funds, today=today()), status
 
 
@@ -171,30 +182,28 @@ def edit_need(reference: str):
     if request.method == "GET":
         if refused := _refuse_edit(application):
             return refused
-        form = NeedForm(
-            data={
-                "title": application.title,
-                "need": application.need,
-                "priority_areas": "\n".join(application.priority_areas),
-            }
-        )
+        areas = "\n".join(application.priority_areas)
+        form = NeedForm(data={"title": application.title, "need": application.need, "priority_areas": areas})
     else:
         form = NeedForm()
-    status = 200
-    if form.validate_on_submit():
-        details = BidDetails(
+    updated, status = submit_form(
+        form,
+        lambda: BidDetails(
             title=form.title.data or "", need=form.need.data or "", priority_areas=form.areas()
-        )
-        try:
-            applications.update_draft(current_user, application, details)
-        except DomainError as exc:
-            status = apply_service_errors(form, exc)
-        else:
-            flash("Need and priority areas saved", "success")
-            return redirect(url_for("headteacher.task_list", reference=reference))
-    elif form.errors:
-        status = 422
+        ),
+        lambda details: applications.check_details(application, details),
+        lambda details: applications.update_draft(current_user, application, details),
+        _onto(form),
+    )
+    if updated is not None:
+        flash("Need and priority areas saved", "success")
+        return redirect(url_for("headteacher.task_list", reference=reference))
     return render_template("headteacher/need.html", app=application, form=form), status
+
+
+def _rows_details(list_name: str, rows: Rows) -> BidDetails:
+    """The kept rows of a task page as the one list of the bid they change."""
+    return BidDetails(**{list_name: rows.inputs})
 
 
 def _rows_page(
@@ -217,19 +226,19 @@ def _rows_page(
     form = form_class()
     if form.adding_another():
         return render_template(template, app=application, form=form.with_blank_row(), saved=False)
-    status = 422
-    if form.validate_on_submit():
-        rows = form.build()
-        try:
-            applications.update_draft(current_user, application, BidDetails(**{name: rows.inputs}))
-        except DomainError as exc:
-            status = apply_service_errors(form, exc, field_map, {name: rows.positions})
-        else:
-            flash(saved_message.format(total=money(application.requested_pence)), "success")
-            if getattr(form, "recalculate", None) is not None and form.recalculate.data:
-                return redirect(request.path)
-            return redirect(url_for("headteacher.task_list", reference=reference))
-    return render_template(template, app=application, form=form, saved=False), status
+    updated, status = submit_form(
+        form,
+        form.build,
+        lambda rows: applications.check_details(application, _rows_details(name, rows)),
+        lambda rows: applications.update_draft(current_user, application, _rows_details(name, rows)),
+        _onto(form, field_map, name),
+    )
+    if updated is None:
+        return render_template(template, app=application, form=form, saved=False), status
+    flash(saved_message.format(total=money(updated.requested_pence)), "success")
+    if getattr(form, "recalculate", None) is not None and form.recalculate.data:
+        return redirect(request.path)
+    return redirect(url_for("headteacher.task_list", reference=reference))
 
 
 @bp.route("/bids/<reference>/partners", methods=["GET", "POST"])
@@ -425,34 +434,37 @@ def claims_list(reference: str):
     )
 
 
+def _claim_input(form: ClaimForm) -> claims.ClaimInput:
+    return claims.ClaimInput(
+        period_start=form.period_start.data,
+        period_end=form.period_end.data,
+        staff_released=form.staff_released.data or "",
+        staff_name=form.staff_name.data or "",
+        days=(form.days.data or "").strip(),
+        amount_pence=form.amount.pence,
+        evidence=upload_of(form.evidence),
+    )
+
+
 @bp.route("/bids/<reference>/claims/new", methods=["GET", "POST"])
 def new_claim(reference: str):
     application = _bid(reference)
     if request.method == "GET" and not pages.can_claim(application, current_user):
         return _to_bid_page(application, "The lead school can claim backfill while the award is approved")
     form = ClaimForm()
-    status = 200
-    if form.validate_on_submit():
-        data = claims.ClaimInput(
-            period_start=form.period_start.data,
-            period_end=form.period_end.data,
-            staff_released=form.staff_released.data or "",
-            days=(form.days.data or "").strip(),
-            amount_pence=form.amount.pence,
-            evidence=upload_of(form.evidence),
+    claim, status = submit_form(
+        form,
+        lambda: _claim_input(form),
+        lambda data: claims.check_claim(application, data),
+        lambda data: claims.create_claim(current_user, application, data),
+        _onto(form, {"amount_pence": "amount"}),
+    )
+    if claim is not None:
+        flash(
+            f"Claim for {money(claim.amount_pence)} sent. A liaison officer will check the evidence.",
+            "success",
         )
-        try:
-            claim = claims.create_claim(current_user, application, data)
-        except DomainError as exc:
-            status = apply_service_errors(form, exc, {"amount_pence": "amount"})
-        else:
-            flash(
-                f"Claim for {money(claim.amount_pence)} sent. A liaison officer will check the evidence.",
-                "success",
-            )
-            return redirect(url_for("headteacher.claims_list", reference=reference))
-    elif form.errors:
-        status = 422
+        return redirect(url_for("headteacher.claims_list", reference=reference))
     claimed_pence, _paid = application_money([application.id])[application.id]
     return render_template(
         "headteacher/claim_new.html", app=application, form=form, claimed_pence=claimed_pence
@@ -475,6 +487,16 @@ def reports(reference: str):
     )
 
 
+def _report_input(form: ReportForm, rows: Rows) -> impact.ReportInput:
+    """The report typed, with a result for each measure given a value (``rows``)."""
+    return impact.ReportInput(
+        kind=form.kind.data or "",
+        narrative=form.narrative.data or "",
+        results=[impact.ResultInput(measure_id=m, actual=a) for m, a in rows.inputs],
+        evidence=upload_of(form.evidence),
+    )
+
+
 @bp.route("/bids/<reference>/reports/new", methods=["GET", "POST"])
 def new_report(reference: str):
     application = _bid(reference)
@@ -483,24 +505,16 @@ def new_report(reference: str):
     measures = list(application.measures)
     form = ReportForm()
     form.ensure_rows(len(measures))
-    status = 200
-    if form.validate_on_submit():
-        rows = form.filled([m.id for m in measures])
-        data = impact.ReportInput(
-            kind=form.kind.data or "",
-            narrative=form.narrative.data or "",
-            results=[impact.ResultInput(measure_id=m, actual=a) for m, a in rows.inputs],
-            evidence=upload_of(form.evidence),
-        )
-        try:
-            report = impact.submit_report(current_user, application, data)
-        except DomainError as exc:
-            status = apply_service_errors(form, exc, positions={"results": rows.positions})
-        else:
-            flash(f"{report.kind.capitalize()} impact report sent for {application.reference}", "success")
-            return redirect(url_for("headteacher.reports", reference=reference))
-    elif form.errors:
-        status = 422
+    sent, status = submit_form(
+        form,
+        lambda: form.filled([m.id for m in measures]),
+        lambda rows: impact.check_report(application, _report_input(form, rows)),
+        lambda rows: impact.submit_report(current_user, application, _report_input(form, rows)),
+        _onto(form, list_name="results"),
+    )
+    if sent is not None:
+        flash(f"{sent.kind.capitalize()} impact report sent for {application.reference}", "success")
+        return redirect(url_for("headteacher.reports", reference=reference))
     return render_template(
         "headteacher/report_new.html", app=application, form=form, measures=measures
     ), status

@@ -3,8 +3,6 @@ no, a sum of money); the services decide whether the action is allowed."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import (
@@ -18,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
-from ..fields import Checkboxes, Radios, choices_of
+from ..fields import Checkboxes, NumberRefused, Radios, choices_of, parse_pounds
 from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -53,18 +51,12 @@ class PoundsField(StringField):
 
     def pre_validate(self, form) -> None:
         self.pence = None
-        text = (self.data or "").strip().replace(",", "").removeprefix("£").strip()
-        if not text:
-            return
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError("Enter the award in pounds and pence, like 1200 or 1200.50")
-        if abs(amount) >= Decimal("1e10"):
-            raise ValidationError("Enter a smaller amount")
-        self.pence = int(amount * 100)
+        try:  # the one bounded parser (fundflow.services.parsing) reads every amount
+            self.pence = parse_pounds(self.data)
+        except NumberRefused as exc:
+            if "or less" in str(exc) or "or more" in str(exc):
+                raise ValidationError(str(exc)) from None
+            raise ValidationError("Enter the award in pounds and pence, like 1200 or 1200.50") from None
 
 
 class QueueFilterForm(Form):

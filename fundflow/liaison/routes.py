@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ..auth.decorators import restrict_blueprint
 from ..extensions import db
-from ..fields import choices_of
+from ..fields import choices_of, row_id
 from ..formatting import money
 from ..forms import page_number, per_page, show_error
 from ..models import Application
@@ -129,7 +129,7 @@ def queue():
         [("", "Any status")] + [(s, APPLICATION_STATES[s]) for s in section.statuses]
     )
     form.validate()
-    fund_id = int(form.fund.data) if (form.fund.data or "").isdigit() else None
+    fund_id = row_id(form.fund.data)
     status = form.status.data if form.status.data in section.statuses else None
     search = (form.q.data or "").strip() if not form.q.errors else ""
     filters = queries.QueueFilters(fund_id=fund_id, status=status, search=search)

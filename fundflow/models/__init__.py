@@ -13,6 +13,7 @@ from .claim import BackfillClaim, Disbursement
 from .event import Event
 from .evidence import EvidenceFile
 from .fund import Fund
+from .idempotency import IdempotencyKey
 from .impact import (
     DRIVER_LABELS,
     DRIVERS,
@@ -25,7 +26,7 @@ from .impact import (
 )
 from .review import RECOMMENDATIONS, Review
 from .school import School
-from .user import ROLE_LABELS, ROLES, ApiToken, LoginAttempt, User, UserRole
+from .user import ROLE_LABELS, ROLES, ApiToken, LoginAttempt, SetPasswordLink, User, UserRole, UserSession
 
 __all__ = [
     "DRIVERS",
@@ -47,6 +48,7 @@ __all__ = [
     "Event",
     "EvidenceFile",
     "Fund",
+    "IdempotencyKey",
     "ImpactEvaluation",
     "ImpactReport",
     "ImpactResult",
@@ -54,7 +56,9 @@ __all__ = [
     "Measure",
     "Review",
     "School",
+    "SetPasswordLink",
     "User",
     "UserRole",
+    "UserSession",
     "utcnow",
 ]

@@ -125,6 +125,9 @@ class Measure(db.Model):
     baseline: Mapped[Decimal] = mapped_column(Numeric(14, 4), nullable=False)
     target: Mapped[Decimal] = mapped_column(Numeric(14, 4), nullable=False)
     due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    #: Why the target is followed up after the fund's delivery period ends (empty when it
+    #: falls due within it). Approving the bid accepts the later date.
+    follow_up_reason: Mapped[str] = mapped_column(String(1000), default="", server_default="", nullable=False)
 
 
 class ApplicationVersion(db.Model):

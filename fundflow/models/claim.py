@@ -34,6 +34,8 @@ class BackfillClaim(TimestampMixin, db.Model):
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     staff_released: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: The person released (``staff_released`` is their role).
+    staff_name: Mapped[str] = mapped_column(String(200), nullable=False)
     days: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
     amount_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"), nullable=True)
@@ -41,11 +43,27 @@ class BackfillClaim(TimestampMixin, db.Model):
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    #: Set when the claim, for the same person at the same school, overlaps a claim on
+    #: another bid: possible double funding, for the liaison officer to look at.
+    overlaps_claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("backfill_claims.id"), nullable=True, index=True
+    )
 
     application: Mapped[Application] = relationship(lazy="joined")
     evidence: Mapped[EvidenceFile | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    overlaps_claim: Mapped[BackfillClaim | None] = relationship(
+        remote_side=[id], foreign_keys=[overlaps_claim_id]
+    )
+
+    @property
+    def possible_double_funding(self) -> bool:
+        return self.overlaps_claim_id is not None
+
+    @property
+    def overlaps_application_reference(self) -> str | None:
+        return self.overlaps_claim.application.reference if self.overlaps_claim is not None else None
 
 
 class Disbursement(TimestampMixin, db.Model):
@@ -81,3 +99,12 @@ class Disbursement(TimestampMixin, db.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+    @property
+    def reverses_reference(self) -> str | None:
+        """The transaction number of the payment this reversal reverses."""
+        return self.reverses.reference if self.reverses is not None else None
+
+    @property
+    def reverses_paid_on(self) -> date | None:
+        return self.reverses.paid_on if self.reverses is not None else None

@@ -20,6 +20,8 @@ class Fund(TimestampMixin, db.Model):
     budget_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     opens_on: Mapped[date] = mapped_column(Date, nullable=False)
     closes_on: Mapped[date] = mapped_column(Date, nullable=False)
+    #: The last day of the delivery period: backfill can be claimed for days up to it.
+    delivery_ends_on: Mapped[date] = mapped_column(Date, nullable=False)
     max_award_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_daily_rate_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     countersign_threshold_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

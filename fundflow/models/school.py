@@ -1,16 +1,33 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import TimestampMixin
 
+#: GIAS's "EstablishmentStatus (name)" values, as stored, and how each reads.
+STATUS_LABELS = {
+    "open": "Open",
+    "proposed_to_close": "Open, but proposed to close",
+    "proposed_to_open": "Proposed to open",
+    "closed": "Closed",
+}
+STATUSES = tuple(STATUS_LABELS)
+
 
 class School(TimestampMixin, db.Model):
-    """An establishment, identified by its 6-digit URN from GIAS."""
+    """An establishment, identified by its 6-digit URN from GIAS.
+
+    Schools are never deleted: a closed school keeps its row (and so its name on every bid
+    it took part in) with ``status`` "closed", and cannot be named on a new bid."""
 
     __tablename__ = "schools"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'proposed_to_close', 'proposed_to_open', 'closed')", name="status"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     urn: Mapped[str] = mapped_column(String(6), unique=True, nullable=False)
@@ -22,6 +39,15 @@ class School(TimestampMixin, db.Model):
     establishment_type: Mapped[str] = mapped_column(String(120), default="", nullable=False)
     postcode: Mapped[str] = mapped_column(String(12), default="", nullable=False)
     causing_concern: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open", nullable=False)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == "closed"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
 
     def __repr__(self) -> str:
         return f"<School {self.urn} {self.name}>"

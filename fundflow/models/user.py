@@ -10,6 +10,10 @@ from ..extensions import db
 from .base import TimestampMixin, utcnow
 from .school import School
 
+#: Marks the password hash of an account whose owner has not set a password yet; no
+#: password hash starts with it, so nothing signs in with it.
+NO_PASSWORD = "!unset:"
+
 ROLES = ("headteacher", "liaison_officer", "finance", "auditor", "admin")
 ROLE_LABELS = {
     "headteacher": "Headteacher",
@@ -38,8 +42,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
-    # Bumped when the password changes so that old sessions stop working.
-    session_version: Mapped[int] = mapped_column(default=1, nullable=False)
 
     school: Mapped[School | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -57,11 +59,54 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # flask-login asks this
         return self.active
 
+    @property
+    def has_password(self) -> bool:
+        """False until the person sets one with their set-password link."""
+        return not self.password_hash.startswith(NO_PASSWORD)
+
+    #: The secret of the server-side session this object was loaded for (a plain attribute,
+    #: never stored: only its hash is, in UserSession).
+    session_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # What Flask-Login keeps in the signed cookie: the user and their session's secret.
+        # The session row (UserSession) is the proof that the session is still live.
+        return f"{self.id}:{self.session_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie carries a random secret; only its SHA-256 is kept.
+    Signing out deletes the row, so a copy of the cookie stops working."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class SetPasswordLink(db.Model):
+    """A one-time link for a person to set their own password; only its SHA-256 is kept.
+    Used or replaced links are deleted."""
+
+    __tablename__ = "set_password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class ApiToken(TimestampMixin, db.Model):
@@ -80,15 +125,19 @@ class ApiToken(TimestampMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed sign-ins and token requests, counted to throttle guessing."""
+    """Failed sign-ins and token requests, counted to throttle guessing. ``device`` is the
+    SHA-256 of the nonce of a trusted device cookie the attempt came with (counted for that
+    browser only), or None (counted for the account and the address)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
         Index("ix_login_attempts_email_at", "email", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     address: Mapped[str] = mapped_column(String(64), nullable=False)
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
@@ -25,6 +26,9 @@ TRANSPARENCY_COLUMNS = (
     "Supplier ID",
     "Expense Area",
     "Expense Type",
+    # A reversal's row names the payment it reverses; empty on a payment's own row.
+    "Reverses Transaction Number",
+    "Reverses Payment Date",
 )
 EXPENSE_TYPE = "School improvement backfill grant"
 
@@ -52,6 +56,8 @@ PAYMENT_COLUMNS = (
     "amount_pence",
     "amount",
     "reverses_id",
+    "reverses_reference",
+    "reverses_paid_on",
     "reason",
     "claim_id",
     "application_reference",
@@ -69,6 +75,7 @@ def _iso_utc(moment: datetime) -> str:
 
 
 def _payments(fund_id: int | None) -> Select:
+    reversed_payment = aliased(Disbursement)
     query = (
         select(
             Disbursement.id,
@@ -85,12 +92,15 @@ def _payments(fund_id: int | None) -> Select:
             School.urn.label("payee_urn"),
             School.name.label("payee_name"),
             User.email.label("recorded_by"),
+            reversed_payment.reference.label("reverses_reference"),
+            reversed_payment.paid_on.label("reverses_paid_on"),
         )
         .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
         .join(Application, Application.id == BackfillClaim.application_id)
         .join(Fund, Fund.id == Disbursement.fund_id)
         .join(School, School.id == Disbursement.payee_school_id)
         .join(User, User.id == Disbursement.recorded_by_id)
+        .outerjoin(reversed_payment, reversed_payment.id == Disbursement.reverses_id)
         .order_by(Disbursement.paid_on, Disbursement.id)
     )
     if fund_id is not None:
@@ -102,7 +112,8 @@ def _payments(fund_id: int | None) -> Select:
 def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date | None) -> str:
     """Payments at or over the configured threshold (by absolute value), paid between
     ``date_from`` and ``date_to`` inclusive, in the Transparency Code layout. A reversal is a
-    negative row on the day it was recorded; amounts are pounds with two decimals."""
+    negative row on the day it was recorded, carrying the transaction number and date of the
+    payment it reverses; amounts are pounds with two decimals."""
     config = current_app.config
     query = _payments(fund_id).where(
         func.abs(Disbursement.amount_pence) >= config["TRANSPARENCY_THRESHOLD_PENCE"]
@@ -123,6 +134,8 @@ def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date 
             f"GB-EDU-{r.payee_urn}",
             csvfile.text(r.fund_name),
             EXPENSE_TYPE,
+            csvfile.text(r.reverses_reference) if r.reverses_reference else "",
+            r.reverses_paid_on.isoformat() if r.reverses_paid_on else "",
         )
         for r in db.session.execute(query)
     )
@@ -139,6 +152,8 @@ def payments_csv(fund_id: int | None) -> str:
             r.amount_pence,
             csvfile.pounds(r.amount_pence),
             r.reverses_id,
+            csvfile.text(r.reverses_reference) if r.reverses_reference else "",
+            r.reverses_paid_on.isoformat() if r.reverses_paid_on else "",
             csvfile.text(r.reason),
             r.claim_id,
             r.application_reference,

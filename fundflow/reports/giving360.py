@@ -1,22 +1,39 @@
 """360Giving Data Standard: one grant per award that became approved.
 
-The JSON package validates against the standard's package schema (1.4); the CSV uses the
-standard's column titles, so 360Giving's own converter (flatten-tool, ``--convert-titles``)
-reads it back into the same package.
+Every grant is validated against the official grant schema (shipped in
+``fundflow/data/360giving/``, CC BY 4.0 by 360Giving) as it is produced, one at a time, so an
+export can stream and still never publish a grant that does not meet the standard: the first
+invalid grant stops the export with :class:`GrantNotPublishable`. The CSV uses the standard's
+column titles, so 360Giving's own converter (flatten-tool, ``--convert-titles``) reads it back
+into the same package.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Application, School
+from ..models import Application, Fund, School
 from ..services import ledger
+from ..services.errors import Conflict
 from . import csvfile
 from .access import fund_or_404
+
+log = logging.getLogger(__name__)
+
+#: The official schema files, inside the installed package.
+SCHEMA_DIR = resources.files("fundflow") / "data" / "360giving"
+GRANT_SCHEMA = "360-giving-schema.json"
+PACKAGE_SCHEMA = "360-giving-package-schema.json"
 
 #: Statuses of a bid whose award was made (a cancelled award was still awarded).
 AWARDED_STATUSES = ("approved", "monitoring", "closed", "cancelled")
@@ -50,9 +67,79 @@ def _amount(pounds: float) -> str:
     return csvfile.pounds(round(pounds * 100))
 
 
+class GrantNotPublishable(Conflict):
+    """A grant failed the 360Giving schema: the export is refused rather than published wrong.
+
+    Nothing the client sent is at fault, so this is not a 422; the records (or the funder
+    settings) are in a state the standard cannot express, so it is a 409 that names the grant
+    and what is wrong, for the people who can put it right."""
+
+    code = "grant_not_publishable"
+
+    def __init__(self, grant_id: str, problems: list[str]):
+        self.grant_id = grant_id
+        self.problems = problems
+        super().__init__(
+            f"Grant {grant_id} does not meet the 360Giving Data Standard, so nothing was exported: "
+            + "; ".join(problems)
+        )
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """One of the shipped 360Giving schema files, parsed."""
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@cache
+def grant_validator() -> jsonschema_rs.Draft202012Validator:
+    """A validator for one grant, formats checked (dates are ``oneOf`` a date-time format and
+    a date pattern: without format checks both branches match and every date fails)."""
+    return jsonschema_rs.Draft202012Validator(load_schema(GRANT_SCHEMA), validate_formats=True)
+
+
+def package_validator() -> jsonschema_rs.Draft202012Validator:
+    """A validator for a whole package. Its ``grants.items`` names the grant schema by the
+    1.4.2 URL while the grant schema's own ``$id`` is the 1.4.3 one, so both are registered."""
+    package, grant = load_schema(PACKAGE_SCHEMA), load_schema(GRANT_SCHEMA)
+    referenced = package["properties"]["grants"]["items"]["$ref"]
+    registry = jsonschema_rs.Registry(
+        [(grant["$id"], grant), (referenced, grant)], draft=jsonschema_rs.Draft202012
+    )
+    return jsonschema_rs.Draft202012Validator(package, registry=registry, validate_formats=True)
+
+
+def grant_problems(grant: dict[str, Any]) -> list[str]:
+    """What is wrong with ``grant`` against the grant schema, for a person: ``[]`` if valid."""
+    return [
+        f"{'/'.join(str(p) for p in error.instance_path) or 'grant'}: {error.message}"
+        for error in grant_validator().iter_errors(grant)
+    ]
+
+
+def validated(grants: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Pass each grant on once it validates; stop at the first that does not."""
+    for grant in grants:
+        problems = grant_problems(grant)
+        if problems:
+            log.error("360Giving export refused: grant %s is invalid: %s", grant.get("id"), problems)
+            raise GrantNotPublishable(str(grant.get("id")), problems)
+        yield grant
+
+
 def grants_360(fund_id: int) -> list[dict[str, Any]]:
-    """The fund's awards as 360Giving grants, oldest award first."""
+    """The fund's awards as 360Giving grants, oldest award first, each validated."""
+    return list(iter_grants_360(fund_id))
+
+
+def iter_grants_360(fund_id: int) -> Iterator[dict[str, Any]]:
+    """The fund's awards as 360Giving grants, one at a time, each validated as it is made.
+
+    The fund is looked up at once (an unknown fund is a 404 before anything is produced)."""
     fund = fund_or_404(fund_id)
+    return validated(_grants(fund))
+
+
+def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
     config = current_app.config
     rows = db.session.execute(
         select(
@@ -77,8 +164,8 @@ def grants_360(fund_id: int) -> list[dict[str, Any]]:
     ).all()
     money = ledger.application_money([r.id for r in rows])
     funder = {"id": config["FUNDER_ORG_ID"], "name": config["FUNDER_ORG_NAME"]}
-    return [
-        {
+    for r in rows:
+        yield {
             "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
             "title": r.title,
             "description": r.need.strip() or r.title,
@@ -91,8 +178,6 @@ def grants_360(fund_id: int) -> list[dict[str, Any]]:
             "fundingOrganization": [dict(funder)],
             "grantProgramme": [{"title": fund.name}],
         }
-        for r in rows
-    ]
 
 
 def grants_360_package(fund_id: int) -> dict[str, Any]:
@@ -105,8 +190,8 @@ def grants_360_package(fund_id: int) -> dict[str, Any]:
 
 
 def grants_360_csv(fund_id: int) -> str:
-    """The same grants as a CSV with 360Giving's column titles."""
-    grants = grants_360(fund_id)
+    """The same grants as a CSV with 360Giving's column titles, each validated as it is written."""
+    grants = iter_grants_360(fund_id)
     return csvfile.write(
         [title for title, _ in CSV_COLUMNS],
         ([cell(grant) for _, cell in CSV_COLUMNS] for grant in grants),

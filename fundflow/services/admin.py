@@ -4,19 +4,22 @@ Administrators take no part in decisions or payments."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
-from datetime import date
+import secrets
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, Application, Fund, School, User, UserRole
+from ..models import ROLES, Application, Fund, School, SetPasswordLink, User, UserRole, utcnow
+from ..models.user import NO_PASSWORD
 from . import audit
 from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
 from .parsing import clean_text, text_field, to_date
+from .sessions import end_access, hash_token
 from .unit_of_work import lock, retrying, transaction
 
 URN_PATTERN = re.compile(r"^\d{6}$")
@@ -45,6 +48,9 @@ class FundInput:
     max_award_pence: int | None = None
     countersign_threshold_pence: int | None = None
     requires_partner_endorsement: bool = False
+    #: The last day of delivery (claims may cover days up to it); after ``closes_on``.
+    #: Left out, it is a year after the fund closes.
+    delivery_ends_on: date | str | None = None
 
 
 def _pence(problems: Problems, name: str, value: Any, *, optional: bool = False) -> int | None:
@@ -82,6 +88,7 @@ def _validated_fund(data: FundInput) -> dict[str, Any]:
         problems.add("closes_on", "Enter the closing date as YYYY-MM-DD")
     elif values["opens_on"] and values["closes_on"] < values["opens_on"]:
         problems.add("closes_on", "The fund must close on or after it opens")
+    values["delivery_ends_on"] = _delivery_end(problems, data.delivery_ends_on, values["closes_on"])
     if not isinstance(values["requires_partner_endorsement"], bool):
         problems.add("requires_partner_endorsement", "Answer yes or no")
     budget, max_award = values["budget_pence"], values["max_award_pence"]
@@ -89,6 +96,35 @@ def _validated_fund(data: FundInput) -> dict[str, Any]:
         problems.add("max_award_pence", "The largest award cannot be more than the budget")
     problems.raise_if_any()
     return values
+
+
+def check_fund(data: FundInput) -> None:
+    """Raise :class:`ValidationFailed` with every problem :func:`create_fund` or
+    :func:`update_fund` would find in ``data``, saving nothing (a fund form with its own
+    errors shows these as well)."""
+    _validated_fund(data)
+
+
+def _delivery_end(problems: Problems, value: Any, closes_on: date | None) -> date | None:
+    """The end of the delivery period: after the fund closes (a year after, when not given)."""
+    if value is None or value == "":
+        if closes_on and closes_on.year >= date.max.year:
+            problems.add("delivery_ends_on", "Enter the end of the delivery period, after the fund closes")
+            return None
+        return a_year_after(closes_on) if closes_on else None
+    day = to_date(value)
+    if day is None:
+        problems.add("delivery_ends_on", "Enter the end of the delivery period as YYYY-MM-DD")
+    elif closes_on and day <= closes_on:
+        problems.add("delivery_ends_on", "The delivery period must end after the fund closes")
+    return day
+
+
+def a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day + timedelta(days=365)
 
 
 def _fund_payload(fund: Fund) -> dict[str, Any]:
@@ -234,7 +270,8 @@ class UserInput:
     email: str
     name: str
     roles: list[str]
-    password: str
+    #: None: the person sets their own with a one-time link (:func:`create_user_with_link`).
+    password: str | None = None
     school_urn: str | None = None
 
 
@@ -282,9 +319,8 @@ def normalise_email(email: Any) -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
 
-@retrying
-def create_user(actor: User | None, data: UserInput) -> User:
-    require_admin(actor)
+def _new_user(data: UserInput) -> User:
+    """A checked, unsaved User; without a password when ``data.password`` is None."""
     problems = Problems()
     email = normalise_email(data.email)
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
@@ -292,28 +328,95 @@ def create_user(actor: User | None, data: UserInput) -> User:
     name = text_field(problems, "name", data.name, required=True, limit=200)
     school = _school_for(problems, data.school_urn)
     roles = _validated_roles(problems, data.roles, school)
-    check_password(problems, data.password)
+    if data.password is not None:
+        check_password(problems, data.password)
     problems.raise_if_any()
     if db.session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"There is already an account for {email}", code="duplicate_email")
-    user = User(
+    return User(
         email=email,
         name=name,
-        password_hash=hash_password(data.password),
+        # No password yet: a marker no password hash matches, so nothing signs in with it.
+        password_hash=(
+            hash_password(data.password) if data.password is not None else NO_PASSWORD + secrets.token_hex(8)
+        ),
         school_id=school.id if school else None,
+        school=school,
         role_rows=[UserRole(role=r) for r in roles],
     )
+
+
+def _add_user(actor: User | None, user: User) -> None:
+    """Inside a transaction: save ``user`` and record its creation."""
+    db.session.add(user)
+    db.session.flush()
+    audit.record_event(
+        actor=actor,
+        action="create_user",
+        subject_type="user",
+        subject_id=user.id,
+        payload={
+            "email": user.email,
+            "roles": user.roles,
+            "school_urn": user.school.urn if user.school else None,
+        },
+    )
+
+
+@retrying
+def create_user(actor: User | None, data: UserInput) -> User:
+    """An account with the password given (the command line's ``create-user --password``)."""
+    require_admin(actor)
+    user = _new_user(data)
     with transaction():
-        db.session.add(user)
-        db.session.flush()
-        audit.record_event(
-            actor=actor,
-            action="create_user",
-            subject_type="user",
-            subject_id=user.id,
-            payload={"email": email, "roles": roles, "school_urn": school.urn if school else None},
-        )
+        _add_user(actor, user)
     return user
+
+
+@retrying
+def create_user_with_link(actor: User | None, data: UserInput) -> tuple[User, str]:
+    """An account without a password, and the secret of its one-time set-password link,
+    for the administrator to pass on: nobody but the person ever knows their password."""
+    require_admin(actor)
+    user = _new_user(replace(data, password=None))
+    with transaction():
+        _add_user(actor, user)
+        token = _new_set_password_link(actor, user)
+    return user, token
+
+
+@retrying
+def issue_set_password_link(actor: User | None, user: User) -> str:
+    """A fresh set-password link for an existing account (a new starter who lost theirs, or a
+    forgotten password); any earlier link stops working. Returns the link's secret."""
+    require_admin(actor)
+    if not user.active:
+        raise InvalidTransition("Reactivate the account before making a set-password link")
+    with transaction():
+        token = _new_set_password_link(actor, user)
+    return token
+
+
+def _new_set_password_link(actor: User | None, user: User) -> str:
+    """Inside a transaction: replace ``user``'s set-password link; only its hash is kept."""
+    db.session.execute(delete(SetPasswordLink).where(SetPasswordLink.user_id == user.id))
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=current_app.config["SET_PASSWORD_LINK_HOURS"])
+    db.session.add(
+        SetPasswordLink(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            expires_at=expires_at,
+        )
+    )
+    audit.record_event(
+        actor=actor,
+        action="issue_set_password_link",
+        subject_type="user",
+        subject_id=user.id,
+        payload={"email": user.email, "expires_at": expires_at.isoformat(timespec="seconds")},
+    )
+    return token
 
 
 @retrying
@@ -332,8 +435,12 @@ def update_user(
     with transaction():
         user.role_rows = [UserRole(role=r) for r in chosen]
         user.school_id = school.id if school else None
+        ended = {}
         if user.active and not active:
-            user.session_version += 1  # signs them out everywhere
+            # Deactivating signs them out everywhere and revokes their API tokens, so
+            # reactivating the account later does not bring old sessions or tokens back.
+            ended = end_access(user)
+            db.session.execute(delete(SetPasswordLink).where(SetPasswordLink.user_id == user.id))
         user.active = bool(active)
         audit.record_event(
             actor=actor,
@@ -344,6 +451,7 @@ def update_user(
                 "email": user.email,
                 "before": before,
                 "after": {"roles": chosen, "active": user.active, "school_id": user.school_id},
+                **ended,
             },
         )
     return user

@@ -25,6 +25,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..workflow import daily_rate_problem, due_date_problem
 from . import audit
 from .clock import today
 from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
@@ -36,6 +37,8 @@ EDITABLE_STATUSES = ("draft", "changes_requested")
 MAX_DAYS = Decimal(365)
 MAX_DAILY_RATE_PENCE = 10_000_00
 MAX_LIST = 50
+#: Longest reason for following a measure up after the delivery period (its column).
+REASON_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class MeasureInput:
     baseline: Decimal | float | int | str
     target: Decimal | float | int | str
     due_on: date | str
+    #: Why the target is followed up after the fund's delivery period (only then needed).
+    follow_up_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,13 @@ def activity_cost_pence(days: Decimal, daily_rate_pence: int) -> int:
 
 
 def _validated_partners(
-    problems: Problems, partners: list[PartnerInput], lead_school_id: int
+    problems: Problems,
+    partners: list[PartnerInput],
+    lead_school_id: int,
+    named_before: frozenset[int] = frozenset(),
 ) -> list[tuple[School, str]]:
+    """``named_before``: the ids of schools already on the bid, which may stay even if closed
+    since (history keeps them); a closed school cannot be newly named."""
     if len(partners) > MAX_LIST:
         problems.add("partners", f"Name at most {MAX_LIST} partner schools")
         return []
@@ -102,13 +112,20 @@ def _validated_partners(
             problems.add(f"{name}.urn", "The lead school cannot also be a partner")
         elif urn in seen:
             problems.add(f"{name}.urn", f"School {urn} is named twice")
+        elif school.is_closed and school.id not in named_before:
+            closed = f"{school.name} ({urn}) has closed: a closed school cannot be named on a bid"
+            problems.add(f"{name}.urn", closed)
         else:
             seen.add(urn)
             result.append((school, partner.role))
     return result
 
 
-def _validated_activities(problems: Problems, activities: list[ActivityInput]) -> list[Activity]:
+def _validated_activities(
+    problems: Problems, activities: list[ActivityInput], fund: Fund | None
+) -> list[Activity]:
+    """Each activity's text, days and daily rate, checked against the fund's cap on the
+    daily rate here, where it is typed, not only when the bid is sent."""
     if len(activities) > MAX_LIST:
         problems.add("activities", f"List at most {MAX_LIST} activities")
         return []
@@ -129,6 +146,8 @@ def _validated_activities(problems: Problems, activities: list[ActivityInput]) -
             problems.add(f"{name}.daily_rate_pence", "Enter the daily rate in pence, more than 0")
         elif rate > MAX_DAILY_RATE_PENCE:
             problems.add(f"{name}.daily_rate_pence", "That daily rate is too high")
+        elif fund is not None and (problem := daily_rate_problem(rate, fund.max_daily_rate_pence)):
+            problems.add(f"{name}.daily_rate_pence", problem)
         if not problems.pairs or all(not f.startswith(name) for f, _ in problems.pairs):
             result.append(
                 Activity(
@@ -143,7 +162,10 @@ def _validated_activities(problems: Problems, activities: list[ActivityInput]) -
     return result
 
 
-def _validated_measures(problems: Problems, measures: list[MeasureInput]) -> list[Measure]:
+def _validated_measures(problems: Problems, measures: list[MeasureInput], fund: Fund | None) -> list[Measure]:
+    """Each measure's text and numbers, and a due date after today (the bid is sent later
+    still) and by the end of the fund's delivery period, unless the measure states why it
+    is followed up later."""
     if len(measures) > MAX_LIST:
         problems.add("measures", f"List at most {MAX_LIST} measures")
         return []
@@ -158,23 +180,41 @@ def _validated_measures(problems: Problems, measures: list[MeasureInput]) -> lis
                 problems.add(f"{name}.{label}", f"Enter the {label} as a number")
             elif abs(value) >= Decimal("1e10"):
                 problems.add(f"{name}.{label}", f"The {label} is too large")
+        reason = text_field(
+            problems, f"{name}.follow_up_reason", item.follow_up_reason, required=False, limit=REASON_MAX
+        )
         due_on = to_date(item.due_on)
+        end = fund.delivery_ends_on if fund is not None else None
         if due_on is None:
             problems.add(f"{name}.due_on", "Enter the due date as YYYY-MM-DD")
+        elif problem := due_date_problem(due_on, reason, today(), end):
+            problems.add(f"{name}.due_on", problem)
         if all(not f.startswith(name + ".") for f, _ in problems.pairs):
             result.append(
-                Measure(indicator=indicator, unit=unit, baseline=baseline, target=target, due_on=due_on)
+                Measure(
+                    indicator=indicator,
+                    unit=unit,
+                    baseline=baseline,
+                    target=target,
+                    due_on=due_on,
+                    follow_up_reason=reason,
+                )
             )
     return result
 
 
-def _apply_details(application: Application, details: BidDetails, problems: Problems) -> None:
+def _validated_details(
+    application: Application, details: BidDetails, problems: Problems, fund: Fund | None
+) -> dict[str, Any]:
+    """What ``details`` would set on ``application``, checked; problems go on ``problems``.
+    Reads only: nothing is changed, so it can also check a form the person must correct."""
+    values: dict[str, Any] = {}
     if details.title is not None or application.id is None:
-        application.title = text_field(problems, "title", details.title, required=True, limit=200)
+        values["title"] = text_field(problems, "title", details.title, required=True, limit=200)
     if details.need is not None:
-        application.need = text_field(problems, "need", details.need, required=False, limit=10_000)
+        values["need"] = text_field(problems, "need", details.need, required=False, limit=10_000)
     if details.priority_areas is not None:
-        areas = []
+        areas: list[str] = []
         if not isinstance(details.priority_areas, list) or len(details.priority_areas) > 20:
             problems.add("priority_areas", "Choose at most 20 priority areas")
         else:
@@ -182,23 +222,59 @@ def _apply_details(application: Application, details: BidDetails, problems: Prob
                 text = text_field(problems, f"priority_areas.{i}", area, required=True, limit=200)
                 if text and text not in areas:
                     areas.append(text)
-        application.priority_areas = areas
+        values["priority_areas"] = areas
     if details.partners is not None:
-        partners = _validated_partners(problems, details.partners, application.lead_school_id)
-        if not problems:
-            existing = {p.school_id: p for p in application.partners}
-            application.partners = [
-                _partner(existing.get(school.id), school, role) for school, role in partners
-            ]
+        values["partners"] = _validated_partners(
+            problems,
+            details.partners,
+            application.lead_school_id,
+            frozenset(p.school_id for p in application.partners),
+        )
     if details.activities is not None:
-        activities = _validated_activities(problems, details.activities)
-        if not problems:
-            application.activities = activities
+        values["activities"] = _validated_activities(problems, details.activities, fund)
     if details.measures is not None:
-        measures = _validated_measures(problems, details.measures)
-        if not problems:
-            application.measures = measures
+        values["measures"] = _validated_measures(problems, details.measures, fund)
+    return values
+
+
+def _apply_details(
+    application: Application, details: BidDetails, problems: Problems, fund: Fund | None
+) -> None:
+    values = _validated_details(application, details, problems, fund)
+    if problems:
+        return
+    for name in ("title", "need", "priority_areas", "activities", "measures"):
+        if name in values:
+            setattr(application, name, values[name])
+    if "partners" in values:
+        existing = {p.school_id: p for p in application.partners}
+        application.partners = [
+            _partner(existing.get(school.id), school, role) for school, role in values["partners"]
+        ]
     application.requested_pence = sum(a.cost_pence for a in application.activities)
+
+
+def check_details(application: Application | None, details: BidDetails) -> None:
+    """Raise :class:`ValidationFailed` with every problem :func:`update_draft` (or, with no
+    ``application``, :func:`create_draft`) would find in ``details``, saving nothing: a page
+    whose own form has errors shows these too, so a person sees all that is wrong at once."""
+    problems = Problems()
+    if application is None:
+        fund = _fund_for_new_bid(problems, details.fund_id)
+        application = Application(lead_school_id=None)
+    else:
+        fund = application.fund
+    _validated_details(application, details, problems, fund)
+    problems.raise_if_any()
+
+
+def _fund_for_new_bid(problems: Problems, fund_id: int | None) -> Fund | None:
+    fund = db.session.get(Fund, fund_id) if isinstance(fund_id, int) else None
+    if fund is None:
+        problems.add("fund_id", "Choose a fund")
+    elif fund.closes_on < today():
+        problems.add("fund_id", "That fund has closed")
+    return fund
 
 
 def _partner(existing: ApplicationPartner | None, school: School, role: str) -> ApplicationPartner:
@@ -232,12 +308,10 @@ def create_draft(user: User, details: BidDetails) -> Application:
     """A headteacher starts a bid for their own school."""
     if not user.has_role("headteacher") or user.school_id is None:
         raise NotPermitted("Only a headteacher of a school can start a bid")
+    if user.school is not None and user.school.is_closed:
+        raise NotPermitted(f"{user.school.name} has closed: a closed school cannot start a new bid")
     problems = Problems()
-    fund = db.session.get(Fund, details.fund_id) if isinstance(details.fund_id, int) else None
-    if fund is None:
-        problems.add("fund_id", "Choose a fund")
-    elif fund.closes_on < today():
-        problems.add("fund_id", "That fund has closed")
+    fund = _fund_for_new_bid(problems, details.fund_id)
     application = Application(
         lead_school_id=user.school_id,
         created_by_id=user.id,
@@ -246,7 +320,7 @@ def create_draft(user: User, details: BidDetails) -> Application:
         priority_areas=[],
         need="",
     )
-    _apply_details(application, details, problems)
+    _apply_details(application, details, problems, fund)
     problems.raise_if_any()
     prefix = f"{current_app.config['REFERENCE_PREFIX']}-{today().year}"
     for _attempt in range(5):
@@ -283,7 +357,7 @@ def update_draft(user: User, application: Application, details: BidDetails) -> A
         if application.status not in EDITABLE_STATUSES:
             raise InvalidTransition("The bid can only be edited while a draft or when changes are requested")
         problems = Problems()
-        _apply_details(application, details, problems)
+        _apply_details(application, details, problems, application.fund)
         problems.raise_if_any()
         audit.record_event(
             actor=user,
@@ -318,18 +392,22 @@ def snapshot(application: Application) -> dict[str, Any]:
             }
             for a in application.activities
         ],
-        "measures": [
-            {
-                "indicator": m.indicator,
-                "unit": m.unit,
-                "baseline": str(m.baseline),
-                "target": str(m.target),
-                "due_on": m.due_on.isoformat(),
-            }
-            for m in application.measures
-        ],
+        "measures": [_measure_snapshot(m) for m in application.measures],
         "requested_pence": application.requested_pence,
     }
+
+
+def _measure_snapshot(measure: Measure) -> dict[str, Any]:
+    kept = {
+        "indicator": measure.indicator,
+        "unit": measure.unit,
+        "baseline": str(measure.baseline),
+        "target": str(measure.target),
+        "due_on": measure.due_on.isoformat(),
+    }
+    if measure.follow_up_reason:  # only when stated, so older versions compare unchanged
+        kept["follow_up_reason"] = measure.follow_up_reason
+    return kept
 
 
 def keep_version(application: Application) -> None:

@@ -64,6 +64,7 @@ def payments(fund_id: int | None, page: int, per_page: int) -> Pagination:
         .options(
             selectinload(Disbursement.recorded_by),
             selectinload(Disbursement.reversed_by),
+            selectinload(Disbursement.reverses),
             *_without_bid_details(Disbursement.claim, BackfillClaim.application),
         )
         .order_by(Disbursement.id.desc())

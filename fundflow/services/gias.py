@@ -3,6 +3,11 @@
 The national file is Windows-1252, about 60 MB with some 140 columns. It is streamed row
 by row; only the columns fundflow uses are read. Rows are matched on URN, so importing the
 same file twice changes nothing the second time.
+
+Every establishment is kept with its status ("EstablishmentStatus (name)": open, open but
+proposed to close, proposed to open, closed), closed ones included: a school that closes is
+updated in place, so every bid it took part in still shows its name, and the bid services
+refuse to name a closed school on a new bid.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import School, User
+from ..models.school import STATUS_LABELS
 from . import audit
 from .admin import SchoolInput, require_admin, validate_school
 from .errors import ValidationFailed
@@ -36,6 +42,17 @@ COLUMNS = {
 }
 REQUIRED = ("URN", "EstablishmentName")
 BATCH = 500
+#: GIAS's status names (compared in lower case) → the status fundflow stores.
+GIAS_STATUSES = {label.lower(): status for status, label in STATUS_LABELS.items()}
+
+
+def establishment_status(value: str | None) -> str | None:
+    """The stored status for GIAS's "EstablishmentStatus (name)"; blank (a file without the
+    column) is "open"; ``None`` for a value GIAS does not use."""
+    text = " ".join((value or "").split()).lower()
+    if not text:
+        return "open"
+    return GIAS_STATUSES.get(text)
 
 
 @dataclass
@@ -43,7 +60,10 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped_closed: int = 0
+    #: Rows imported whose establishment is closed (kept, with their status).
+    closed: int = 0
+    #: URNs of schools already here that this import found closed.
+    newly_closed: list[str] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -102,13 +122,17 @@ def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterato
 def import_schools(
     user: User | None, raw: BinaryIO, on_read: Callable[[int], None] | None = None
 ) -> ImportResult:
-    """Create or update schools by URN; closed establishments are skipped; bad rows reported."""
+    """Create or update schools by URN, each with its GIAS status (closed ones too); bad rows
+    are reported with their line number and the rest imported."""
     require_admin(user)
     result = ImportResult()
     batch: list[tuple[int, dict]] = []
     for line, row in rows(raw, on_read):
-        if (row.get(COLUMNS["status"]) or "").strip().lower().startswith("closed"):
-            result.skipped_closed += 1
+        status = establishment_status(row.get(COLUMNS["status"]))
+        if status is None:
+            given = " ".join((row.get(COLUMNS["status"]) or "").split())[:60]
+            known = ", ".join(f"“{label}”" for label in STATUS_LABELS.values())
+            result.errors.append((line, f"status: “{given}” is not a GIAS establishment status ({known})"))
             continue
         try:
             values = validate_school(
@@ -126,6 +150,7 @@ def import_schools(
         except ValidationFailed as exc:
             result.errors.append((line, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())))
             continue
+        values["status"] = status
         batch.append((line, values))
         if len(batch) >= BATCH:
             _save(batch, result)
@@ -142,14 +167,15 @@ def import_schools(
                 "created": result.created,
                 "updated": result.updated,
                 "unchanged": result.unchanged,
-                "skipped_closed": result.skipped_closed,
+                "closed": result.closed,
+                "newly_closed": result.newly_closed,
                 "errors": len(result.errors),
             },
         )
     return result
 
 
-_UPDATABLE = ("name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode")
+_UPDATABLE = ("name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode", "status")
 
 
 def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
@@ -158,6 +184,10 @@ def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
     with transaction():
         for _line, values in batch:
             school = existing.get(values["urn"])
+            if values["status"] == "closed":
+                result.closed += 1
+                if school is not None and not school.is_closed:
+                    result.newly_closed.append(school.urn)
             if school is None:
                 values.pop("causing_concern", None)
                 school = School(**values)

@@ -27,6 +27,9 @@ from .parsing import clean_text, to_decimal
 from .unit_of_work import lock, retrying, transaction
 
 REPORTABLE_STATUSES = ("approved", "monitoring")
+#: Longest report narrative and evaluation comment (characters); the forms and API say the same.
+NARRATIVE_MAX = 20_000
+COMMENT_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,51 @@ class EvaluationInput:
     comment: str = ""
 
 
+def _report_content(
+    application: Application, data: ReportInput, problems: Problems
+) -> tuple[str, list[ImpactResult]]:
+    """The report's narrative and results, checked (reads only); problems go on ``problems``."""
+    if data.kind not in REPORT_KINDS:
+        problems.add("kind", "Choose interim or final")
+    elif data.kind == "final" and _has_final_report(application):
+        problems.add("kind", "This bid already has its final report: send an interim report instead")
+    narrative = clean_text(data.narrative)
+    if not narrative:
+        problems.add("narrative", "Describe what happened and what changed")
+    elif len(narrative) > NARRATIVE_MAX:
+        problems.add("narrative", f"Use {NARRATIVE_MAX:,} characters or fewer")
+    measures = {m.id: m for m in application.measures}
+    results: list[ImpactResult] = []
+    seen: set[int] = set()
+    if not isinstance(data.results, list) or not data.results:
+        problems.add("results", "Give a result for at least one measure")
+    else:
+        for i, item in enumerate(data.results):
+            measure_id = item.measure_id
+            actual = to_decimal(item.actual)
+            if measure_id not in measures:
+                problems.add(f"results.{i}.measure_id", "That measure is not part of this bid")
+            elif measure_id in seen:
+                problems.add(f"results.{i}.measure_id", "Give each measure once")
+            if actual is None or abs(actual) >= Decimal("1e10"):
+                problems.add(f"results.{i}.actual", "Enter the actual value as a number")
+            if measure_id in measures and measure_id not in seen and actual is not None:
+                results.append(ImpactResult(measure_id=measure_id, actual=actual))
+            seen.add(measure_id)
+        missing = [m.indicator for m_id, m in measures.items() if m_id not in seen]
+        if data.kind == "final" and missing:
+            problems.add("results", "A final report gives every measure: " + ", ".join(missing))
+    return narrative, results
+
+
+def check_report(application: Application, data: ReportInput) -> None:
+    """Raise :class:`ValidationFailed` with every problem :func:`submit_report` would find in
+    what was typed, saving nothing (a form with its own errors shows these as well)."""
+    problems = Problems()
+    _report_content(application, data, problems)
+    problems.raise_if_any()
+
+
 @retrying
 def submit_report(user: User, application: Application, data: ReportInput) -> ImpactReport:
     """The lead headteacher reports results, one per measure, while approved or monitoring."""
@@ -60,34 +108,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
         if application.status not in REPORTABLE_STATUSES:
             raise InvalidTransition("Impact is reported once the award is approved")
         problems = Problems()
-        if data.kind not in REPORT_KINDS:
-            problems.add("kind", "Choose interim or final")
-        narrative = clean_text(data.narrative)
-        if not narrative:
-            problems.add("narrative", "Describe what happened and what changed")
-        elif len(narrative) > 20_000:
-            problems.add("narrative", "Use 20,000 characters or fewer")
-        measures = {m.id: m for m in application.measures}
-        results: list[ImpactResult] = []
-        seen: set[int] = set()
-        if not isinstance(data.results, list) or not data.results:
-            problems.add("results", "Give a result for at least one measure")
-        else:
-            for i, item in enumerate(data.results):
-                measure_id = item.measure_id
-                actual = to_decimal(item.actual)
-                if measure_id not in measures:
-                    problems.add(f"results.{i}.measure_id", "That measure is not part of this bid")
-                elif measure_id in seen:
-                    problems.add(f"results.{i}.measure_id", "Give each measure once")
-                if actual is None or abs(actual) >= Decimal("1e10"):
-                    problems.add(f"results.{i}.actual", "Enter the actual value as a number")
-                if measure_id in measures and measure_id not in seen and actual is not None:
-                    results.append(ImpactResult(measure_id=measure_id, actual=actual))
-                seen.add(measure_id)
-            missing = [m.indicator for m_id, m in measures.items() if m_id not in seen]
-            if data.kind == "final" and missing:
-                problems.add("results", "A final report gives every measure: " + ", ".join(missing))
+        narrative, results = _report_content(application, data, problems)
         stored = evidence.store_if_given(data.evidence, user, problems)
         problems.raise_if_any()
         report = ImpactReport(
@@ -130,8 +151,8 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
         problems.add("drivers", "Choose from collaboration, practitioner_knowledge, practice_change")
         drivers = []
     comment = clean_text(data.comment)
-    if len(comment) > 10_000:
-        problems.add("comment", "Use 10,000 characters or fewer")
+    if len(comment) > COMMENT_MAX:
+        problems.add("comment", f"Use {COMMENT_MAX:,} characters or fewer")
     problems.raise_if_any()
     with transaction():
         application = lock(Application, report.application_id)
@@ -164,6 +185,17 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
             payload={"rating": evaluation.rating, "drivers": evaluation.drivers, "comment": comment},
         )
     return evaluation
+
+
+def _has_final_report(application: Application) -> bool:
+    """Whether the bid already has a final report (read under the application's row lock,
+    so two final reports sent at once cannot both pass)."""
+    found = db.session.execute(
+        select(ImpactReport.id)
+        .where(ImpactReport.application_id == application.id, ImpactReport.kind == "final")
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def reports_for(application: Application) -> list[ImpactReport]:

@@ -92,7 +92,9 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
         if request.action == "finish_delivery":
             ctx.outstanding_claims = _count_claims(application, OUTSTANDING_CLAIM_STATUSES)
         if request.action == "close":
-            ctx.final_report_evaluated = _final_report_evaluated(application)
+            facts = action_facts([application.id])[application.id]
+            ctx.final_report_evaluated = facts["final_report_evaluated"]
+            ctx.reports_awaiting_evaluation = facts["reports_awaiting_evaluation"]
         # claims are locked before the audit chain (the lock order in unit_of_work)
         outstanding = _lock_outstanding_claims(application) if request.action == "cancel" else []
 
@@ -178,17 +180,6 @@ def _count_claims(application: Application, statuses: tuple[str, ...]) -> int:
     ).scalar_one()
 
 
-def _final_report_evaluated(application: Application) -> bool:
-    return (
-        db.session.execute(
-            select(func.count(ImpactEvaluation.id))
-            .join(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id)
-            .where(ImpactReport.application_id == application.id, ImpactReport.kind == "final")
-        ).scalar_one()
-        > 0
-    )
-
-
 def _lock_outstanding_claims(application: Application) -> list[BackfillClaim]:
     return list(
         db.session.execute(
@@ -232,8 +223,9 @@ def _reject_outstanding_claims(
 
 
 def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The stored facts ``workflow.FACT_GUARDS`` look at, for many applications in two
-    queries: claims still outstanding, and whether a final report has been evaluated."""
+    """The stored facts ``workflow.FACT_GUARDS`` look at, for many applications in three
+    queries: claims still outstanding, whether a final report has been evaluated, and how
+    many reports still wait for evaluation."""
     ids = list(application_ids)
     if not ids:
         return {}
@@ -254,8 +246,20 @@ def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
             .where(ImpactReport.application_id.in_(ids), ImpactReport.kind == "final")
         ).scalars()
     )
+    awaiting = dict(
+        db.session.execute(
+            select(ImpactReport.application_id, func.count(ImpactReport.id))
+            .outerjoin(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id)
+            .where(ImpactReport.application_id.in_(ids), ImpactEvaluation.id.is_(None))
+            .group_by(ImpactReport.application_id)
+        ).all()
+    )
     return {
-        i: {"outstanding_claims": int(outstanding.get(i, 0)), "final_report_evaluated": i in evaluated}
+        i: {
+            "outstanding_claims": int(outstanding.get(i, 0)),
+            "final_report_evaluated": i in evaluated,
+            "reports_awaiting_evaluation": int(awaiting.get(i, 0)),
+        }
         for i in ids
     }
 

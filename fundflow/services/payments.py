@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..dates import long_date
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, User
 from ..workflow import CLAIM_LIFECYCLE, GuardContext
@@ -25,6 +26,7 @@ from .parsing import clean_text, to_date
 from .unit_of_work import lock, retrying, transaction
 
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,59}$")
+REASON_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,20 @@ def _reversal_reference(fund_id: int, reference: str) -> str:
     raise AssertionError("unreachable")
 
 
-@retrying
-def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
-    """Record money paid against a verified claim; the claim is paid once fully settled."""
-    if not user.has_role("finance"):
-        raise NotPermitted("Only finance officers record payments")
+def _before_verification(claim: BackfillClaim, paid_on: date) -> str | None:
+    """Why ``paid_on`` cannot be the date of a payment of ``claim``: before it was verified."""
+    verified_on = claim.verified_at.date() if claim.verified_at else None
+    if verified_on and paid_on < verified_on:
+        verified = long_date(verified_on)
+        return f"The payment date must be on or after the day the claim was verified, {verified}"
+    return None
+
+
+def check_disbursement(claim: BackfillClaim, data: DisbursementInput) -> tuple[int, date, str]:
+    """The amount, date and reference of a payment of ``claim``, checked; raises
+    :class:`ValidationFailed` with every problem in them and writes nothing, so a payment form
+    with its own errors shows these as well. :func:`record_disbursement` checks the rest (the
+    claim's state, what is unpaid, a reference used before) on the locked rows."""
     problems = Problems()
     amount = data.amount_pence
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
@@ -82,11 +93,21 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
         problems.add("paid_on", "Enter the payment date as YYYY-MM-DD")
     elif paid_on > today():
         problems.add("paid_on", "The payment date cannot be in the future")
+    elif message := _before_verification(claim, paid_on):
+        problems.add("paid_on", message)
     reference = (data.reference or "").strip() if isinstance(data.reference, str) else ""
     if not REFERENCE_PATTERN.match(reference):
         problems.add("reference", "Enter the payment reference: letters, numbers, / _ . - (up to 60)")
     problems.raise_if_any()
+    return amount, paid_on, reference  # type: ignore[return-value]
 
+
+@retrying
+def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
+    """Record money paid against a verified claim; the claim is paid once fully settled."""
+    if not user.has_role("finance"):
+        raise NotPermitted("Only finance officers record payments")
+    amount, paid_on, reference = check_disbursement(claim, data)
     try:
         with transaction():
             application = lock(Application, claim.application_id)
@@ -103,6 +124,8 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
                 )
             if application.status != "approved":
                 raise InvalidTransition("Payments are only made while the award is approved")
+            if message := _before_verification(claim, paid_on):  # checked again on the locked row
+                raise ValidationFailed({"paid_on": [message]})
             outstanding = claim.amount_pence - _paid_on_claim(claim.id)
             if amount > outstanding:
                 raise ValidationFailed(
@@ -151,16 +174,62 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
     return disbursement
 
 
-@retrying
-def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) -> Disbursement:
-    """Undo a payment with a negative row and a reason; the original is never changed."""
-    if not user.has_role("finance"):
-        raise NotPermitted("Only finance officers reverse payments")
+def _reason(problems: Problems, reason: str | None) -> str:
+    """The reason for a reversal, trimmed; what is wrong with it goes on ``problems``."""
     reason = clean_text(reason)
     if not reason:
-        raise ValidationFailed({"reason": ["Give the reason for the reversal"]})
-    if len(reason) > 2000:
-        raise ValidationFailed({"reason": ["Use 2,000 characters or fewer"]})
+        problems.add("reason", "Give the reason for the reversal")
+    elif len(reason) > REASON_MAX:
+        problems.add("reason", "Use 2,000 characters or fewer")
+    return reason
+
+
+def _why_not_reversible(original: Disbursement) -> str | None:
+    """Why ``original`` (a locked row) cannot be reversed: it is a reversal, or already reversed."""
+    if original.is_reversal:
+        return f"{original.reference} is a reversal: a reversal cannot be reversed"
+    already = db.session.execute(
+        select(Disbursement.reference).where(Disbursement.reverses_id == original.id)
+    ).scalar()
+    if already:
+        return f"Payment {original.reference} has already been reversed by {already}"
+    return None
+
+
+def reverse_payment_of_claim(user: User, claim: BackfillClaim, reverses_id: int, reason: str) -> Disbursement:
+    """A reversal on ``claim`` naming the payment it reverses (``reverses_id``): refused on
+    that field (422) unless it is a payment of this claim, not a reversal, not already reversed.
+
+    Only finance reverses: anyone else is refused (403) before the payment is looked for, so
+    the answer does not depend on the ``reverses_id`` they send."""
+    if not user.has_role("finance"):
+        raise NotPermitted("Only finance officers reverse payments")
+    problems = Problems()
+    original = db.session.get(Disbursement, reverses_id) if isinstance(reverses_id, int) else None
+    if original is None:
+        problems.add("reverses_id", f"Choose a payment of claim {claim.id} to reverse")
+    _reason(problems, reason)
+    problems.raise_if_any()
+    return reverse_disbursement(user, original, reason, claim_id=claim.id)
+
+
+@retrying
+def reverse_disbursement(
+    user: User, disbursement: Disbursement, reason: str, *, claim_id: int | None = None
+) -> Disbursement:
+    """Undo a payment with a negative row and a reason; the original is never changed.
+
+    The reversal names the payment (``reverses_id``) and the transparency file carries its
+    reference and date. A reversal, or a payment already reversed, cannot be reversed:
+    409 (``invalid_state``) when the payment is named by its own address
+    (``POST /disbursements/<id>/reverse``); when ``claim_id`` is given, the payment was named
+    by ``reverses_id`` on that claim (:func:`reverse_payment_of_claim`), and it is 422 on that
+    field, as is a payment of another claim."""
+    if not user.has_role("finance"):
+        raise NotPermitted("Only finance officers reverse payments")
+    problems = Problems()
+    reason = _reason(problems, reason)
+    problems.raise_if_any()
     try:
         with transaction():
             application = lock(Application, disbursement.claim.application_id)
@@ -170,13 +239,14 @@ def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) ->
             for control in CLAIM_LIFECYCLE.action("reverse_payment").controls:
                 if problem := control(ctx):
                     raise NotPermitted(problem[1])
-            if original.is_reversal:
-                raise InvalidTransition("A reversal cannot itself be reversed")
-            already = db.session.execute(
-                select(Disbursement.id).where(Disbursement.reverses_id == original.id)
-            ).first()
-            if already:
-                raise InvalidTransition("This payment has already been reversed")
+            if claim_id is not None and original.claim_id != claim_id:
+                raise ValidationFailed(
+                    {"reverses_id": [f"Payment {original.reference} is not a payment of claim {claim_id}"]}
+                )
+            if refusal := _why_not_reversible(original):
+                if claim_id is not None:
+                    raise ValidationFailed({"reverses_id": [refusal]})
+                raise InvalidTransition(refusal)
             reversal = Disbursement(
                 claim_id=claim.id,
                 fund_id=original.fund_id,
@@ -204,6 +274,8 @@ def reverse_disbursement(user: User, disbursement: Disbursement, reason: str) ->
                 to_status=to_status,
                 payload={
                     "disbursement_id": original.id,
+                    "reverses_reference": original.reference,
+                    "reverses_paid_on": original.paid_on.isoformat(),
                     "reversal_id": reversal.id,
                     "amount_pence": reversal.amount_pence,
                     "reason": reason,

@@ -5,6 +5,8 @@ Lock order
 ==========
 Every write transaction takes its locks in this order, and never goes back up the list:
 
+0. a request guarded by an ``Idempotency-Key`` (or a form's one-time token) first takes an
+   advisory lock on hash(user, key) (``services/idempotency.py``), before any row lock;
 1. the application row (``lock(Application, …)``),
 2. its claim rows,
 3. disbursement rows,
@@ -12,7 +14,9 @@ Every write transaction takes its locks in this order, and never goes back up th
    the reference sequence against it),
 5. last, the audit chain: :func:`fundflow.services.audit.record_event` takes a
    transaction-scoped advisory lock so that events extend the hash chain one at a time.
-   It is held until commit, so no row may be locked after it (:func:`lock` refuses).
+   It is held until commit, so no row may be locked after it (:func:`lock` refuses). In a
+   guarded request the commit is the request's (the key and its answer are written after
+   the service operation, in the same transaction, and lock no row anyone else locks).
 
 Rows are locked ``FOR NO KEY UPDATE``, not ``FOR UPDATE``. Inserting a row whose foreign
 key points at a locked row (an Event's ``fund_id`` and ``application_id``, a new bid's
@@ -44,6 +48,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 
@@ -55,6 +60,7 @@ MAX_ATTEMPTS = 6
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
 _CHAIN_LOCKED = "fundflow.chain_locked"
 _IN_OPERATION = "fundflow.in_operation"
+_HELD_TO_REQUEST_END = "fundflow.held_to_request_end"
 
 
 @contextmanager
@@ -67,7 +73,8 @@ def transaction() -> Iterator[None]:
         db.session.rollback()
         raise
     finally:
-        db.session.info.pop(_CHAIN_LOCKED, None)
+        if not db.session.info.get(_HELD_TO_REQUEST_END):
+            db.session.info.pop(_CHAIN_LOCKED, None)
 
 
 def lock(model: type[T], row_id: int) -> T:
@@ -85,6 +92,13 @@ def lock(model: type[T], row_id: int) -> T:
         .with_for_update(of=model, key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def hold_locks_to_request_end(session: Session) -> None:
+    """Mark a session whose commits are savepoints of one request-wide transaction (see
+    ``services/idempotency.py``): the audit chain stays locked until the request ends, so
+    :func:`lock` keeps refusing row locks after it for the rest of the request."""
+    session.info[_HELD_TO_REQUEST_END] = True
 
 
 def note_chain_locked() -> None:

@@ -70,7 +70,15 @@ def test_headteacher_creates_a_draft_with_the_requested_total(api, make):
         "daily_rate_pence",
         "cost_pence",
     }
-    assert set(app["measures"][0]) == {"id", "indicator", "unit", "baseline", "target", "due_on"}
+    assert set(app["measures"][0]) == {
+        "id",
+        "indicator",
+        "unit",
+        "baseline",
+        "target",
+        "due_on",
+        "follow_up_reason",
+    }
     assert app["measures"][0]["baseline"] == 60 and app["measures"][0]["target"] == 75
     assert app["allowed_actions"] == ["submit", "withdraw"]
 

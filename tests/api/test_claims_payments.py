@@ -17,18 +17,23 @@ CLAIM_FIELDS = {
     "period_start",
     "period_end",
     "staff_released",
+    "staff_name",
     "days",
     "amount_pence",
     "paid_pence",
+    "possible_double_funding",
+    "overlaps_claim_id",
+    "overlaps_application_reference",
 }
 
 
 def claim_body(**overrides):
     end = today() - timedelta(days=1)
     body = {
-        "period_start": (end - timedelta(days=2)).isoformat(),
+        "period_start": (end - timedelta(days=6)).isoformat(),
         "period_end": end.isoformat(),
         "staff_released": "Deputy head",
+        "staff_name": "Amina Khan",
         "days": 1.5,
         "amount_pence": 450_00,
     }
@@ -246,14 +251,27 @@ def test_reversing_twice_is_409(api, make, approved):
 
     disbursement = Disbursement.query.filter_by(claim_id=claim.id).one()
     finance = make.user("finance")
-    assert (
-        api.post(f"/disbursements/{disbursement.id}/reverse", finance, json={"reason": "x"}).status_code
-        == 201
-    )
-    assert (
-        api.post(f"/disbursements/{disbursement.id}/reverse", finance, json={"reason": "x"}).status_code
-        == 409
-    )
+    first = api.post(f"/disbursements/{disbursement.id}/reverse", finance, json={"reason": "x"})
+    assert first.status_code == 201
+    again = api.post(f"/disbursements/{disbursement.id}/reverse", finance, json={"reason": "x"})
+    assert again.status_code == 409
+    assert error_of(again)["code"] == "invalid_state"
+    assert "already been reversed" in error_of(again)["message"]
+
+
+def test_reversing_a_reversal_by_its_own_address_is_409(api, make, approved):
+    app, _, _ = approved
+    claim = make.claim(app, state="paid")
+    from fundflow.models import Disbursement
+
+    disbursement = Disbursement.query.filter_by(claim_id=claim.id).one()
+    finance = make.user("finance")
+    reversal = api.post(f"/disbursements/{disbursement.id}/reverse", finance, json={"reason": "x"}).get_json()
+    undo = api.post(f"/disbursements/{reversal['id']}/reverse", finance, json={"reason": "Undo"})
+    assert undo.status_code == 409
+    assert error_of(undo)["code"] == "invalid_state"
+    assert "reverses_id" not in error_of(undo).get("fields", {})  # this body has no reverses_id
+    assert Disbursement.query.count() == 2
 
 
 def test_only_finance_reverses(api, make, approved):

@@ -81,15 +81,17 @@ def test_a_bid_goes_from_draft_to_closed_through_the_api(live_app):
     assert approved["conditions"] == "Report termly"
     assert approved["approved_on"] == today().isoformat()
 
-    # backfill: claim, verify, pay; a wrong payment is reversed and paid again
-    end = today() - timedelta(days=1)
+    # backfill, a week later: claim, verify, pay; a wrong payment is reversed and paid again
+    approved_on = today()
+    live_app.config["FUNDFLOW_TODAY"] = (approved_on + timedelta(days=7)).isoformat()
     claim = api.post(
         f"/applications/{reference}/claims",
         lead,
         json={
-            "period_start": (end - timedelta(days=1)).isoformat(),
-            "period_end": end.isoformat(),
+            "period_start": approved_on.isoformat(),
+            "period_end": (approved_on + timedelta(days=6)).isoformat(),
             "staff_released": "Deputy head",
+            "staff_name": "Amina Khan",
             "days": 2,
             "amount_pence": 600_00,
         },

@@ -24,6 +24,7 @@ FUND_FIELDS = {
     "max_daily_rate_pence",
     "countersign_threshold_pence",
     "requires_partner_endorsement",
+    "delivery_ends_on",
 }
 
 

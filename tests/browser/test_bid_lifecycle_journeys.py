@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from playwright.sync_api import expect
 
 from fundflow.services.clock import today
@@ -194,16 +195,22 @@ def test_bid_from_draft_to_closed(journey, in_app, tmp_path):
     invoice.write_bytes(tiny_pdf())
     lead.goto(f"/headteacher/bids/{reference}/view")
     expect_status(lead.page, "Approved")
-    lead.click("Claim backfill")
-    fill_date(group(lead.page, "First day staff were released"), now - timedelta(days=9))
-    fill_date(group(lead.page, "Last day staff were released"), now - timedelta(days=8))
-    lead.page.get_by_label("Who was released").fill("Deputy headteacher")
-    lead.page.get_by_label("Days released").fill("2")
-    lead.page.get_by_label("Amount claimed, in pounds").fill("600")
-    lead.page.get_by_label("Evidence of the backfill cost").set_input_files(invoice)
-    lead.shot("08-lead-claim-form")
-    lead.click("Send claim")
-    expect_banner(lead.page, "Claim for £600.00 sent")
+    # Claims cover days since the approval: the lead claims a week into delivery.
+    in_app(lambda: current_app.config.update(FUNDFLOW_TODAY=(now + timedelta(days=7)).isoformat()))
+    try:
+        lead.click("Claim backfill")
+        fill_date(group(lead.page, "First day staff were released"), now)
+        fill_date(group(lead.page, "Last day staff were released"), now + timedelta(days=6))
+        lead.page.get_by_label("Name of the person released").fill("Amina Khan")
+        lead.page.get_by_label("Their role").fill("Deputy headteacher")
+        lead.page.get_by_label("Days released").fill("2")
+        lead.page.get_by_label("Amount claimed, in pounds").fill("600")
+        lead.page.get_by_label("Evidence of the backfill cost").set_input_files(invoice)
+        lead.shot("08-lead-claim-form")
+        lead.click("Send claim")
+        expect_banner(lead.page, "Claim for £600.00 sent")
+    finally:
+        in_app(lambda: current_app.config.update(FUNDFLOW_TODAY=None))
     claim_row = lead.page.get_by_role("row").filter(has_text="Deputy headteacher")
     expect(claim_row).to_contain_text("Waiting for verification")
     expect(claim_row).to_contain_text("supply-invoice.pdf")

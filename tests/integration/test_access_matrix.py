@@ -13,6 +13,7 @@ nothing may answer 500).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -55,6 +56,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "admin.import_schools": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.school": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.schools": (302, 403, 403, 403, 403, 403, 403, 200),
+    "admin.set_password_link": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.users": (302, 403, 403, 403, 403, 403, 403, 200),
     "api.application_events": (401, 200, 200, 404, 200, 200, 200, 404),
     "api.export_360_csv": (401, 403, 403, 403, 200, 200, 200, 403),
@@ -81,6 +83,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "auditor.verify": (302, 403, 403, 403, 403, 403, 200, 403),
     "auth.change_password": (302, 200, 200, 200, 200, 200, 200, 200),
     "auth.login": (200, 302, 302, 302, 302, 302, 302, 302),
+    "auth.set_password": (404, 404, 404, 404, 404, 404, 404, 404),  # no such link
     "finance.claims": (302, 403, 403, 403, 403, 200, 403, 403),
     "finance.pay": (302, 403, 403, 403, 403, 200, 403, 403),
     "finance.payments": (302, 403, 403, 403, 403, 200, 403, 403),
@@ -139,13 +142,15 @@ def _samples(app) -> dict[str, dict[str, object]]:
         select(Application).where(Application.reference == approved)
     ).scalar_one()
     lead = db.session.execute(select(User).where(User.email == "headteacher@demo.test")).scalar_one()
+    day, _ = demo.working_period(approved_app.approved_on + timedelta(days=35), 1)  # approved, then past
     claim = claim_service.create_claim(
         lead,
         approved_app,
         claim_service.ClaimInput(
-            period_start="2026-01-05",
-            period_end="2026-01-05",
+            period_start=day.isoformat(),
+            period_end=day.isoformat(),
             staff_released="Deputy",
+            staff_name="Access Matrix",
             days="1",
             amount_pence=100_00,
             evidence=Upload("evidence.pdf", PDF),
@@ -176,6 +181,7 @@ def _samples(app) -> dict[str, dict[str, object]]:
         "disbursement_id": disbursement,
         "evidence_id": claim.evidence_id,
         "filename": "govuk-frontend.min.js",
+        "token": "no-such-set-password-link",
     }
     per_endpoint = {
         "headteacher.edit_need": {"reference": draft},
@@ -294,6 +300,9 @@ def test_every_post_route_refuses_people_outside_its_role_and_never_fails(seeded
             assert by_person["anonymous"] == 401, (endpoint, by_person)
             continue
         if endpoint in ("auth.login", "auth.logout"):
+            continue
+        if endpoint == "auth.set_password":  # public: the link is the credential, and this one is made up
+            assert set(codes) == {404}, (endpoint, by_person)
             continue
         assert by_person["anonymous"] == 302, (endpoint, by_person)
         for person, code in by_person.items():

@@ -81,7 +81,7 @@ def test_users_list_runs_the_same_queries_for_2_or_10_users(signed_in, make, cou
     assert queries_for(signed_in, count_queries, "/admin/") == few
 
 
-def test_admin_creates_an_account_with_roles_and_a_school(signed_in, make):
+def test_admin_creates_an_account_with_roles_and_a_school_and_gets_a_set_password_link(signed_in, make):
     school = make.school()
     response = signed_in.post(
         "/admin/users/new",
@@ -90,13 +90,15 @@ def test_admin_creates_an_account_with_roles_and_a_school(signed_in, make):
             "name": "New Head",
             "roles": ["headteacher", "liaison_officer"],
             "school_urn": school.urn,
-            "password": "a-long-initial-password",
         },
+        follow_redirects=True,
     )
-    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
+    assert response.status_code == 200
+    assert "Account created" in response.text
+    assert re.search(r"http://localhost/set-password/[A-Za-z0-9_-]{40,}", response.text)
     user = db.session.execute(select(User).where(User.email == "new.head@school.test")).scalar_one()
     assert user.roles == ["headteacher", "liaison_officer"] and user.school_id == school.id
-    assert "Account created for New Head" in signed_in.get("/admin/").text
+    assert not user.has_password
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,6 @@ def test_admin_creates_an_account_with_roles_and_a_school(signed_in, make):
     [
         ({"roles": []}, "roles", "Choose at least one role"),
         ({"roles": ["emperor"]}, "roles", "Choose roles from the list"),
-        ({"password": "short"}, "password", "at least 12 characters"),
         ({"email": ""}, "email", "Enter the person's email address"),
         ({"email": "not-an-email"}, "email", "Enter an email address like"),
         ({"school_urn": "12"}, "school_urn", "Enter a 6-digit URN"),
@@ -118,7 +119,6 @@ def test_invalid_new_account_shows_the_error_summary_and_creates_nothing(signed_
         "name": "Some One",
         "roles": ["finance"],
         "school_urn": "",
-        "password": "a-long-initial-password",
     }
     data.update(changes)
     before = count(User)
@@ -136,7 +136,6 @@ def test_duplicate_email_is_shown_on_the_email_field(signed_in, admin_user):
             "email": admin_user.email,
             "name": "Twin",
             "roles": ["auditor"],
-            "password": "a-long-password-1",
         },
     )
     assert response.status_code == 409
@@ -305,20 +304,56 @@ def test_gias_import_shows_the_counts_and_each_bad_row_with_its_line(signed_in):
     response = upload(signed_in, GIAS)
     assert response.status_code == 200
     page = response.text
-    assert "Import finished: 2 new, 0 updated, 0 unchanged, 1 closed skipped; rows with errors: 2" in page
+    assert (
+        "Import finished: 3 new, 0 updated, 0 unchanged, 1 closed (0 newly closed); rows with errors: 2"
+        in page
+    )
     assert re.search(r">4</th>\s*<td[^>]*>urn: Enter the school&#39;s 6-digit URN", page)
     assert re.search(r">5</th>\s*<td[^>]*>name: Enter name", page)
     assert (
         db.session.execute(select(School.name).where(School.urn == "150001")).scalar_one()
         == "St Mary’s Primary"
     )
-    assert count(School) == 2
+    assert count(School) == 3
+    closed = db.session.execute(select(School).where(School.urn == "150002")).scalar_one()
+    assert closed.status == "closed"
 
 
 def test_gias_import_again_leaves_schools_unchanged(signed_in):
     upload(signed_in, GIAS)
     page = upload(signed_in, GIAS).text
-    assert "0 new, 0 updated, 2 unchanged" in page
+    assert "0 new, 0 updated, 3 unchanged" in page
+
+
+def test_gias_import_names_the_schools_that_closed_since_the_last_import(signed_in, make):
+    make.school(urn="150002", name="Closed Old School", phase="Primary")
+    page = upload(signed_in, GIAS).text
+    assert "2 new, 1 updated, 0 unchanged, 1 closed (1 newly closed)" in page
+    assert re.search(r"Newly closed since the last import\s*</dt>\s*<dd[^>]*>\s*150002", page)
+
+
+def test_schools_list_and_school_page_show_each_schools_status(signed_in, make):
+    make.school(urn="160001", name="Alpha Open Primary")
+    upload(
+        signed_in,
+        (
+            b"URN,EstablishmentName,EstablishmentStatus (name)\r\n"
+            b"160002,Beta Closed Primary,Closed\r\n"
+            b'160003,Gamma Primary,"Open, but proposed to close"\r\n'
+            b"160004,Delta Free School,Proposed to open\r\n"
+        ),
+    )
+    page = signed_in.get("/admin/schools").text
+    rows = {name: row for name, row in re.findall(r"<th scope=\"row\"[^>]*>([^<]+)(.*?)</tr>", page, re.S)}
+    assert re.search(r"<td[^>]*>\s*Open\s*</td>", rows["Alpha Open Primary"])
+    assert 'govuk-tag--grey">Closed<' in rows["Beta Closed Primary"]
+    assert 'govuk-tag--yellow">Open, but proposed to close<' in rows["Gamma Primary"]
+    assert 'govuk-tag--blue">Proposed to open<' in rows["Delta Free School"]
+    school_page = signed_in.get("/admin/schools/160002").text
+    assert re.search(
+        r"Status\s*</dt>\s*<dd[^>]*>\s*<strong class=\"govuk-tag govuk-tag--grey\">Closed<", school_page
+    )
+    assert "cannot be named on a new bid" in school_page
 
 
 def test_import_refuses_a_file_that_is_not_a_gias_csv(signed_in):
@@ -348,6 +383,7 @@ FUND = {
     "requires_partner_endorsement": "yes",
     **dates("opens_on", date(2027, 4, 1)),
     **dates("closes_on", date(2028, 3, 31)),
+    **dates("delivery_ends_on", date(2028, 8, 31)),
 }
 
 

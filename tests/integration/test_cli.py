@@ -315,13 +315,19 @@ def schools() -> dict[str, School]:
     return {s.urn: s for s in db.session.execute(select(School)).scalars()}
 
 
-def test_import_schools_reads_windows_1252_skips_closed_and_reports_bad_lines(runner, tmp_path):
+def test_import_schools_reads_windows_1252_keeps_closed_ones_and_reports_bad_lines(runner, tmp_path):
     path = write_gias(tmp_path, "cp1252")
     assert b"St Mary\x92s" in path.read_bytes()
     result = cli(runner, "import-schools", str(path))
     assert result.exit_code == 0, result.output
     imported = schools()
-    assert sorted(imported) == ["137101", "137102", "137106"]
+    assert sorted(imported) == ["137101", "137102", "137103", "137106"]
+    assert {urn: s.status for urn, s in imported.items()} == {
+        "137101": "open",
+        "137102": "open",
+        "137103": "closed",
+        "137106": "proposed_to_close",
+    }
     st_marys = imported["137101"]
     assert st_marys.name == "St Mary’s Catholic Primary School"
     assert (st_marys.la_code, st_marys.la_name, st_marys.phase, st_marys.postcode) == (
@@ -335,7 +341,7 @@ def test_import_schools_reads_windows_1252_skips_closed_and_reports_bad_lines(ru
     assert "Line 5: urn:" in result.stderr
     assert "Line 6: name:" in result.stderr
     assert (
-        "Imported 3 schools: 3 new, 0 updated, 0 unchanged; skipped 1 closed; 2 rows with errors"
+        "Imported 4 schools: 4 new, 0 updated, 0 unchanged; 1 closed (0 newly closed); 2 rows with errors"
         in result.stdout
     )
 
@@ -346,7 +352,7 @@ def test_importing_the_same_file_again_changes_nothing(runner, tmp_path):
     before = {urn: (s.id, s.name, s.updated_at) for urn, s in schools().items()}
     result = cli(runner, "import-schools", str(path))
     assert result.exit_code == 0
-    assert "0 new, 0 updated, 3 unchanged" in result.stdout
+    assert "0 new, 0 updated, 4 unchanged" in result.stdout
     assert {urn: (s.id, s.name, s.updated_at) for urn, s in schools().items()} == before
 
 
@@ -360,7 +366,7 @@ def test_import_schools_honours_a_utf8_byte_order_mark(runner, tmp_path):
 def test_import_updates_a_school_whose_details_changed(runner, tmp_path, make):
     make.school(urn="137102", name="Chalvey Grove (old name)", causing_concern=True)
     result = cli(runner, "import-schools", str(write_gias(tmp_path, "cp1252")))
-    assert "2 new, 1 updated" in result.stdout
+    assert "3 new, 1 updated" in result.stdout
     chalvey = schools()["137102"]
     assert chalvey.name == "Chalvey Grove Primary"
     assert chalvey.causing_concern is True  # the import never touches the flag
@@ -380,7 +386,14 @@ def test_import_records_one_audit_event(runner, tmp_path, encoding):
     cli(runner, "import-schools", str(write_gias(tmp_path, encoding, bom=encoding == "utf-8")))
     db.session.remove()
     event = db.session.execute(select(Event).where(Event.action == "import_schools")).scalar_one()
-    assert event.payload == {"created": 3, "updated": 0, "unchanged": 0, "skipped_closed": 1, "errors": 2}
+    assert event.payload == {
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "closed": 1,
+        "newly_closed": [],
+        "errors": 2,
+    }
 
 
 def test_import_schools_reads_utf8_without_a_byte_order_mark(app, runner, tmp_path):
@@ -390,7 +403,9 @@ def test_import_schools_reads_utf8_without_a_byte_order_mark(app, runner, tmp_pa
     path.write_bytes("URN,EstablishmentName,LA (code)\n123456,St Mary’s Café School,871\n".encode())
     result = runner.invoke(args=["fundflow", "import-schools", str(path)])
     assert result.exit_code == 0, result.output
-    assert School.query.filter_by(urn="123456").one().name == "St Mary’s Café School"
+    school = School.query.filter_by(urn="123456").one()
+    assert school.name == "St Mary’s Café School"
+    assert school.status == "open"  # a file without the status column: every school open
 
 
 def test_revoke_tokens_stops_every_token_of_that_user(app, runner, make):

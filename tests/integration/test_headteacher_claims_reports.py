@@ -33,8 +33,9 @@ def _date(value) -> list[str]:
 def _claim_form(evidence=None, **overrides) -> dict:
     end = today() - timedelta(days=2)
     data = {
-        "period_start": _date(end - timedelta(days=1)),
+        "period_start": _date(end - timedelta(days=6)),
         "period_end": _date(end),
+        "staff_name": "Amina Khan",
         "staff_released": "Deputy headteacher",
         "days": "2",
         "amount": "450.50",
@@ -148,16 +149,17 @@ def test_upload_over_5_mb_is_refused(client, auth, head, approved):
     assert _claims() == 0
 
 
-def test_upload_far_over_the_request_limit_is_refused_without_an_error_page(client, auth, head, approved):
+def test_upload_far_over_the_evidence_limit_is_refused_on_the_form_without_an_error_page(
+    client, auth, head, approved
+):
     huge = PDF + b"0" * (7 * 1024 * 1024)
     url = f"/headteacher/bids/{approved.reference}/claims/new"
     auth.login(head)
     response = client.post(
         url, data=_claim_form(evidence=(io.BytesIO(huge), "huge.pdf")), content_type="multipart/form-data"
     )
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith(url)
-    assert "must be smaller than 5 MB" in client.get(url).get_data(as_text=True)
+    assert response.status_code == 422
+    assert "must be smaller than 5 MB" in response.get_data(as_text=True)
     assert _claims() == 0
 
 

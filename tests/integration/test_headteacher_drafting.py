@@ -260,7 +260,7 @@ def test_partners_with_unknown_urn_shows_error_on_that_row_and_changes_nothing(c
 
 
 def test_activities_task_converts_pounds_to_pence_and_works_out_costs(client, auth, make, head):
-    application = _draft(make, head)
+    application = _draft(make, head, fund=make.fund(max_daily_rate_pence=1_000_00))
     auth.login(head)
     url = f"/headteacher/bids/{application.reference}/activities"
     response = client.post(

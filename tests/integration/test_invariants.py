@@ -37,7 +37,7 @@ from fundflow.services.errors import DomainError
 from fundflow.services.evidence import Upload
 from fundflow.workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, allowed_actions
 from tests.conftest import make_app
-from tests.factories import Factory
+from tests.factories import Factory, as_of
 from tests.invariant_checks import commitments_within_budget, money_within_claims_award_and_request
 
 APPLICATION_ACTIONS = sorted(APPLICATION_LIFECYCLE.actions)
@@ -356,16 +356,19 @@ class FundLifecycle(RuleBasedStateMachine):
         elif operation == "create_claim":
             days = data.draw(st.sampled_from(["0.5", "1", "2", "3"]), label="days")
             share = data.draw(st.sampled_from([1, 2, 3]), label="share of the daily cap")
-            end = today() - timedelta(days=1)
+            # Claims cover days after the award's approval: the week after it, claimed a week on.
+            start = record.approved_on or today()
             request = claims.ClaimInput(
-                period_start=(end - timedelta(days=6)).isoformat(),
-                period_end=end.isoformat(),
+                period_start=start.isoformat(),
+                period_end=(start + timedelta(days=6)).isoformat(),
                 staff_released="Maths lead",
+                staff_name=data.draw(st.sampled_from(["Ann Lee", "Bo Chan", "ann  lee"]), label="person"),
                 days=days,
                 amount_pence=max(int(Decimal(days) * 300_00) // share, 1),
                 evidence=Upload("timesheet.pdf", PDF) if data.draw(st.booleans(), label="evidence") else None,
             )
-            self._try(claims.create_claim, user, record, request)
+            with as_of(start + timedelta(days=7)):
+                self._try(claims.create_claim, user, record, request)
         elif operation == "report":
             kind = data.draw(st.sampled_from(["interim", "final"]), label="kind")
             results = [impact.ResultInput(measure_id=m.id, actual="61") for m in record.measures]

@@ -25,9 +25,10 @@ def claim_with_evidence(make, app, amount_pence: int = 600_00) -> BackfillClaim:
         make.lead_of(app),
         app,
         claims.ClaimInput(
-            period_start=(end - timedelta(days=1)).isoformat(),
+            period_start=(end - timedelta(days=6)).isoformat(),
             period_end=end.isoformat(),
             staff_released="Deputy head",
+            staff_name=f"Claimant {amount_pence}",
             days="2",
             amount_pence=amount_pence,
             evidence=Upload("cover-invoice.pdf", PDF),

@@ -135,3 +135,19 @@ def test_a_real_deadlock_on_postgresql_is_retried_and_both_operations_succeed(pg
         thread.join(timeout=60)
     assert outcomes == {"a": "a", "b": "b"}
     assert len(attempts) == 3  # one of the two ran twice
+
+
+def test_in_a_guarded_request_the_audit_chain_stays_locked_until_the_request_ends(app):
+    """A form or Idempotency-Key request commits once, at its end: a service's commit is only
+    a savepoint, so the chain lock is still held and no row may be locked after it."""
+    from fundflow.services.idempotency import RequestTransaction
+
+    fund_id = Factory().fund().id
+    request_tx = RequestTransaction()
+    try:
+        with transaction():
+            audit.record_event(actor=None, action="note", subject_type="fund", subject_id=fund_id)
+        with pytest.raises(RuntimeError, match="lock order"):
+            lock(Fund, fund_id)
+    finally:
+        request_tx.close()

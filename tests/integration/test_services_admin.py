@@ -161,13 +161,19 @@ def test_one_account_per_email(make):
     assert conflict.value.code == "duplicate_email"
 
 
-def test_deactivating_a_user_signs_them_out_and_keeps_the_row(make):
+def test_deactivating_a_user_signs_them_out_revokes_their_tokens_and_keeps_the_row(make):
+    from fundflow.services import auth
+
     officer = make.liaison()
-    version = officer.session_version
+    session = auth.start_session(officer)
+    token = auth.issue_token(officer)
     admin.update_user(make.user("admin"), officer, roles=["liaison_officer"], school_urn=None, active=False)
     assert officer.active is False
-    assert officer.session_version == version + 1
     assert db.session.get(type(officer), officer.id) is officer
+    admin.update_user(None, officer, roles=["liaison_officer"], school_urn=None, active=True)
+    # reactivated, the account's old session and token stay dead
+    assert auth.user_for_session(officer.id, session) is None
+    assert auth.user_for_token(token) is None
 
 
 def test_admin_cannot_remove_own_admin_access(make):

@@ -205,7 +205,16 @@ def test_cannot_submit_before_the_fund_opens(make):
 
 def test_daily_rate_over_cap_refused(make):
     fund = make.fund(max_daily_rate_pence=300_00)
-    bid = make.application("draft", fund=fund, rate=300_01)
+    with pytest.raises(ValidationFailed) as failed:
+        make.application("draft", fund=fund, rate=300_01)
+    assert "activities.0.daily_rate_pence" in failed.value.fields
+
+
+def test_daily_rate_over_a_cap_lowered_after_saving_is_refused_at_submit(make):
+    fund = make.fund(max_daily_rate_pence=300_00)
+    bid = make.application("draft", fund=fund, rate=300_00)
+    fund.max_daily_rate_pence = 299_99
+    db.session.commit()
     with pytest.raises(ValidationFailed) as failed:
         make.act(bid, make.lead_of(bid), "submit")
     assert "activities" in failed.value.fields
@@ -308,7 +317,9 @@ def test_resubmit_checks_the_submit_rules_again(make):
     fund = make.fund(max_daily_rate_pence=300_00)
     bid = make.application("changes_requested", fund=fund)
     lead = make.lead_of(bid)
-    applications.update_draft(lead, bid, BidDetails(activities=[activity("1", 300_01)]))
+    applications.update_draft(lead, bid, BidDetails(activities=[activity("1", 300_00)]))
+    fund.max_daily_rate_pence = 299_99
+    db.session.commit()
     with pytest.raises(ValidationFailed) as failed:
         make.act(bid, lead, "resubmit")
     assert "activities" in failed.value.fields

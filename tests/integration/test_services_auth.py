@@ -78,10 +78,13 @@ def test_change_password_checks_the_current_one_and_signs_out_other_sessions(mak
     with pytest.raises(ValidationFailed) as failed:
         auth.change_password(user, PASSWORD, "short")
     assert "new_password" in failed.value.fields
-    version = user.session_version
-    auth.change_password(user, PASSWORD, "a-new-long-password")
-    assert user.session_version == version + 1
+    here, elsewhere = auth.start_session(user), auth.start_session(user)
+    token = auth.issue_token(user)
+    auth.change_password(user, PASSWORD, "a-new-long-password", keep_session=here)
     assert auth.authenticate(user.email, "a-new-long-password", OFFICE) is user
+    assert auth.user_for_session(user.id, here) is user
+    assert auth.user_for_session(user.id, elsewhere) is None
+    assert auth.user_for_token(token) is None
 
 
 def test_api_token_is_shown_once_and_stored_hashed(make):

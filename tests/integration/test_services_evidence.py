@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from fundflow.services import claims, evidence
-from fundflow.services.clock import today
 from fundflow.services.errors import NotFound, ValidationFailed
 from fundflow.services.evidence import Upload
+from tests.factories import last_working_day
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG = (
@@ -68,12 +66,18 @@ def test_file_over_5_mb_refused_and_5_mb_accepted(app):
 def test_stored_file_keeps_a_safe_name_its_hash_and_bytes(make):
     bid = make.application("approved")
     user = make.lead_of(bid)
-    end = today() - timedelta(days=1)
+    end = last_working_day()
     claim = claims.create_claim(
         user,
         bid,
         claims.ClaimInput(
-            end.isoformat(), end.isoformat(), "Teacher", "1", 100_00, Upload("../../etc/pass wd?.pdf", PDF)
+            end.isoformat(),
+            end.isoformat(),
+            "Teacher",
+            "1",
+            100_00,
+            Upload("../../etc/pass wd?.pdf", PDF),
+            staff_name="Jo Evans",
         ),
     )
     stored = claim.evidence
@@ -87,11 +91,13 @@ def test_stored_file_keeps_a_safe_name_its_hash_and_bytes(make):
 def test_evidence_is_not_found_for_someone_who_cannot_see_the_bid(make):
     bid = make.application("approved")
     user = make.lead_of(bid)
-    end = today() - timedelta(days=1)
+    end = last_working_day()
     claim = claims.create_claim(
         user,
         bid,
-        claims.ClaimInput(end.isoformat(), end.isoformat(), "Teacher", "1", 100_00, Upload("a.pdf", PDF)),
+        claims.ClaimInput(
+            end.isoformat(), end.isoformat(), "Teacher", "1", 100_00, Upload("a.pdf", PDF), staff_name="Jo Ng"
+        ),
     )
     with pytest.raises(NotFound):
         evidence.get_evidence(make.headteacher(), claim.evidence.id)

@@ -199,10 +199,15 @@ def test_payment_is_reversed_once_and_a_reversal_never(make):
     original = db.session.execute(select(Disbursement)).scalar_one()
     finance = make.user("finance")
     reversal = payments.reverse_disbursement(finance, original, "Wrong account")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as failed:
         payments.reverse_disbursement(finance, original, "Again")
-    with pytest.raises(InvalidTransition):
+    assert (
+        failed.value.message
+        == f"Payment {original.reference} has already been reversed by {reversal.reference}"
+    )
+    with pytest.raises(InvalidTransition) as failed:
         payments.reverse_disbursement(finance, reversal, "Undo the undo")
+    assert failed.value.message == f"{reversal.reference} is a reversal: a reversal cannot be reversed"
     assert disbursements_count() == 2
 
 

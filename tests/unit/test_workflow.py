@@ -24,6 +24,8 @@ from fundflow.workflow import (
     Refused,
     UnknownAction,
     allowed_actions,
+    daily_rate_problem,
+    due_date_problem,
     lifecycle_rows,
 )
 
@@ -57,6 +59,7 @@ def make_fund(**overrides) -> SimpleNamespace:
     fund = SimpleNamespace(
         opens_on=TODAY - timedelta(days=30),
         closes_on=TODAY + timedelta(days=30),
+        delivery_ends_on=TODAY + timedelta(days=395),
         max_daily_rate_pence=500_00,
         max_award_pence=None,
         countersign_threshold_pence=5_000_00,
@@ -89,7 +92,11 @@ def make_application(status: str, **overrides) -> SimpleNamespace:
         need="Reading is below the local average.",
         priority_areas=["Early reading"],
         activities=[SimpleNamespace(description="Coaching", daily_rate_pence=300_00)],
-        measures=[SimpleNamespace(indicator="Phonics pass rate")],
+        measures=[
+            SimpleNamespace(
+                indicator="Phonics pass rate", due_on=TODAY + timedelta(days=90), follow_up_reason=""
+            )
+        ],
         requested_pence=1_200_00,
         awarded_pence=1_000_00,
     )
@@ -416,6 +423,17 @@ def test_submit_refused_when_daily_rate_over_cap():
     assert "activities" in guard_failure(APPLICATION_LIFECYCLE, "submit", application, ACTORS["lead"])
 
 
+def test_the_daily_rate_cap_is_the_same_where_an_activity_is_typed_and_when_the_bid_is_sent():
+    assert daily_rate_problem(500_00, 500_00) is None
+    assert daily_rate_problem(500_01, 500_00) == "The fund pays at most £500.00 a day"
+    application = make_application(
+        "draft", activities=[SimpleNamespace(description="Coaching", daily_rate_pence=500_01)]
+    )
+    assert guard_failure(APPLICATION_LIFECYCLE, "submit", application, ACTORS["lead"]) == {
+        "activities": ["The fund pays at most £500.00 a day: Coaching"]
+    }
+
+
 def test_submit_refused_when_request_over_max_award():
     application = make_application(
         "draft", fund=make_fund(max_award_pence=1_000_00), requested_pence=1_000_01
@@ -514,6 +532,58 @@ def test_close_needs_evaluated_final_report():
     assert "action" in guard_failure(
         APPLICATION_LIFECYCLE, "close", application, ACTORS["liaison"], final_report_evaluated=False
     )
+
+
+def test_close_needs_every_report_evaluated_not_only_the_final_one():
+    application = make_application("monitoring")
+    fields = guard_failure(
+        APPLICATION_LIFECYCLE, "close", application, ACTORS["liaison"], reports_awaiting_evaluation=2
+    )
+    assert fields == {"action": ["Evaluate every impact report first: 2 reports are waiting"]}
+
+
+@pytest.mark.parametrize("days_from_today", [0, -1, -3650])
+def test_submit_refused_when_a_measure_is_not_due_after_today(days_from_today):
+    measure = SimpleNamespace(
+        indicator="Attendance", due_on=TODAY + timedelta(days=days_from_today), follow_up_reason=""
+    )
+    application = make_application("draft", measures=[measure])
+    fields = guard_failure(APPLICATION_LIFECYCLE, "submit", application, ACTORS["lead"])
+    assert fields == {"measures": ["The target must fall due after today: Attendance"]}
+
+
+def test_the_due_date_rule_is_the_same_where_a_measure_is_typed_and_when_the_bid_is_sent():
+    fund = make_fund()
+    late = fund.delivery_ends_on + timedelta(days=1)
+    problem = due_date_problem(late, "", TODAY, fund.delivery_ends_on)
+    assert problem is not None and problem.startswith("The target must fall due by the end of the fund")
+    assert due_date_problem(late, "Published later", TODAY, fund.delivery_ends_on) is None
+    assert due_date_problem(fund.delivery_ends_on, "", TODAY, fund.delivery_ends_on) is None
+    measure = SimpleNamespace(indicator="Attendance", due_on=late, follow_up_reason="")
+    application = make_application("draft", fund=fund, measures=[measure])
+    assert guard_failure(APPLICATION_LIFECYCLE, "submit", application, ACTORS["lead"]) == {
+        "measures": [f"{problem}: Attendance"]
+    }
+
+
+@pytest.mark.parametrize("action", ["submit", "resubmit"])
+def test_a_measure_due_after_the_delivery_period_needs_a_stated_follow_up(action):
+    fund = make_fund()
+    late = SimpleNamespace(
+        indicator="Attendance", due_on=fund.delivery_ends_on + timedelta(days=1), follow_up_reason=""
+    )
+    state = "draft" if action == "submit" else "changes_requested"
+    application = make_application(state, fund=fund, measures=[late])
+    assert "measures" in guard_failure(APPLICATION_LIFECYCLE, action, application, ACTORS["lead"])
+    late.follow_up_reason = "Results are published after the period ends"
+    APPLICATION_LIFECYCLE.check(action, full_context(application, ACTORS["lead"]))
+
+
+def test_a_measure_due_on_the_last_day_of_the_delivery_period_may_be_sent():
+    fund = make_fund()
+    last_day = SimpleNamespace(indicator="Attendance", due_on=fund.delivery_ends_on, follow_up_reason="")
+    application = make_application("draft", fund=fund, measures=[last_day])
+    APPLICATION_LIFECYCLE.check("submit", full_context(application, ACTORS["lead"]))
 
 
 def test_verified_claims_never_exceed_award():
