@@ -5,18 +5,15 @@ Everything is made through the services, so the demo's audit trail is a real one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
 from .models import Application, BackfillClaim, Fund, User
 from .services import admin, applications, claims, impact, lifecycle, payments, reviews
 from .services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
-from .services.clock import today
+from .services.clock import as_of, today
 
 DEMO_PASSWORD = "demo-password-123"
 
@@ -64,17 +61,6 @@ def financial_year(day: date) -> tuple[date, date, str]:
         date(start_year + 1, 3, 31),
         f"{start_year}-{(start_year + 1) % 100:02d}",
     )
-
-
-@contextmanager
-def as_of(day: date) -> Iterator[None]:
-    """Run services as if today were ``day`` (the demo's history happened over weeks)."""
-    saved = current_app.config.get("FUNDFLOW_TODAY")
-    current_app.config["FUNDFLOW_TODAY"] = day.isoformat()
-    try:
-        yield
-    finally:
-        current_app.config["FUNDFLOW_TODAY"] = saved
 
 
 def working_period(first: date, days: int) -> tuple[date, date]:

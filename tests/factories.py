@@ -5,17 +5,13 @@ a bid to any lifecycle state in one line."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-
-from flask import current_app
 
 from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Fund, School, User
 from fundflow.services import admin, applications, claims, impact, lifecycle, payments
 from fundflow.services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
-from fundflow.services.clock import today
+from fundflow.services.clock import as_of, today
 
 PASSWORD = "correct-horse-battery"
 #: Factory awards are approved this many days before today, so that backfill claims (which
@@ -29,17 +25,6 @@ def last_working_day() -> date:
     while day.weekday() >= 5:
         day -= timedelta(days=1)
     return day
-
-
-@contextmanager
-def as_of(day: date) -> Iterator[None]:
-    """Run services as if today were ``day`` (``FUNDFLOW_TODAY``), then put the clock back."""
-    saved = current_app.config.get("FUNDFLOW_TODAY")
-    current_app.config["FUNDFLOW_TODAY"] = day.isoformat()
-    try:
-        yield
-    finally:
-        current_app.config["FUNDFLOW_TODAY"] = saved
 
 
 #: The actions that take a fresh draft to each state, and who fires them.

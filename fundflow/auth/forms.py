@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -22,44 +23,42 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
+def _password_pair(
+    label: str, again_label: str, missing: str, missing_again: str
+) -> tuple[UnboundField, UnboundField]:
+    """A new password and its confirmation, with the rules every password form shares."""
+    password = PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        description="At least 12 characters. A few unrelated words make a strong password.",
+        validators=[DataRequired(missing), Length(max=200)],
+    )
+    again = PasswordField(
+        again_label,
+        widget=GovPasswordInput(),
+        validators=[
+            DataRequired(missing_again),
+            Length(max=200),
+            EqualTo("new_password", "The passwords do not match"),
+        ],
+    )
+    return password, again
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
         validators=[DataRequired("Enter your current password"), Length(max=200)],
     )
-    new_password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        description="At least 12 characters. A few unrelated words make a strong password.",
-        validators=[DataRequired("Enter a new password"), Length(max=200)],
-    )
-    confirm_password = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[
-            DataRequired("Enter the new password again"),
-            Length(max=200),
-            EqualTo("new_password", "The passwords do not match"),
-        ],
+    new_password, confirm_password = _password_pair(
+        "New password", "Confirm new password", "Enter a new password", "Enter the new password again"
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
 class SetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "Choose a password",
-        widget=GovPasswordInput(),
-        description="At least 12 characters. A few unrelated words make a strong password.",
-        validators=[DataRequired("Enter a password"), Length(max=200)],
-    )
-    confirm_password = PasswordField(
-        "Enter the password again",
-        widget=GovPasswordInput(),
-        validators=[
-            DataRequired("Enter the password again"),
-            Length(max=200),
-            EqualTo("new_password", "The passwords do not match"),
-        ],
+    new_password, confirm_password = _password_pair(
+        "Choose a password", "Enter the password again", "Enter a password", "Enter the password again"
     )
     submit = SubmitField("Set password", widget=GovSubmitInput())

@@ -77,34 +77,30 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class UserSession(db.Model):
-    """A signed-in browser. The cookie carries a random secret; only its SHA-256 is kept.
-    Signing out deletes the row, so a copy of the cookie stops working."""
+class _UserSecret:
+    """A random secret given to one user for a while; only its SHA-256 is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class UserSession(_UserSecret, db.Model):
+    """A signed-in browser. The cookie carries the secret. Signing out deletes the row, so
+    a copy of the cookie stops working."""
 
     __tablename__ = "user_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
-
-class SetPasswordLink(db.Model):
-    """A one-time link for a person to set their own password; only its SHA-256 is kept.
-    Used or replaced links are deleted."""
+class SetPasswordLink(_UserSecret, db.Model):
+    """A one-time link for a person to set their own password. Used or replaced links are
+    deleted."""
 
     __tablename__ = "set_password_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
     user: Mapped[User] = relationship(lazy="joined")
 

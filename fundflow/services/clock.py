@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import current_app, has_app_context
@@ -14,3 +16,15 @@ def today() -> date:
         if fixed:
             return date.fromisoformat(str(fixed))
     return date.today()
+
+
+@contextmanager
+def as_of(day: date) -> Iterator[None]:
+    """Run services as if today were ``day`` (tests, and the demo's weeks of history), then
+    put the clock back."""
+    saved = current_app.config.get("FUNDFLOW_TODAY")
+    current_app.config["FUNDFLOW_TODAY"] = day.isoformat()
+    try:
+        yield
+    finally:
+        current_app.config["FUNDFLOW_TODAY"] = saved
