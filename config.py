@@ -66,6 +66,12 @@ class Config:
     FUNDER_ORG_ID = os.environ.get("FUNDFLOW_FUNDER_ORG_ID", "GB-LAE-SLG")
     FUNDER_ORG_NAME = os.environ.get("FUNDFLOW_FUNDER_ORG_NAME", "Slough Borough Council")
     TRANSPARENCY_THRESHOLD_PENCE = _int("FUNDFLOW_TRANSPARENCY_THRESHOLD_PENCE", 50_000)
+    # Who runs the fund, named on the contact page, the privacy notice and the accessibility
+    # statement (the council itself is FUNDER_ORG_NAME).
+    CONTACT_TEAM = os.environ.get("FUNDFLOW_CONTACT_TEAM", "School Improvement Fund team")
+    CONTACT_EMAIL = os.environ.get("FUNDFLOW_CONTACT_EMAIL", "fund-team@example.gov.uk")
+    CONTACT_PHONE = os.environ.get("FUNDFLOW_CONTACT_PHONE", "")  # empty: no telephone shown
+    DATA_PROTECTION_EMAIL = os.environ.get("FUNDFLOW_DATA_PROTECTION_EMAIL", "data-protection@example.gov.uk")
     PER_PAGE = 20
 
 

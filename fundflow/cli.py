@@ -150,3 +150,12 @@ def seed_demo() -> None:
     for email, role in demo.ROLE_OF_ACCOUNT.items():
         click.echo(f"  {email:<24} {role}")
     db.session.remove()
+
+
+@fundflow_cli.command("draw-lifecycle")
+def draw_lifecycle() -> None:
+    """Redraw the lifecycle diagrams from fundflow/workflow.py (needs Graphviz's `dot`)."""
+    from .main import diagram
+
+    for path in diagram.write_all():
+        click.echo(f"Wrote {path.relative_to(diagram.STATIC.parents[1])}")

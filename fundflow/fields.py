@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -24,6 +23,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, SelectChoice, StringField
 from wtforms.validators import StopValidation
 
+from .models import Fund
 from .services.parsing import (
     DAYS,
     MEASURE_VALUE,
@@ -33,9 +33,9 @@ from .services.parsing import (
     NumberRefused,
     parse_number,
     parse_whole,
+    pounds,
 )
 
-PENNY = Decimal("0.01")
 MONEY_EXAMPLE = "Enter an amount in pounds, like 1250.00"
 PENCE_EXAMPLE = "Enter an amount in pounds and pence, like 1250.50"
 
@@ -66,11 +66,19 @@ def parse_pounds(text: str | None, bounds: Bounds = POUNDS) -> int | None:
     return int(amount * 100)
 
 
-def pence_to_pounds_text(pence: int | None) -> str:
-    """12345 → '123.45' (no £ sign, no thousands separator: what goes back into an input)."""
-    if pence is None:
-        return ""
-    return f"{(Decimal(pence) / 100).quantize(PENNY)}"
+def pounds_to_pence(text: str | None) -> int | None:
+    """Lenient :func:`parse_pounds`: ``None`` when nothing was typed or it is not an amount."""
+    try:
+        return parse_pounds(text)
+    except NumberRefused:
+        return None
+
+
+def pence_to_pounds(pence: int | None) -> str:
+    """12345 → '123.45' (no £ sign, no thousands separator: what goes back into an input);
+    the ONE way pence become pounds text for a form. Amounts shown to read use the
+    ``money`` filter (:func:`fundflow.formatting.money`)."""
+    return "" if pence is None else str(pounds(pence))
 
 
 def row_id(value: str | None) -> int | None:
@@ -85,10 +93,14 @@ def row_id(value: str | None) -> int | None:
 
 
 class PoundsField(StringField):
-    """An amount typed in pounds (``1,250.50``, ``£1250``) whose ``data`` is integer pence.
+    """THE field for an amount typed in pounds (``1,250.50``, ``£1250``) on every form: a
+    fund's budget, a daily rate, an award, a claim, a payment. ``data`` is integer pence
+    (``pence`` says the same), read by :func:`parse_pounds`, so every amount has the same
+    limits (:data:`POUNDS`, more than £0) and the same messages. What the services then
+    decide (caps, what is left) they say themselves.
 
     ``required_message`` is shown when nothing was typed; leave it out for an optional
-    amount (``data`` is then ``None``).
+    amount (``data`` is then ``None``). A form is filled with pence too (``data=25050``).
     """
 
     widget = GovTextInput()
@@ -96,6 +108,16 @@ class PoundsField(StringField):
     def __init__(self, label: str | None = None, validators=None, required_message: str = "", **kwargs):
         super().__init__(label, validators, **kwargs)
         self.required_message = required_message
+
+    @property
+    def pence(self) -> int | None:
+        """The amount in pence (the name the services' fields use): the same as ``data``."""
+        return self.data
+
+    @property
+    def text(self) -> str:
+        """What the box holds: as typed, or the amount in pounds."""
+        return self._value()
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.data = None
@@ -111,7 +133,7 @@ class PoundsField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return pence_to_pounds_text(self.data)
+        return pence_to_pounds(self.data)
 
 
 class GovDateField(Field):
@@ -149,6 +171,25 @@ class GovDateField(Field):
 
 def choices_of(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def fund_choices(funds: Iterable[Fund], *, blank: str | None = None) -> list[SelectChoice]:
+    """A fund select's choices (the finance and auditor filters and the transparency file),
+    after an optional ``blank`` choice such as "All funds"."""
+    pairs = [("", blank)] if blank else []
+    return choices_of(pairs + [(str(f.id), fund_label(f)) for f in funds])
+
+
+def fund_label(fund: Fund) -> str:
+    """The fund's name, with its financial year unless the name already says it."""
+    return fund.name if fund.financial_year in fund.name else f"{fund.name} ({fund.financial_year})"
+
+
+def chosen_id(value: str | None) -> int | None:
+    """A select's value as a row id, or None for "all" and anything unreadable."""
+    if not value or not value.isdigit() or len(value) > 9:  # row ids fit a database integer
+        return None
+    return int(value)
 
 
 class _NoEmptyHint:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: lint, unit, integration, PostgreSQL and browser tests.
-# Installs Debian's PostgreSQL and Chromium when missing (needs root or sudo) and starts a
+# Installs Debian's PostgreSQL, Chromium and Graphviz when missing (needs root or sudo) and starts a
 # throwaway PostgreSQL cluster that is removed when the tests end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium fonts-liberation)
+# Graphviz redraws the lifecycle diagrams in a test; it measures text in Liberation Sans.
+command -v dot >/dev/null || need+=(graphviz fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> Installing ${need[*]} from Debian"
   $SUDO apt-get update -qq

@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response
 from ..auth.decorators import restrict_blueprint
 from ..forms import page_number, per_page, show_error, submit_form
 from ..models import User
-from ..services import access, admin, audit_queries, auth, finance_queries, gias, ledger
+from ..services import access, admin, auth, gias, ledger
 from ..services.errors import DomainError
-from . import queries
+from ..services.queries import admin as queries
+from ..services.queries.funds import all_funds
 from .forms import (
     ConcernForm,
     FundForm,
@@ -255,10 +256,10 @@ def import_schools():
 
 @bp.get("/funds")
 def funds():
-    all_funds = finance_queries.funds()
-    ids = [f.id for f in all_funds]
+    funds = all_funds()
+    ids = [f.id for f in funds]
     return render_template(
-        "admin/funds.html", funds=all_funds, ledgers=ledger.ledgers(ids), bids=audit_queries.bid_counts(ids)
+        "admin/funds.html", funds=funds, ledgers=ledger.ledgers(ids), bids=queries.bid_counts(ids)
     )
 
 

@@ -8,8 +8,6 @@ from typing import Any
 
 from ..models import Application, BackfillClaim, Fund, User
 from ..services import ledger, lifecycle
-from ..services.clock import today
-from ..workflow import allowed_actions
 
 
 class Presented:
@@ -25,14 +23,13 @@ class Presented:
 
 def applications(records: Sequence[Application], user: User) -> list[Presented]:
     money = ledger.application_money([a.id for a in records])
-    facts = lifecycle.action_facts([a.id for a in records])
-    day = today()
+    actions = lifecycle.actions_for(records, user)
     return [
         Presented(
             a,
             claimed_pence=money[a.id][0],
             paid_pence=money[a.id][1],
-            allowed_actions=allowed_actions(a, user, day, facts[a.id]),
+            allowed_actions=actions[a.id],
         )
         for a in records
     ]

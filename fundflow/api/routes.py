@@ -6,25 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
 
 from .. import reports
-from ..extensions import db
 from ..forms import client_address
-from ..models import Application, ApplicationPartner, Fund, School, User
+from ..models import School, User
 from ..reports.access import fund_or_404
 from ..services import access, admin, applications, auth, claims, impact, lifecycle, payments
+from ..services.queries import api as queries
 from . import present
 from . import schemas as s
 from .core import CSV, ID, csv_response, operation
-
-
-def _paginate(statement: Select, query: dict[str, Any]) -> Pagination:
-    """The page of ``statement`` that the query's ``page`` and ``per_page`` ask for."""
-    return db.paginate(statement, page=query["page"], per_page=query["per_page"], error_out=False)
-
 
 # --------------------------------------------------------------------------------------
 # Tokens and the signed-in user
@@ -67,7 +58,7 @@ def me(user: User) -> Any:
     response=s.FundPageSchema(),
 )
 def list_funds(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    pagination = _paginate(select(Fund).order_by(Fund.opens_on.desc(), Fund.id.desc()), query)
+    pagination = queries.funds_page(query["page"], query["per_page"])
     return present.page(present.funds(list(pagination.items)), pagination)
 
 
@@ -101,7 +92,7 @@ def create_fund(user: User, body: dict[str, Any]) -> Any:
     response=s.SchoolPageSchema(),
 )
 def list_schools(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    pagination = _paginate(select(School).order_by(School.urn), query)
+    pagination = queries.schools_page(query["page"], query["per_page"])
     return present.page(list(pagination.items), pagination)
 
 
@@ -163,16 +154,9 @@ def create_application(user: User, body: dict[str, Any]) -> Any:
     response=s.ApplicationPageSchema(),
 )
 def list_applications(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    statement = access.visible_applications(user).options(
-        selectinload(Application.partners).joinedload(ApplicationPartner.school),
-        selectinload(Application.activities),
-        selectinload(Application.measures),
+    pagination = queries.applications_page(
+        user, query.get("status"), query.get("fund_id"), query["page"], query["per_page"]
     )
-    if "status" in query:
-        statement = statement.where(Application.status == query["status"])
-    if "fund_id" in query:
-        statement = statement.where(Application.fund_id == query["fund_id"])
-    pagination = _paginate(statement.order_by(Application.id.desc()), query)
     return present.page(present.applications(list(pagination.items), user), pagination)
 
 

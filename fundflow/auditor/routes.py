@@ -11,13 +11,14 @@ from flask_login import current_user
 
 from .. import reports
 from ..auth.decorators import restrict_blueprint, role_required
-from ..fields import choices_of
-from ..finance.downloads import csv_download, json_download, transparency_download
-from ..finance.forms import chosen_id, fund_choices
+from ..downloads import csv_download, json_download, transparency_download
+from ..fields import choices_of, chosen_id, fund_choices
 from ..formatting import claim_status_label, money, status_label
 from ..forms import page_number, per_page
 from ..models import Fund
-from ..services import access, audit, audit_queries, finance_queries, ledger
+from ..services import access, audit, ledger
+from ..services.queries import auditor as queries
+from ..services.queries.funds import all_funds
 from ..workflow import APPLICATION_STATES
 from .forms import ApplicationFilterForm
 
@@ -98,13 +99,13 @@ def _report_fund(fund_id: int) -> Fund:
 
 @bp.get("/")
 def applications():
-    funds = finance_queries.funds()
+    funds = all_funds()
     form = ApplicationFilterForm(request.args)
     form.status.choices = choices_of([("", "Any status"), *APPLICATION_STATES.items()])
     form.fund_id.choices = fund_choices(funds, blank="All funds")
     status = form.status.data if form.status.data in APPLICATION_STATES else None
     fund_id = chosen_id(form.fund_id.data)
-    pagination, money_by_id = audit_queries.applications(status, fund_id, page_number(), per_page())
+    pagination, money_by_id = queries.applications(status, fund_id, page_number(), per_page())
     return render_template(
         "auditor/applications.html",
         form=form,
@@ -116,7 +117,7 @@ def applications():
 
 @bp.get("/bids/<reference>")
 def application(reference: str):
-    record = audit_queries.application_record(access.get_application(current_user, reference))
+    record = queries.application_record(access.get_application(current_user, reference))
     return render_template(
         "auditor/application.html",
         record=record,
@@ -129,10 +130,8 @@ def application(reference: str):
 
 @bp.get("/funds")
 def funds():
-    all_funds = finance_queries.funds()
-    return render_template(
-        "auditor/funds.html", funds=all_funds, ledgers=ledger.ledgers([f.id for f in all_funds])
-    )
+    funds = all_funds()
+    return render_template("auditor/funds.html", funds=funds, ledgers=ledger.ledgers([f.id for f in funds]))
 
 
 @bp.get("/funds/<int:fund_id>", endpoint="ledger")

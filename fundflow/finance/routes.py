@@ -11,13 +11,16 @@ from flask_login import current_user
 
 from .. import reports
 from ..auth.decorators import restrict_blueprint
+from ..downloads import csv_download, transparency_download
+from ..fields import chosen_id, fund_choices
 from ..formatting import money
 from ..forms import page_number, per_page, show_error, submit_form
-from ..services import access, finance_queries, payments
+from ..services import access, lifecycle, payments
 from ..services.clock import today
 from ..services.errors import DomainError
-from .downloads import csv_download, transparency_download
-from .forms import FundFilterForm, PaymentForm, ReverseForm, chosen_id, fund_choices
+from ..services.queries import finance as queries
+from ..services.queries.funds import all_funds
+from .forms import FundFilterForm, PaymentForm, ReverseForm
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 restrict_blueprint(bp, "finance")
@@ -25,14 +28,14 @@ restrict_blueprint(bp, "finance")
 
 @bp.get("/")
 def claims():
-    pagination, paid = finance_queries.claims_to_pay(page_number(), per_page())
+    pagination, paid = queries.claims_to_pay(page_number(), per_page())
     return render_template("finance/claims.html", pagination=pagination, paid=paid)
 
 
 @bp.route("/claims/<int:claim_id>/pay", methods=["GET", "POST"])
 def pay(claim_id: int):
     claim = access.get_claim(current_user, claim_id)
-    unpaid = finance_queries.unpaid_pence(claim)
+    unpaid = queries.unpaid_pence(claim)
     form = PaymentForm()
     if request.method == "GET":
         form.amount.data = unpaid if unpaid > 0 else None
@@ -55,7 +58,8 @@ def pay(claim_id: int):
             "success",
         )
         return redirect(url_for("finance.claims"))
-    return render_template("finance/pay.html", form=form, claim=claim, unpaid=unpaid), status
+    allowed = "pay" in lifecycle.available_actions(claim, current_user)
+    return render_template("finance/pay.html", form=form, claim=claim, unpaid=unpaid, allowed=allowed), status
 
 
 @bp.route("/payments/<int:disbursement_id>/reverse", methods=["GET", "POST"])
@@ -82,12 +86,12 @@ def reverse(disbursement_id: int):
 
 @bp.get("/payments", endpoint="payments")
 def payments_list():
-    funds = finance_queries.funds()
+    funds = all_funds()
     form = FundFilterForm(request.args)
     form.fund_id.choices = fund_choices(funds, blank="All funds")
     fund_id = chosen_id(form.fund_id.data)
-    pagination = finance_queries.payments(fund_id, page_number(), per_page())
-    totals = finance_queries.payment_totals(fund_id)
+    pagination = queries.payments(fund_id, page_number(), per_page())
+    totals = queries.payment_totals(fund_id)
     return render_template(
         "finance/payments.html",
         form=form,

@@ -8,7 +8,6 @@ caps, dates in the past) is checked by the services, whose errors
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -37,7 +36,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, StopValidation
 
-from ..fields import Checkbox, NumberRefused, Radios, parse_pounds
+from ..fields import Checkbox, PoundsField, Radios
 from ..forms import apply_errors
 from ..services.applications import ActivityInput, MeasureInput, PartnerInput
 from ..services.errors import DomainError, ValidationFailed
@@ -53,54 +52,9 @@ def at_most(limit: int) -> Length:
 NUMBER_TEXT = at_most(40)
 
 
-POUNDS = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
-MONEY_HINT = "Enter an amount in pounds, like 250 or 250.50"
-
-
-def pounds_to_pence(text: str | None) -> int | None:
-    """'250' → 25000, '£1,250.5' → 125050; None when it is not an amount in pounds."""
-    cleaned = (text or "").strip().replace(",", "").removeprefix("£").strip()
-    if not POUNDS.match(cleaned):
-        return None
-    try:  # the one bounded parser (fundflow.services.parsing) reads every amount
-        return parse_pounds(cleaned)
-    except NumberRefused:
-        return None
-
-
-def pence_to_pounds(pence: int | None) -> str:
-    """25000 → '250', 25050 → '250.50': what a person would type."""
-    if pence is None:
-        return ""
-    pounds, rest = divmod(pence, 100)
-    return f"{pounds}.{rest:02d}" if rest else str(pounds)
-
-
 # --------------------------------------------------------------------------------------
 # Fields
 # --------------------------------------------------------------------------------------
-
-
-class PoundsField(StringField):
-    """An amount typed in pounds; ``pence`` holds it as integer pence once read."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label: str | None = None, *, required_message: str | None = None, **kwargs: Any):
-        super().__init__(label, **kwargs)
-        self.required_message = required_message
-        self.pence: int | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.pence = None
-        text = (self.data or "").strip()
-        if not text:
-            if self.required_message:
-                raise StopValidation(self.required_message)
-            return
-        self.pence = pounds_to_pence(text)
-        if self.pence is None:
-            raise StopValidation(MONEY_HINT)
 
 
 class DateInput(GovDateInput):
@@ -235,9 +189,8 @@ class ActivityRow(Form):
     remove = BooleanField("Remove this activity", widget=Checkbox())
 
     def is_blank(self) -> bool:
-        return not any(
-            (f.data or "").strip() for f in (self.description, self.staff_role, self.days, self.daily_rate)
-        )
+        texts = (self.description.data, self.staff_role.data, self.days.data, self.daily_rate.text)
+        return not any((text or "").strip() for text in texts)
 
 
 class MeasureRow(Form):

@@ -14,32 +14,23 @@ from ..models import Application, User
 from ..services.applications import EDITABLE_STATUSES
 from ..services.clock import today
 from ..services.impact import REPORTABLE_STATUSES
-from ..workflow import GuardContext, application_approved, complete, is_actor
-
-#: GOV.UK tag colour for each status; the tag's text always says the status too.
-STATUS_TAG_CLASSES = {
-    "draft": "govuk-tag--grey",
-    "submitted": "govuk-tag--blue",
-    "under_review": "govuk-tag--light-blue",
-    "changes_requested": "govuk-tag--orange",
-    "awaiting_countersign": "govuk-tag--yellow",
-    "approved": "govuk-tag--green",
-    "rejected": "govuk-tag--red",
-    "withdrawn": "govuk-tag--grey",
-    "monitoring": "govuk-tag--purple",
-    "closed": "govuk-tag--grey",
-    "cancelled": "govuk-tag--red",
-}
-
-CLAIM_TAG_CLASSES = {
-    "pending": "govuk-tag--blue",
-    "verified": "govuk-tag--yellow",
-    "paid": "govuk-tag--green",
-    "rejected": "govuk-tag--red",
-}
+from ..workflow import APPLICATION_LIFECYCLE, GuardContext, application_approved, complete, is_actor
 
 #: Actions confirmed on their own page (submit and resubmit go through "check your answers").
 CONFIRMED_ACTIONS = ("endorse", "withdraw", "finish_delivery")
+
+#: The bid actions a headteacher fires, read from the lifecycle: the ones these pages offer.
+HEADTEACHER_ACTIONS = tuple(
+    a.name
+    for a in APPLICATION_LIFECYCLE.actions.values()
+    if {"lead_headteacher", "partner_headteacher"} & set(a.actors)
+)
+
+
+def own_actions(actions: list[str]) -> list[str]:
+    """Of the actions the workflow allows (``services.lifecycle.actions_for``), the ones a
+    headteacher's page offers; a liaison officer's own actions are on the liaison pages."""
+    return [a for a in actions if a in HEADTEACHER_ACTIONS]
 
 
 def is_lead(application: Application, user: User) -> bool:

@@ -21,12 +21,13 @@ from ..auth.decorators import restrict_blueprint
 from ..formatting import action_label, money
 from ..forms import page_number, per_page, submit_form
 from ..models import Application
-from ..services import access, applications, claims, headteacher_queries, impact, lifecycle
+from ..services import access, applications, claims, impact, lifecycle
 from ..services.applications import BidDetails, kept_versions, snapshot, version_changes
 from ..services.clock import today
 from ..services.errors import DomainError
 from ..services.ledger import application_money
-from ..workflow import GuardContext, allowed_actions, complete
+from ..services.queries import headteacher as headteacher_queries
+from ..workflow import GuardContext, complete
 from . import pages
 from .forms import (
     ActivitiesForm,
@@ -41,7 +42,6 @@ from .forms import (
     RowsForm,
     StartForm,
     apply_service_errors,
-    pence_to_pounds,
     upload_of,
 )
 
@@ -53,14 +53,6 @@ SUCCESS = {
     "withdraw": "Bid {ref} has been withdrawn",
     "finish_delivery": "Delivery of {ref} is finished. Any unspent award has gone back to the fund",
 }
-
-
-@bp.context_processor
-def page_helpers() -> dict[str, Any]:
-    return {
-        "status_tag_classes": pages.STATUS_TAG_CLASSES,
-        "claim_tag_classes": pages.CLAIM_TAG_CLASSES,
-    }
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -77,7 +69,8 @@ def _bid(reference: str) -> Application:
 
 
 def _actions(application: Application) -> list[str]:
-    return allowed_actions(application, current_user, today())
+    """The headteacher's actions the signed-in user may fire on the bid now (as the API says)."""
+    return pages.own_actions(lifecycle.available_actions(application, current_user))
 
 
 def _onto(
@@ -117,14 +110,15 @@ def _refuse_edit(application: Application) -> Response | None:
 @bp.get("/")
 def dashboard():
     pagination = headteacher_queries.dashboard_page(current_user, page_number(), per_page())
+    actions = lifecycle.actions_for(pagination.items, current_user)
     rows = []
     for application in pagination.items:
-        actions = _actions(application)
+        own = pages.own_actions(actions[application.id])
         rows.append(
             {
                 "app": application,
                 "part": pages.school_part(application, current_user),
-                "next": pages.next_step(application, current_user, actions),
+                "next": pages.next_step(application, current_user, own),
                 "href": pages.bid_home(application, current_user),
             }
         )
@@ -262,7 +256,7 @@ def edit_activities(reference: str):
                 "description": a.description,
                 "staff_role": a.staff_role,
                 "days": f"{a.days.normalize():f}",
-                "daily_rate": pence_to_pounds(a.daily_rate_pence),
+                "daily_rate": a.daily_rate_pence,
             }
             for a in app.activities
         ],

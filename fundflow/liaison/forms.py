@@ -14,9 +14,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from ..fields import Checkboxes, NumberRefused, Radios, choices_of, parse_pounds
+from ..fields import Checkboxes, PoundsField, Radios, choices_of
 from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -38,25 +38,6 @@ def _required_choice(label: str, pairs: list[tuple[str, str]], message: str) -> 
         validate_choice=False,
         validators=[InputRequired(message), AnyOf([v for v, _ in pairs], message=message)],
     )
-
-
-class PoundsField(StringField):
-    """A sum of money typed in pounds (``1,250`` or ``£1250.50``); ``pence`` holds it as an int."""
-
-    widget = GovTextInput()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pence: int | None = None
-
-    def pre_validate(self, form) -> None:
-        self.pence = None
-        try:  # the one bounded parser (fundflow.services.parsing) reads every amount
-            self.pence = parse_pounds(self.data)
-        except NumberRefused as exc:
-            if "or less" in str(exc) or "or more" in str(exc):
-                raise ValidationError(str(exc)) from None
-            raise ValidationError("Enter the award in pounds and pence, like 1200 or 1200.50") from None
 
 
 class QueueFilterForm(Form):

@@ -5,25 +5,22 @@ do what is decided by the services and read, for buttons, from ``allowed_actions
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.decorators import restrict_blueprint
-from ..extensions import db
 from ..fields import choices_of, row_id
-from ..formatting import money
+from ..formatting import action_button_classes, money
 from ..forms import page_number, per_page, show_error
-from ..models import Application
+from ..models import Application, BackfillClaim
 from ..services import access, claims, impact, lifecycle, reviews
-from ..services import liaison_queries as queries
 from ..services.applications import kept_versions
 from ..services.clock import today
 from ..services.errors import DomainError, NotPermitted
 from ..services.ledger import application_money, claim_paid_pence, ledger
+from ..services.queries import liaison as queries
 from ..workflow import APPLICATION_STATES, supporting_schools
 from .forms import (
     CLAIM_DECISIONS,
@@ -52,13 +49,6 @@ ACTION_VIEWS: dict[str, tuple[str, str]] = {
     "close": ("post", "liaison.close"),
     "cancel": ("get", "liaison.cancel"),
 }
-BUTTON_CLASSES = {
-    "approve": "",
-    "countersign": "",
-    "start_review": "",
-    "reject": "govuk-button--warning",
-    "cancel": "govuk-button--warning",
-}
 DECISION_FORMS = {"approve": ApproveForm, "request_changes": RequestChangesForm, "reject": RejectForm}
 #: Service field names → form field names.
 FIELD_MAP = {"awarded_pence": "awarded", "action": ""}
@@ -75,19 +65,26 @@ def _back_to(application: Application):
     return redirect(url_for("liaison.application", reference=application.reference))
 
 
-def _pounds(pence: int | None) -> str:
-    return "" if pence is None else f"{Decimal(pence) / 100:.2f}"
-
-
 def _render(template: str, form: Any, status: int = 200, **context: Any):
     if status == 200 and form is not None and form.errors:
         status = 422
     return render_template(template, form=form, **context), status
 
 
+def _actions(record: Application | BackfillClaim) -> list[str]:
+    """The liaison officer's actions the signed-in user may fire on a bid or a claim now:
+    the workflow's answer on the stored facts, the same as the API's ``allowed_actions``."""
+    own = (
+        queries.LIAISON_CLAIM_ACTIONS
+        if isinstance(record, BackfillClaim)
+        else queries.LIAISON_APPLICATION_ACTIONS
+    )
+    return [a for a in lifecycle.available_actions(record, current_user) if a in own]
+
+
 def _action_buttons(application: Application) -> list[dict[str, str]]:
     buttons = []
-    for name in queries.liaison_actions(application, current_user):
+    for name in _actions(application):
         if name not in ACTION_VIEWS:
             continue
         method, endpoint = ACTION_VIEWS[name]
@@ -99,7 +96,7 @@ def _action_buttons(application: Application) -> list[dict[str, str]]:
                 "name": name,
                 "method": method,
                 "href": url_for(endpoint, **kwargs),
-                "classes": BUTTON_CLASSES.get(name, "govuk-button--secondary"),
+                "classes": action_button_classes(name),
             }
         )
     return buttons
@@ -108,76 +105,32 @@ def _action_buttons(application: Application) -> list[dict[str, str]]:
 # ---------------------------------------------------------------------------- the queue
 
 
-@dataclass
-class QueueRow:
-    item: Any
-    application: Application
-    barred: bool
-    extra: Any = None
+def _tabs(view: queries.QueuePage) -> list[dict[str, Any]]:
+    """The queue's tabs and their links, which keep the fund and search filters."""
+    return [{**vars(t), "href": url_for("liaison.queue", section=t.key, **view.kept)} for t in view.tabs]
 
 
 @bp.get("/")
 def queue():
-    section_key = request.args.get("section", "review")
-    if section_key not in queries.SECTIONS:
-        section_key = "review"
-    section = queries.SECTIONS[section_key]
-    funds = queries.funds()
     form = QueueFilterForm(request.args)
-    form.fund.choices = choices_of([("", "All funds")] + [(str(f.id), f.name) for f in funds])
-    form.status.choices = choices_of(
-        [("", "Any status")] + [(s, APPLICATION_STATES[s]) for s in section.statuses]
-    )
     form.validate()
-    fund_id = row_id(form.fund.data)
-    status = form.status.data if form.status.data in section.statuses else None
-    search = (form.q.data or "").strip() if not form.q.errors else ""
-    filters = queries.QueueFilters(fund_id=fund_id, status=status, search=search)
-
-    now = today()
-    page = db.paginate(
-        queries.queue_statement(section.key, filters, now),
-        page=page_number(),
-        per_page=per_page(),
-        error_out=False,
+    search = "" if form.q.errors else (form.q.data or "")
+    filters = queries.QueueFilters(row_id(form.fund.data), form.status.data, search)
+    view = queries.queue_page(current_user, request.args.get("section"), filters, page_number(), per_page())
+    form.fund.choices = choices_of([("", "All funds")] + [(str(f.id), f.name) for f in view.funds])
+    form.status.choices = choices_of(
+        [("", "Any status")] + [(s, APPLICATION_STATES[s]) for s in view.section.statuses]
     )
-    rows = []
-    for item in page.items:
-        application = item if isinstance(item, Application) else item.application
-        if section.key == "overdue":
-            barred = queries.barred_by_conflict(application, current_user, now)
-            extra = queries.overdue_measures(application, now)
-        else:
-            barred = queries.cannot_act(item, current_user, now)
-            extra = queries.liaison_actions(item, current_user) if section.key == "countersign" else None
-        rows.append(QueueRow(item=item, application=application, barred=barred, extra=extra))
-
-    kept = {"fund": fund_id or None, "q": search or None}
-
-    # Other tabs drop the status filter (their statuses differ), so count them without it.
-    counts = queries.section_counts(replace(filters, status=None), now)
-    counts[section.key] = page.total
-    tabs = [
-        {
-            "key": s.key,
-            "label": s.tab,
-            "hidden": s.tab_hidden,
-            "count": counts[s.key],
-            "href": url_for("liaison.queue", section=s.key, **kept),
-            "current": s.key == section.key,
-        }
-        for s in queries.SECTIONS.values()
-    ]
     return render_template(
         "liaison/queue.html",
         form=form,
-        section=section,
-        tabs=tabs,
-        rows=rows,
-        page=page,
-        page_args={"section": section.key, "status": status, **kept},
-        filtered=bool(fund_id or status or search),
-        today=now,
+        section=view.section,
+        tabs=_tabs(view),
+        rows=view.rows,
+        page=view.page,
+        page_args={"section": view.section.key, "status": view.filters.status, **view.kept},
+        filtered=view.filtered,
+        today=view.today,
     )
 
 
@@ -247,7 +200,7 @@ def decide(reference: str, action: str):
     application = _bid(reference)
     form = DECISION_FORMS[action]()
     if action == "approve" and request.method == "GET":
-        form.awarded.data = _pounds(application.requested_pence)
+        form.awarded.data = application.requested_pence
     status = 200
     if form.validate_on_submit():
         data = lifecycle.ActionInput(
@@ -268,7 +221,8 @@ def decide(reference: str, action: str):
         form,
         status,
         app=application,
-        allowed=action in queries.liaison_actions(application, current_user),
+        action=action,
+        allowed=action in _actions(application),
         fund_ledger=ledger(application.fund_id),
         concerned=[s for s in supporting_schools(application) if s.causing_concern],
         latest_review=(reviews.reviews_for(application) or [None])[-1],
@@ -312,7 +266,7 @@ def countersign(reference: str):
         form,
         status,
         app=application,
-        actions=queries.liaison_actions(application, current_user),
+        actions=_actions(application),
         decided_by=people.get(application.decided_by_id),
         fund_ledger=ledger(application.fund_id),
     )
@@ -345,7 +299,8 @@ def cancel(reference: str):
         form,
         status,
         app=application,
-        allowed="cancel" in queries.liaison_actions(application, current_user),
+        action="cancel",
+        allowed="cancel" in _actions(application),
         paid_pence=paid,
     )
 
@@ -407,7 +362,7 @@ def claim(claim_id: int):
                 flash(f"Claim {record.id} rejected. The school can see your reason.", "success")
             return redirect(url_for("liaison.claim", claim_id=record.id))
     application = record.application
-    allowed = queries.liaison_actions(record, current_user)
+    allowed = _actions(record)
     form.decision.choices = choices_of(
         [(a, CLAIM_DECISIONS[a]) for a in allowed if a in CLAIM_DECISIONS] or list(CLAIM_DECISIONS.items())
     )

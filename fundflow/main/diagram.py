@@ -1,149 +1,158 @@
-"""Draw a lifecycle as SVG straight from its definition, on the server (no JavaScript).
+"""The lifecycle diagrams: drawn by Graphviz from ``workflow.py``, committed as SVG files.
 
-States are placed in rows by their distance from the initial state; each action is an
-arrow labelled with its name. Because the picture is computed from ``workflow.py`` it
-cannot drift from what the code enforces.
+Graphviz (``dot``) lays out the states and the labelled arrows, so no label sits on a
+line or on another label. It is needed only to *regenerate* the pictures::
+
+    flask --app wsgi fundflow draw-lifecycle      # or: python -m fundflow.main.diagram
+
+The files are committed under ``fundflow/static/`` and the pages read them as they are,
+so serving the site needs neither Graphviz nor the ``graphviz`` Python package. A test
+redraws them and fails on any difference, so they cannot drift from what the code enforces.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import re
 from functools import lru_cache
 from html import escape
+from pathlib import Path
 
-from ..workflow import Lifecycle
+from ..workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, Action, Lifecycle
 
-BOX_W, BOX_H, COL_GAP, ROW_GAP, MARGIN = 220, 44, 40, 70, 40
-EDGE = 'fill="none" stroke="#505a5f" stroke-width="1.5" marker-end="url(#arrow)"'
-LABEL = (
-    'font-family="arial, sans-serif" font-size="13" fill="#0b0c0c" stroke="#ffffff" '
-    'stroke-width="4" paint-order="stroke" text-anchor="middle"'
-)
+STATIC = Path(__file__).resolve().parents[1] / "static"
 
+#: Every lifecycle drawn, and what its record is called in the picture's text alternative.
+LIFECYCLES: dict[str, tuple[Lifecycle, str]] = {
+    "application": (APPLICATION_LIFECYCLE, "a bid"),
+    "claim": (CLAIM_LIFECYCLE, "a backfill claim"),
+}
 
-def _ranks(lifecycle: Lifecycle) -> dict[str, int]:
-    edges: dict[str, list[str]] = {s: [] for s in lifecycle.states}
-    for action in lifecycle.actions.values():
-        for source in action.sources:
-            edges[source].extend(action.destinations)
-    rank = {lifecycle.initial: 0}
-    queue = deque([lifecycle.initial])
-    while queue:
-        state = queue.popleft()
-        for nxt in edges[state]:
-            if nxt not in rank:
-                rank[nxt] = rank[state] + 1
-                queue.append(nxt)
-    for state in lifecycle.states:
-        rank.setdefault(state, max(rank.values()) + 1)
-    # End states sit one row below the latest state that leads to them, so arrows into
-    # them point down instead of crossing a row sideways.
-    for state, outgoing in edges.items():
-        if not [d for d in outgoing if d != state]:
-            sources = [s for s, dests in edges.items() if state in dests and s != state]
-            if sources:
-                rank[state] = max(rank[s] for s in sources) + 1
-    return rank
-
-
-@lru_cache(maxsize=4)
-def lifecycle_svg(lifecycle: Lifecycle) -> str:
-    rank = _ranks(lifecycle)
-    rows: dict[int, list[str]] = {}
-    for state in sorted(lifecycle.states, key=lambda st: _earliest_source(lifecycle, rank, st)):
-        rows.setdefault(rank[state], []).append(state)
-    widest = max(len(states) for states in rows.values())
-    width = MARGIN * 2 + widest * BOX_W + (widest - 1) * COL_GAP + 120
-    pos: dict[str, tuple[float, float]] = {}
-    for row, states in rows.items():
-        row_width = len(states) * BOX_W + (len(states) - 1) * COL_GAP
-        left = (width - row_width) / 2
-        for i, state in enumerate(states):
-            pos[state] = (left + i * (BOX_W + COL_GAP), MARGIN + row * (BOX_H + ROW_GAP))
-    height = MARGIN * 2 + len(rows) * (BOX_H + ROW_GAP) - ROW_GAP
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height}" '
-        f'width="100%" role="img" aria-labelledby="lifecycle-title">',
-        f'<title id="lifecycle-title">The {escape(lifecycle.name)} lifecycle: each box is a '
-        "state and each arrow an action that moves a record between states</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-        'fill="#505a5f"/></marker></defs>',
-    ]
-    labels: list[str] = []
-    lanes = iter(range(100))
-    for action in lifecycle.actions.values():
-        for source in action.sources:
-            for dest in action.destinations or (source,):
-                if rank[dest] - rank[source] > 1:
-                    path, label = _long_edge(pos[source], pos[dest], next(lanes), action.name)
-                else:
-                    path, label = _edge(pos[source], pos[dest], rank[source], rank[dest], action.name)
-                parts.append(path)
-                labels.append(label)
-    for state, text in lifecycle.states.items():
-        x, y = pos[state]
-        initial = state == lifecycle.initial
-        parts.append(
-            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" '
-            f'fill="{"#1d70b8" if initial else "#ffffff"}" stroke="#0b0c0c" stroke-width="2"/>'
-            f'<text x="{x + BOX_W / 2}" y="{y + BOX_H / 2 + 5}" text-anchor="middle" '
-            f'font-family="arial, sans-serif" font-size="15" font-weight="bold" '
-            f'fill="{"#ffffff" if initial else "#0b0c0c"}">{escape(text)}</text>'
-        )
-    parts.extend(labels)  # labels last, so they sit on top of the lines
-    parts.append("</svg>")
-    return "".join(parts)
+# GOV.UK colours: black text on white, white text on blue for the start state, dark grey
+# lines (7:1 against white). Graphviz measures text in Helvetica (which fontconfig resolves
+# to Liberation Sans, with Arial's metrics) and writes it centred; the SVG then asks for
+# GOV.UK's "arial, sans-serif".
+FONT = "Helvetica"
+TEXT, LINE, START, END_FILL = "#0b0c0c", "#505a5f", "#1d70b8", "#f3f2f1"
+GRAPH_ATTRS = {
+    "rankdir": "TB",
+    "nodesep": "0.3",
+    "ranksep": "0.45",
+    "pad": "0.2",
+    "size": "10,30",  # at most 720pt = 960 CSS px wide, the width of the page's content
+    "bgcolor": "white",
+    "fontname": FONT,
+}
+NODE_ATTRS = {
+    "shape": "box",
+    "style": "rounded,filled",
+    "fillcolor": "white",
+    "color": TEXT,
+    "penwidth": "2",
+    "fontname": f"{FONT}-Bold",
+    "fontsize": "14",
+    "fontcolor": TEXT,
+    "margin": "0.2,0.1",
+}
+EDGE_ATTRS = {"color": LINE, "penwidth": "1.5", "arrowsize": "0.8", "fontname": FONT, "fontsize": "12"}
 
 
-def _earliest_source(lifecycle: Lifecycle, rank: dict[str, int], state: str) -> int:
-    sources = [rank[s] for a in lifecycle.actions.values() if state in a.destinations for s in a.sources]
-    return min(sources, default=-1)
+def svg_path(name: str) -> Path:
+    return STATIC / f"lifecycle-{name}.svg"
 
 
-def _long_edge(a, b, lane: int, name: str) -> tuple[str, str]:
-    """An arrow skipping rows: out of the source's left side, down a lane at the left
-    margin, across the gap above the destination's row, and into its top."""
-    (ax, ay), (bx, by) = a, b
-    x1, y1 = ax, ay + BOX_H / 2 + 6
-    lane_x = MARGIN - 10 + lane * 14
-    gap_y = by - 16 - lane * 8
-    x2 = bx + 30 + lane * 24
-    return (
-        f'<path d="M {x1} {y1} L {lane_x} {y1} L {lane_x} {gap_y} L {x2} {gap_y} L {x2} {by}" {EDGE}/>',
-        f'<text x="{x1 - 8}" y="{y1 - 6}" {LABEL} text-anchor="end">{escape(name.replace("_", " "))}</text>',
+def dot_source(lifecycle: Lifecycle) -> str:
+    """The lifecycle as a Graphviz ``dot`` graph: a box per state, an arrow per move."""
+    import graphviz  # only needed to regenerate the committed pictures
+
+    graph = graphviz.Digraph(
+        lifecycle.name, graph_attr=GRAPH_ATTRS, node_attr=NODE_ATTRS, edge_attr=EDGE_ATTRS
     )
+    moves_out = {s for a in lifecycle.actions.values() if a.dest for s in a.sources}
+    for state, label in lifecycle.states.items():
+        if state == lifecycle.initial:
+            graph.node(state, label, fillcolor=START, fontcolor="white", color=START)
+        elif state not in moves_out:
+            graph.node(state, label, fillcolor=END_FILL)
+        else:
+            graph.node(state, label)
+    for action in lifecycle.actions.values():
+        routed = [(f"{action.label}\n({_words(c)})", d) for c, d in action.routes]
+        for source in action.sources:
+            if action.dest is None:  # an action that leaves the state as it is
+                graph.edge(source, source, label=action.label, style="dashed")
+                continue
+            for label, dest in (*routed, (action.label, action.dest)):
+                graph.edge(source, dest, label=label)
+    return graph.source
 
 
-def _edge(a, b, rank_a: int, rank_b: int, name: str) -> tuple[str, str]:
-    (ax, ay), (bx, by) = a, b
-    text = escape(name.replace("_", " "))
-    if a == b:  # an action that keeps the state: a loop above the top-right corner
-        x, y = ax + BOX_W - 50, ay
-        return (
-            f'<path d="M {x} {y} C {x} {y - 28}, {x + 36} {y - 28}, {x + 36} {y}" {EDGE}/>',
-            f'<text x="{x + 18}" y="{y - 24}" {LABEL}>{text}</text>',
-        )
-    if rank_b > rank_a:  # downwards: bottom centre to top centre
-        x1, y1, x2, y2 = ax + BOX_W / 2, ay + BOX_H, bx + BOX_W / 2, by
-        mid = (y1 + y2) / 2
-        return (
-            f'<path d="M {x1} {y1} C {x1} {mid}, {x2} {mid}, {x2} {y2}" {EDGE}/>',
-            f'<text x="{(x1 + x2) / 2}" y="{mid + 4}" {LABEL}>{text}</text>',
-        )
-    if rank_b == rank_a:  # sideways within a row
-        left_to_right = bx > ax
-        x1 = ax + BOX_W if left_to_right else ax
-        x2 = bx if left_to_right else bx + BOX_W
-        y = ay + BOX_H / 2
-        return (
-            f'<path d="M {x1} {y} L {x2} {y}" {EDGE}/>',
-            f'<text x="{(x1 + x2) / 2}" y="{y - 8}" {LABEL}>{text}</text>',
-        )
-    # upwards: out of the left side, round, into the left side of the earlier state
-    x1, y1, x2, y2 = ax, ay + BOX_H / 2 + 8, bx, by + BOX_H / 2 + 8
-    out = min(x1, x2) - 60
-    return (
-        f'<path d="M {x1} {y1} C {out} {y1}, {out} {y2}, {x2} {y2}" {EDGE}/>',
-        f'<text x="{out + 10}" y="{(y1 + y2) / 2}" {LABEL}>{text}</text>',
+def draw(name: str) -> str:
+    """Lay out one lifecycle with ``dot`` and return an accessible, deterministic SVG."""
+    import graphviz
+
+    lifecycle, record = LIFECYCLES[name]
+    svg = graphviz.pipe("dot", "svg", dot_source(lifecycle).encode(), quiet=True).decode()
+    return _accessible(svg, name, lifecycle, record)
+
+
+def write_all() -> list[Path]:
+    """Redraw every lifecycle into its committed file; return the files written."""
+    written = []
+    for name in LIFECYCLES:
+        path = svg_path(name)
+        path.write_text(draw(name), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@lru_cache(maxsize=8)
+def lifecycle_svg(name: str = "application") -> str:
+    """The committed picture of one lifecycle, ready to inline in a page."""
+    return svg_path(name).read_text(encoding="utf-8")
+
+
+def _words(identifier: str) -> str:
+    return identifier.replace("_", " ")
+
+
+def _accessible(svg: str, name: str, lifecycle: Lifecycle, record: str) -> str:
+    # Drop what varies between Graphviz builds or is no use inline: the XML prolog, the
+    # doctype, comments (version, titles) and the per-shape tooltips; keep the drawing.
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<title>.*?</title>\s*", "", svg, flags=re.S)
+    svg = re.sub(r' id="[^"]*"', "", svg)  # two diagrams share a page: no clashing ids
+    svg = svg.replace(f'font-family="{FONT},sans-Serif"', 'font-family="arial, sans-serif"')
+    width, height, view_box = (
+        re.search(rf'{attr}="([^"]+)"', svg[: svg.index(">")]).group(1)
+        for attr in ("width", "height", "viewBox")
     )
+    title_id, desc_id = f"lifecycle-{name}-title", f"lifecycle-{name}-desc"
+    title = f"The life of {record}: each box is a state and each arrow an action"
+    moves = "; ".join(_sentence(lifecycle, action) for action in lifecycle.actions.values())
+    desc = f"It starts as {lifecycle.states[lifecycle.initial]}. {moves}. The table below says who may act."
+    header = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="{view_box}" role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
+        f'\n<title id="{title_id}">{escape(title)}</title>'
+        f'\n<desc id="{desc_id}">{escape(desc)}</desc>'
+    )
+    body = svg[svg.index(">") + 1 :]
+    return header + body.rstrip() + "\n"
+
+
+def _sentence(lifecycle: Lifecycle, action: Action) -> str:
+    sources = " or ".join(lifecycle.states[s] for s in action.sources)
+    if action.dest is None:
+        return f"{action.label} leaves {sources} as it is"
+    dests = " or ".join(lifecycle.states[d] for d in action.destinations)
+    return f"{action.label} moves {sources} to {dests}"
+
+
+def main() -> None:
+    for path in write_all():
+        print(f"Wrote {path.relative_to(STATIC.parents[1])}")
+
+
+if __name__ == "__main__":
+    main()

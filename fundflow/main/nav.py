@@ -1,8 +1,9 @@
-"""The service navigation: one link per area the signed-in person's roles open."""
+"""The service navigation: one link per area the signed-in person's roles open, and the
+page each role lands on after signing in."""
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 NAV = [
     ("headteacher", "headteacher.dashboard", "Your bids"),
@@ -14,6 +15,15 @@ NAV = [
     ("admin", "admin.users", "Administration"),
 ]
 
+#: Where each role lands after signing in, first match wins.
+HOME_FOR_ROLE = [
+    ("liaison_officer", "liaison.queue"),
+    ("headteacher", "headteacher.dashboard"),
+    ("finance", "finance.claims"),
+    ("auditor", "auditor.applications"),
+    ("admin", "admin.users"),
+]
+
 
 def nav_for(user) -> list[dict]:
     items: list[dict] = []
@@ -22,7 +32,7 @@ def nav_for(user) -> list[dict]:
             endpoint == "auditor.funds" and user.has_role("auditor")
         ):
             continue
-        if user.has_role(role) and endpoint in current_app.view_functions:
+        if user.has_role(role):
             href = url_for(endpoint)
             prefix = "/" + endpoint.split(".", 1)[0]
             items.append({"href": href, "text": text, "active": request.path.startswith(prefix)})

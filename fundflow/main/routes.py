@@ -16,10 +16,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from ..blueprints import HOME_FOR_ROLE
 from ..services import evidence as evidence_service
 from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_LIFECYCLE, lifecycle_rows
 from .diagram import lifecycle_svg
+from .nav import HOME_FOR_ROLE, nav_for
 
 bp = Blueprint("main", __name__)
 
@@ -29,7 +29,7 @@ GOVUK_DIST = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
 def home_endpoint(user) -> str | None:
     for role, endpoint in HOME_FOR_ROLE:
-        if user.has_role(role) and endpoint in current_app.view_functions:
+        if user.has_role(role):
             return endpoint
     return None
 
@@ -38,8 +38,6 @@ def home_endpoint(user) -> str | None:
 def navigation() -> dict:
     items = []
     if current_user.is_authenticated:
-        from .nav import nav_for
-
         items = nav_for(current_user)
     return {"nav_items": items, "cspNonce": csp_nonce()}
 
@@ -67,13 +65,42 @@ def how_it_works():
         rows=lifecycle_rows(APPLICATION_LIFECYCLE),
         claim_rows=lifecycle_rows(CLAIM_LIFECYCLE),
         states=APPLICATION_STATES,
-        diagram=lifecycle_svg(APPLICATION_LIFECYCLE),
+        diagram=lifecycle_svg("application"),
+        claim_diagram=lifecycle_svg("claim"),
     )
+
+
+def _public_page(template: str) -> str:
+    """A page everyone may read, signed in or not, that names the team running the fund."""
+    config = current_app.config
+    return render_template(
+        template,
+        council=config["FUNDER_ORG_NAME"],
+        team=config["CONTACT_TEAM"],
+        contact_email=config["CONTACT_EMAIL"],
+        contact_phone=config["CONTACT_PHONE"],
+        data_protection_email=config["DATA_PROTECTION_EMAIL"],
+    )
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return _public_page("main/accessibility.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return _public_page("main/privacy.html")
+
+
+@bp.get("/contact")
+def contact():
+    return _public_page("main/contact.html")
 
 
 @bp.get("/how-the-fund-works/lifecycle.svg")
 def lifecycle_diagram():
-    return Response(lifecycle_svg(APPLICATION_LIFECYCLE), mimetype="image/svg+xml")
+    return Response(lifecycle_svg("application"), mimetype="image/svg+xml")
 
 
 @bp.get("/evidence/<int:evidence_id>")

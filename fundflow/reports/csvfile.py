@@ -7,6 +7,8 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..services import parsing
+
 #: A cell starting with one of these is run as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -19,9 +21,7 @@ def text(value: Any) -> str:
 
 def pounds(pence: int) -> str:
     """Pence as pounds with two decimals, exactly: -12345 → "-123.45"."""
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(int(pence)), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return str(parsing.pounds(pence))
 
 
 def write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

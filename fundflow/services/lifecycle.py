@@ -7,7 +7,7 @@ same transaction. The web pages, the JSON API and the CLI all come through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,8 +264,38 @@ def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     }
 
 
-def available_actions(application: Application, user: User) -> list[str]:
-    """What ``user`` may fire on ``application`` now, leaving out actions its stored facts
-    already rule out (finishing with claims outstanding, closing without a final report)."""
-    facts = action_facts([application.id])[application.id]
-    return allowed_actions(application, user, today(), facts)
+def claim_action_facts(claim_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The stored facts a claim action's preconditions look at, for many claims in one
+    query: what has been paid against each (a claim with money paid cannot be rejected)."""
+    return {i: {"claim_paid_pence": paid} for i, paid in claim_paid_pence(claim_ids).items()}
+
+
+def actions_for(
+    records: Sequence[Application] | Sequence[BackfillClaim], user: User | None
+) -> dict[int, list[str]]:
+    """What ``user`` may fire now on each record, by record id: the one answer the pages'
+    buttons and the API's ``allowed_actions`` both show.
+
+    The workflow decides; this gathers the stored facts it needs for every record at once
+    (three queries for applications, one for claims, however many records), so actions the
+    facts already rule out (finishing with a claim outstanding, closing before every report
+    is evaluated, rejecting a claim with money paid) are never offered. Pass applications or
+    claims, not both: their ids would clash.
+    """
+    records = list(records)
+    if not records:
+        return {}
+    kinds = {type(r) for r in records}
+    if len(kinds) > 1:
+        raise TypeError("actions_for takes applications or claims, not both")
+    if user is None or not getattr(user, "active", False):
+        return {r.id: [] for r in records}
+    ids = [r.id for r in records]
+    facts = claim_action_facts(ids) if kinds == {BackfillClaim} else action_facts(ids)
+    day = today()
+    return {r.id: allowed_actions(r, user, day, facts[r.id]) for r in records}
+
+
+def available_actions(record: Application | BackfillClaim, user: User) -> list[str]:
+    """What ``user`` may fire on one application or claim now (see :func:`actions_for`)."""
+    return actions_for([record], user)[record.id]

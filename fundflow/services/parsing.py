@@ -118,6 +118,14 @@ def parse_number(value: Any, bounds: Bounds, *, what: str = "a number") -> Decim
     return number
 
 
+def pounds(pence: int) -> Decimal:
+    """Pence as pounds, exactly: 12345 → ``Decimal('123.45')``, -5 → ``Decimal('-0.05')``.
+    The ONE conversion of money from pence to pounds; the reverse is :func:`parse_number`
+    with :data:`POUNDS` (``fundflow.fields.parse_pounds``). Form boxes, CSV files and the
+    ``money`` filter all show amounts through it."""
+    return Decimal(int(pence)).scaleb(-2)
+
+
 def parse_whole(value: Any, bounds: Bounds, *, what: str = "a whole number") -> int:
     """:func:`parse_number` for an integer column: ``283`` or ``283.0``, never ``283.5``."""
     return int(parse_number(value, Bounds(bounds.digits, 0, bounds.minimum, bounds.maximum), what=what))

@@ -539,7 +539,7 @@ def test_measures_page_shows_saved_due_date_in_three_boxes(client, auth, make, h
     [("250", 25000), ("250.50", 25050), ("250.5", 25050), ("£1,250", 125000), (" 0.99 ", 99), ("abc", None)],
 )
 def test_pounds_typed_by_a_person_are_read_as_pence(typed, pence):
-    from fundflow.headteacher.forms import pence_to_pounds, pounds_to_pence
+    from fundflow.fields import pence_to_pounds, pounds_to_pence
 
     assert pounds_to_pence(typed) == pence
     if pence:

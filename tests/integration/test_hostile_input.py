@@ -213,7 +213,7 @@ def test_an_id_in_the_address_no_row_can_have_is_not_found(client, auth, make, r
 def test_a_value_the_database_refuses_is_a_400_page_not_a_500(client, auth, make, monkeypatch):
     from sqlalchemy import exc as sa_exc
 
-    from fundflow.services import liaison_queries
+    from fundflow.services.queries import liaison as liaison_queries
 
     def refuses(*_args, **_kwargs):
         raise sa_exc.DataError("SELECT", {}, Exception("integer out of range"))

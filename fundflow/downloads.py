@@ -1,5 +1,6 @@
-"""File downloads shared by the finance and auditor pages: the same files the JSON API's
-``/api/v1/exports/*`` serve, built by :mod:`fundflow.reports`."""
+"""File downloads shared by the finance and auditor pages (and the transparency file's
+form): the same files the JSON API's ``/api/v1/exports/*`` serve, built by
+:mod:`fundflow.reports`. Neither role's blueprint imports the other's; both import this."""
 
 from __future__ import annotations
 
@@ -8,10 +9,30 @@ from typing import Any
 
 from flask import Response, render_template, request
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
+from wtforms import SelectField, SubmitField
+from wtforms.validators import DataRequired, ValidationError
 
-from .. import reports
-from ..services import finance_queries
-from .forms import TransparencyForm, fund_choices
+from . import reports
+from .fields import GovDateField, fund_choices
+from .services.queries.funds import all_funds
+
+
+class TransparencyForm(FlaskForm):
+    """Which payments go into a Local Government Transparency Code file (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    fund_id = SelectField("Fund", widget=GovSelect(), validators=[DataRequired("Choose the fund")])
+    date_from = GovDateField("Payments made from", required_message="Enter the first date to include")
+    date_to = GovDateField("Up to and including", required_message="Enter the last date to include")
+    submit = SubmitField("Download transparency CSV", widget=GovSubmitInput())
+
+    def validate_date_to(self, field: GovDateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The last date must be the same as or after the first date")
 
 
 def csv_download(text: str, filename: str) -> Response:
@@ -34,7 +55,7 @@ def transparency_download(template: str, **context: Any) -> Response | tuple[str
     """The transparency-file page: a GET form (fund, first and last date) that downloads
     the CSV once it is filled in correctly. Until then the dates default to the fund's year."""
     reports.require_report_access(current_user)
-    funds = finance_queries.funds()
+    funds = all_funds()
     submitted = "date_from" in request.args
     form = TransparencyForm(request.args if submitted else None)
     form.fund_id.choices = fund_choices(funds)

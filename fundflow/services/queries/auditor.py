@@ -1,18 +1,17 @@
-"""Read-only queries behind the auditor's pages (and the admin's fund list): whole records,
-their audit trail, and lists that load related rows in a fixed number of queries."""
+"""Read-only queries behind the auditor's pages: whole records, their audit trail, and lists
+that load related rows in a fixed number of queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Application,
     ApplicationVersion,
     BackfillClaim,
@@ -22,9 +21,9 @@ from ..models import (
     ImpactReport,
     Review,
 )
-from .applications import kept_versions, version_changes
-from .ledger import application_money
-from .reviews import reviews_for
+from ..applications import kept_versions, version_changes
+from ..ledger import application_money
+from ..reviews import reviews_for
 
 
 def applications(
@@ -42,20 +41,6 @@ def applications(
         query = query.where(Application.fund_id == fund_id)
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return pagination, application_money(a.id for a in pagination.items)
-
-
-def bid_counts(fund_ids: Iterable[int]) -> dict[int, int]:
-    """How many bids (in any state, drafts included) each fund has: one GROUP BY."""
-    ids = list(fund_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Application.fund_id, func.count(Application.id))
-        .where(Application.fund_id.in_(ids))
-        .group_by(Application.fund_id)
-    ).all()
-    counts = dict(rows)
-    return {i: int(counts.get(i, 0)) for i in ids}
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Read-only queries behind the finance pages: claims waiting to be paid and the payments
-made. Lists load their related rows in a fixed number of queries whatever the page size."""
+made (the funds their filter offers come from :mod:`.funds`). Lists load their related rows
+in a fixed number of queries whatever the page size."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
-from ..models import Application, BackfillClaim, Disbursement, Fund
-from .ledger import claim_paid_pence
+from ...extensions import db
+from ...models import Application, BackfillClaim, Disbursement
+from ..ledger import claim_paid_pence
 
 
 def _without_bid_details(*path: Any) -> list[Any]:
@@ -25,11 +26,6 @@ def _without_bid_details(*path: Any) -> list[Any]:
     return [
         application.lazyload(getattr(Application, name)) for name in ("partners", "activities", "measures")
     ]
-
-
-def funds() -> list[Fund]:
-    """Every fund, newest first (for filters; there are only ever a handful)."""
-    return list(db.session.execute(select(Fund).order_by(Fund.opens_on.desc(), Fund.id.desc())).scalars())
 
 
 def claims_to_pay(page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:

@@ -1,19 +1,21 @@
-"""Read-only queries behind the liaison officer's pages: the work queue's sections, their
-filters, and the records shown on a bid page. Nothing here changes data or decides who may
+"""Read-only queries behind the liaison officer's pages: the work queue (its sections,
+filters, rows and tab counts, assembled by :func:`queue_page`), and the records shown on a
+bid page. Nothing here changes data or decides who may
 act: conflict of interest is read from :func:`fundflow.workflow.allowed_actions` (and, for
 impact reports, from the same ``not_conflicted`` guard the impact service applies)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Application,
     ApplicationPartner,
     BackfillClaim,
@@ -23,13 +25,15 @@ from ..models import (
     School,
     User,
 )
-from ..workflow import (
+from ...workflow import (
     APPLICATION_LIFECYCLE,
     CLAIM_LIFECYCLE,
     GuardContext,
     allowed_actions,
     not_conflicted,
 )
+from ..clock import today as clock_today
+from ..lifecycle import actions_for
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,96 @@ def funds() -> list[Fund]:
 def overdue_measures(application: Application, today: date) -> list[Measure]:
     """The measures of ``application`` whose due date has passed (from its loaded measures)."""
     return [m for m in application.measures if m.due_on < today]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of a queue section: a bid, claim or impact report and the bid it is on."""
+
+    item: Any
+    application: Application
+    #: The signed-in officer may not act on it (their school takes part).
+    barred: bool
+    #: Countersign: the actions the officer may fire; overdue: the measures past due.
+    extra: Any = None
+
+
+@dataclass(frozen=True)
+class QueueTab:
+    key: str
+    label: str
+    hidden: str
+    count: int
+    current: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """Everything the work queue shows for one section, page and set of filters."""
+
+    section: Section
+    filters: QueueFilters
+    funds: list[Fund]
+    rows: list[QueueRow]
+    page: Pagination
+    tabs: list[QueueTab]
+    today: date
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.filters.fund_id or self.filters.status or self.filters.search)
+
+    @property
+    def kept(self) -> dict[str, Any]:
+        """The filters every tab and page link keeps (tabs drop the status filter)."""
+        return {"fund": self.filters.fund_id or None, "q": self.filters.search or None}
+
+
+def queue_section(key: str | None) -> Section:
+    """The section asked for; the review section for a missing or unknown key."""
+    return SECTIONS.get(key or "", SECTIONS["review"])
+
+
+def queue_page(
+    user: User, section_key: str | None, filters: QueueFilters, page: int, per_page: int
+) -> QueuePage:
+    """One page of a work queue section for ``user``, with the other sections' counts.
+
+    A status the section's rows cannot have is dropped from the filters. Rows, the funds for
+    the filter and the counts come in a fixed number of queries, whatever the page size.
+    """
+    section = queue_section(section_key)
+    search = filters.search.strip()
+    status = filters.status if filters.status in section.statuses else None
+    filters = QueueFilters(fund_id=filters.fund_id, status=status, search=search)
+    now = clock_today()
+    offered = funds()
+    pagination = db.paginate(
+        queue_statement(section.key, filters, now), page=page, per_page=per_page, error_out=False
+    )
+    rows = _queue_rows(section, pagination.items, user, now)
+    # Other tabs drop the status filter (their statuses differ), so count them without it.
+    counts = section_counts(replace(filters, status=None), now)
+    counts[section.key] = pagination.total
+    tabs = [
+        QueueTab(s.key, s.tab, s.tab_hidden, counts[s.key], s.key == section.key) for s in SECTIONS.values()
+    ]
+    return QueuePage(section, filters, offered, rows, pagination, tabs, now)
+
+
+def _queue_rows(section: Section, items: list[Any], user: User, now: date) -> list[QueueRow]:
+    actions = actions_for(items, user) if section.key == "countersign" else {}
+    rows = []
+    for item in items:
+        application = item if isinstance(item, Application) else item.application
+        if section.key == "overdue":
+            barred = barred_by_conflict(application, user, now)
+            extra: Any = overdue_measures(application, now)
+        else:
+            barred = cannot_act(item, user, now)
+            extra = actions.get(application.id)
+        rows.append(QueueRow(item=item, application=application, barred=barred, extra=extra))
+    return rows
 
 
 # ------------------------------------------------------------------ who may act (read)

@@ -10,11 +10,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
-from ..extensions import db
-from ..models import Application, BackfillClaim, Event, Fund, ImpactReport, User
-from .access import visible_applications
-from .clock import today
-from .ledger import claim_paid_pence
+from ...extensions import db
+from ...models import Application, BackfillClaim, Event, Fund, ImpactReport, User
+from ..access import visible_applications
+from ..clock import today
+from ..ledger import claim_paid_pence
 
 
 def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
