@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from flask import Flask, Response, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
+from wtforms import Field, FieldList, Form
+from wtforms.form import BaseForm
 
 from .errors import is_database_unavailable, unavailable_response
 from .extensions import csrf
@@ -23,103 +26,135 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
-def apply_errors(
-    form: FlaskForm,
-    exc: DomainError,
-    field_map: dict[str, str] | None = None,
-    *,
-    only_unmarked: bool = False,
-) -> None:
-    """Attach ``exc``'s messages to the matching form fields.
-
-    ``field_map`` renames service field names (``awarded_pence``) to form fields
-    (``awarded``); messages for fields the form lacks go on ``form.form_errors`` and show
-    at the top of the error summary. ``only_unmarked`` skips fields that already show an
-    error of the form's own (:func:`submit_form`).
-    """
-    field_map = field_map or {}
-    pairs = (
-        [(name, m) for name, ms in exc.fields.items() for m in ms]
-        if isinstance(exc, ValidationFailed) and exc.fields
-        else [("", exc.message)]
-    )
-    for name, message in pairs:
-        target = field_map.get(name, name)
-        field = getattr(form, target, None) if target else None
-        if field is not None and hasattr(field, "errors"):
-            if only_unmarked and field.errors:
-                continue
-            if isinstance(field.errors, tuple):
-                field.errors = list(field.errors)
-            field.errors.append(message)
-        else:
-            form.form_errors.append(message)
+#: A refusal whose code belongs to one form field, on whichever form has that field.
+_CODE_FIELDS = {"duplicate_email": "email", "duplicate_urn": "urn", "duplicate_reference": "reference"}
 
 
-#: Service error codes that belong to one form field, on whichever form has that field.
-CODE_FIELDS = {"duplicate_email": "email", "duplicate_urn": "urn", "duplicate_reference": "reference"}
+@dataclass(frozen=True)
+class Outcome(Generic[Out]):
+    """What :func:`submit_form` (or :func:`attempt`) made of a request: ``done`` with the
+    service's ``value``, or not (nothing posted, or refused) with the ``status`` to render
+    the form with and the refusal's ``message``."""
 
-
-def show_error(
-    form: FlaskForm,
-    exc: DomainError,
-    field_map: dict[str, str] | None = None,
-    *,
-    only_unmarked: bool = False,
-) -> int:
-    """Put a service's refusal on the form; the status to re-render the page with.
-
-    A refusal whose code belongs to one field (a duplicate email address, URN or payment
-    reference) goes on that field; anything else as :func:`apply_errors` places it.
-    """
-    target = CODE_FIELDS.get(exc.code)
-    if target and hasattr(form, target):
-        field = getattr(form, target)
-        if not (only_unmarked and field.errors):
-            field.errors = [*field.errors, exc.message]
-    else:
-        apply_errors(form, exc, field_map, only_unmarked=only_unmarked)
-    return exc.status
+    done: bool
+    value: Out | None = None
+    status: int = 200
+    message: str = ""
 
 
 def submit_form(
     form: FlaskForm,
-    read: Callable[[], In],
-    check: Callable[[In], object],
     act: Callable[[In], Out],
-    place: Callable[[DomainError, In, bool], int] | None = None,
-    field_map: dict[str, str] | None = None,
-) -> tuple[Out | None, int]:
-    """Validate a posted ``form`` and show everything wrong with it at once.
+    read: Callable[[], In] | None = None,
+    check: Callable[[In], object] | None = None,
+    *,
+    catching: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+) -> Outcome[Out]:
+    """The one way from a posted form to a service: validate, call, show what is wrong.
 
-    The form's input is read once (``read``, after the form's own checks have parsed it).
-    When those checks pass, ``act`` (the service) runs; its refusal goes on the form. When
-    they fail, ``check`` (the service's read-only check of the same input, which writes
-    nothing) runs too, and its problems go on the fields the form left unmarked, so a page
-    shows its form's errors and the service's rules in one pass. ``place(exc, input,
-    only_unmarked)`` puts a refusal on the form (by default :func:`show_error` with
-    ``field_map``) and answers the status.
+    The form's input is read once (``read``, after the form's own checks have parsed it;
+    ``None`` when the service takes nothing from the form). When those checks pass, ``act``
+    (the service) runs with it; a :class:`DomainError` it raises goes on the form. When they
+    fail, ``check`` (the service's read-only check of the same input, which writes nothing)
+    runs too and its problems go on the fields the form left unmarked, so a page shows its
+    form's errors and the service's rules in one pass.
 
-    Answers the service's result, or ``None`` with the status to render the form with
-    (200 when nothing was posted).
+    A refusal goes where the form says: each service field on the form field that declares
+    it feeds it (the form's ``service_fields``, ``{form field: service field}``; a field of
+    the same name otherwise), a row's field (``activities.2.days``) on the form row that
+    input came from (the input's ``positions``), a refusal code that names one field (a
+    duplicate email address, URN or payment reference, or the form's own ``code_fields``)
+    on that field, and anything else at
+    the top of the error summary. A refused form re-renders with the refusal's status (422
+    when the form's own checks failed). Refusals other than ``catching`` go on to the
+    error pages.
     """
-
-    def on_form(exc: DomainError, _input: In, only_unmarked: bool) -> int:
-        return show_error(form, exc, field_map, only_unmarked=only_unmarked)
-
-    place = place or on_form
     if not form.is_submitted():
-        return None, 200
+        return Outcome(False)
     valid = form.validate()
-    data = read()
+    data = read() if read is not None else None
     try:
         if valid:
-            return act(data), 200
-        check(data)
+            return Outcome(True, act(data))
+        if check is not None:
+            check(data)
+    except catching as exc:
+        status = _place(form, exc, getattr(data, "positions", None), only_unmarked=not valid)
+        return Outcome(False, status=status if valid else 422)
+    return Outcome(False, status=422)
+
+
+def attempt(act: Callable[[], Out], *, letting_through: tuple[type[DomainError], ...] = ()) -> Outcome[Out]:
+    """Call a service that takes no form (a button): its result, or its refusal's message
+    and status for the page to show. Refusals in ``letting_through`` go on to the error
+    pages (a 403 for someone who may not act at all)."""
+    try:
+        return Outcome(True, act())
+    except letting_through:
+        raise
     except DomainError as exc:
-        status = place(exc, data, not valid)
-        return None, status if valid else 422
-    return None, 422
+        return Outcome(False, status=exc.status, message=exc.message)
+
+
+def _place(form: FlaskForm, exc: DomainError, positions: list[int] | None, *, only_unmarked: bool) -> int:
+    """Put ``exc`` on ``form`` (``only_unmarked``: not on fields already showing an error of
+    the form's own); the status to re-render with."""
+    code_field = {**_CODE_FIELDS, **getattr(form, "code_fields", {})}.get(exc.code)
+    if code_field is not None and code_field in form:
+        _add(form[code_field], [exc.message], only_unmarked)
+    elif isinstance(exc, ValidationFailed) and exc.fields:
+        for name, messages in exc.fields.items():
+            field = _field_for(form, name, positions)
+            if field is None:
+                form.form_errors.extend(messages)
+            else:
+                _add(field, messages, only_unmarked)
+        refresh_list_errors(form)
+    else:
+        form.form_errors.append(exc.message)
+    return exc.status
+
+
+def _add(field: Field, messages: list[str], only_unmarked: bool) -> None:
+    if not (only_unmarked and field.errors):
+        field.errors = [*field.errors, *messages]
+
+
+def _feeding(form: BaseForm | Form, service_name: str) -> Field | None:
+    """The field of ``form`` that feeds the service's ``service_name``."""
+    for field_name, feeds in getattr(form, "service_fields", {}).items():
+        if service_name == feeds or (isinstance(feeds, tuple) and service_name in feeds):
+            return form[field_name]
+    return form[service_name] if service_name in form else None  # noqa: SIM401 (a form has no .get)
+
+
+def _field_for(form: FlaskForm, name: str, positions: list[int] | None) -> Field | None:
+    """The field a service's error ``name`` belongs on; ``None`` for the top of the summary.
+
+    ``title`` and ``priority_areas.3`` name a plain field; ``activities.2.days`` the
+    ``days`` of the row the service's third input came from; a whole list, the summary.
+    """
+    head, _, rest = name.partition(".")
+    field = _feeding(form, head)
+    index, _, sub = rest.partition(".")
+    if field is None or (rest and not index.isdigit()):
+        return None
+    if not isinstance(field, FieldList):
+        return None if sub else field
+    if not sub or positions is None or int(index) >= len(positions):
+        return None
+    position = positions[int(index)]
+    if position >= len(field.entries):
+        return None
+    return _feeding(field.entries[position].form, sub)
+
+
+def refresh_list_errors(form: FlaskForm) -> None:
+    """A FieldList keeps the errors it saw when validated; gather its rows' errors again."""
+    for item in form:
+        if isinstance(item, FieldList):
+            errors = [entry.errors for entry in item.entries]
+            item.errors = errors if any(errors) else []
 
 
 def client_address() -> str:

@@ -19,8 +19,8 @@ from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..fields import GovDateField, PoundsField, choices_of
-from ..models import ROLE_LABELS, User
-from ..services.admin import UserInput
+from ..models import ROLE_LABELS, Fund, User
+from ..services.admin import FundInput, SchoolInput, UserInput
 
 ROLE_CHOICES = choices_of(ROLE_LABELS.items())
 ROLE_HINT = (
@@ -180,6 +180,20 @@ class SchoolForm(FlaskForm):
     )
     submit = SubmitField("Add school", widget=GovSubmitInput())
 
+    def school_input(self) -> SchoolInput:
+        """The school as the service takes it."""
+        return SchoolInput(
+            urn=(self.urn.data or "").strip(),
+            name=self.name.data,
+            phase=self.phase.data or "",
+            la_code=self.la_code.data or "",
+            la_name=self.la_name.data or "",
+            trust=self.trust.data or "",
+            establishment_type=self.establishment_type.data or "",
+            postcode=self.postcode.data or "",
+            causing_concern=yes(self.causing_concern.data),
+        )
+
 
 class ConcernForm(FlaskForm):
     causing_concern = RadioField(
@@ -266,10 +280,38 @@ class FundForm(FlaskForm):
     )
     submit = SubmitField("Save fund", widget=GovSubmitInput())
 
-    #: Service field names → form field names, for the error summary.
-    FIELD_MAP = {
-        "budget_pence": "budget",
-        "max_daily_rate_pence": "max_daily_rate",
-        "max_award_pence": "max_award",
-        "countersign_threshold_pence": "countersign_threshold",
+    #: Form field (in pounds) → the service field it feeds (in pence), for the error summary.
+    service_fields = {
+        "budget": "budget_pence",
+        "max_daily_rate": "max_daily_rate_pence",
+        "max_award": "max_award_pence",
+        "countersign_threshold": "countersign_threshold_pence",
     }
+
+    def fill(self, fund: Fund) -> None:
+        """Start the form from the fund's rules as they are."""
+        self.name.data = fund.name
+        self.financial_year.data = fund.financial_year
+        self.budget.data = fund.budget_pence
+        self.opens_on.data = fund.opens_on
+        self.closes_on.data = fund.closes_on
+        self.delivery_ends_on.data = fund.delivery_ends_on
+        self.max_daily_rate.data = fund.max_daily_rate_pence
+        self.max_award.data = fund.max_award_pence
+        self.countersign_threshold.data = fund.countersign_threshold_pence
+        self.requires_partner_endorsement.data = yes_no(fund.requires_partner_endorsement)
+
+    def fund_input(self) -> FundInput:
+        """The fund's rules as the service takes them."""
+        return FundInput(
+            name=self.name.data,
+            financial_year=(self.financial_year.data or "").strip(),
+            budget_pence=self.budget.data,
+            opens_on=self.opens_on.data,
+            closes_on=self.closes_on.data,
+            delivery_ends_on=self.delivery_ends_on.data,
+            max_daily_rate_pence=self.max_daily_rate.data,
+            max_award_pence=self.max_award.data,
+            countersign_threshold_pence=self.countersign_threshold.data,
+            requires_partner_endorsement=yes(self.requires_partner_endorsement.data),
+        )

@@ -11,10 +11,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..auth.decorators import restrict_blueprint
-from ..forms import page_number, per_page, show_error, submit_form
+from ..forms import attempt, page_number, per_page, submit_form
 from ..models import User
 from ..services import access, admin, auth, gias, ledger
-from ..services.errors import DomainError
 from ..services.queries import admin as queries
 from ..services.queries.funds import all_funds
 from .forms import (
@@ -58,17 +57,11 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 def create_user() -> ResponseReturnValue:
     form = UserForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user, token = admin.create_user_with_link(current_user, form.user_input())
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            return _to_link_page(user, token, created=True)
-    elif form.errors:
-        status = 422
-    return render_template("admin/user_form.html", form=form, user=None), status
+    outcome = submit_form(form, lambda _: admin.create_user_with_link(current_user, form.user_input()))
+    if outcome.done:
+        user, token = outcome.value
+        return _to_link_page(user, token, created=True)
+    return render_template("admin/user_form.html", form=form, user=None), outcome.status
 
 
 #: Where a new set-password link waits, in the signed session cookie, between the POST that
@@ -109,12 +102,11 @@ def new_set_password_link(user_id: int) -> Response:
     if not SetPasswordLinkForm().validate_on_submit():
         flash("The request could not be checked. Try again.", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    try:
-        token = admin.issue_set_password_link(current_user, user)
-    except DomainError as exc:
-        flash(exc.message, "error")
+    outcome = attempt(lambda: admin.issue_set_password_link(current_user, user))
+    if not outcome.done:
+        flash(outcome.message, "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    return _to_link_page(user, token, created=False)
+    return _to_link_page(user, outcome.value, created=False)
 
 
 @bp.post("/users/<int:user_id>/sign-out-everywhere")
@@ -138,25 +130,17 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     form = UserEditForm()
     if request.method == "GET":
         form.fill(user)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            admin.update_user(current_user, user, **form.changes())
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            state = "active" if user.active else "deactivated"
-            flash(f"Account for {user.name} saved: {state}", "success")
-            return redirect(url_for("admin.users"))
-    elif form.errors:
-        status = 422
+    outcome = submit_form(form, lambda _: admin.update_user(current_user, user, **form.changes()))
+    if outcome.done:
+        flash(f"Account for {user.name} saved: {'active' if user.active else 'deactivated'}", "success")
+        return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html",
         form=form,
         user=user,
         link_form=SetPasswordLinkForm(),
         sign_out_form=SignOutEverywhereForm(),
-    ), status
+    ), outcome.status
 
 
 # ----------------------------------------------------------------------------- schools
@@ -173,31 +157,12 @@ def schools():
 @bp.route("/schools/new", methods=["GET", "POST"])
 def create_school():
     form = SchoolForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            school = admin.create_school(
-                current_user,
-                admin.SchoolInput(
-                    urn=form.urn.data.strip(),
-                    name=form.name.data,
-                    phase=form.phase.data or "",
-                    la_code=form.la_code.data or "",
-                    la_name=form.la_name.data or "",
-                    trust=form.trust.data or "",
-                    establishment_type=form.establishment_type.data or "",
-                    postcode=form.postcode.data or "",
-                    causing_concern=yes(form.causing_concern.data),
-                ),
-            )
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            flash(f"{school.name} (URN {school.urn}) added", "success")
-            return redirect(url_for("admin.schools", q=school.urn))
-    elif form.errors:
-        status = 422
-    return render_template("admin/school_form.html", form=form), status
+    outcome = submit_form(form, lambda _: admin.create_school(current_user, form.school_input()))
+    if outcome.done:
+        school = outcome.value
+        flash(f"{school.name} (URN {school.urn}) added", "success")
+        return redirect(url_for("admin.schools", q=school.urn))
+    return render_template("admin/school_form.html", form=form), outcome.status
 
 
 @bp.route("/schools/<urn>", methods=["GET", "POST"])
@@ -206,21 +171,14 @@ def school(urn: str):
     form = ConcernForm()
     if request.method == "GET":
         form.causing_concern.data = yes_no(school.causing_concern)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            admin.set_causing_concern(current_user, school, yes(form.causing_concern.data))
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            if school.causing_concern:
-                flash(f"{school.name} is now marked as causing concern", "success")
-            else:
-                flash(f"{school.name} is no longer marked as causing concern", "success")
-            return redirect(url_for("admin.schools", q=school.urn))
-    elif form.errors:
-        status = 422
-    return render_template("admin/school.html", form=form, school=school), status
+    outcome = submit_form(
+        form, lambda _: admin.set_causing_concern(current_user, school, yes(form.causing_concern.data))
+    )
+    if outcome.done:
+        now = "now" if school.causing_concern else "no longer"
+        flash(f"{school.name} is {now} marked as causing concern", "success")
+        return redirect(url_for("admin.schools", q=school.urn))
+    return render_template("admin/school.html", form=form, school=school), outcome.status
 
 
 @bp.route("/schools/import", methods=["GET", "POST"])
@@ -229,26 +187,17 @@ def import_schools():
     the list of bad rows can be long, and a signed-cookie session cannot carry it. Posting
     the same file again is harmless: schools are matched by URN and left unchanged."""
     form = ImportForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = gias.import_schools(current_user, form.file.data.stream)
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            flash(
-                f"Import finished: {result.created} new, {result.updated} updated, "
-                f"{result.unchanged} unchanged, {result.closed} closed "
-                f"({len(result.newly_closed)} newly closed); "
-                f"rows with errors: {len(result.errors)}",
-                "success",
-            )
-            return render_template(
-                "admin/import_result.html", result=result, filename=form.file.data.filename
-            )
-    elif form.errors:
-        status = 422
-    return render_template("admin/import.html", form=form), status
+    outcome = submit_form(form, lambda _: gias.import_schools(current_user, form.file.data.stream))
+    if not outcome.done:
+        return render_template("admin/import.html", form=form), outcome.status
+    result = outcome.value
+    flash(
+        f"Import finished: {result.created} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.closed} closed "
+        f"({len(result.newly_closed)} newly closed); rows with errors: {len(result.errors)}",
+        "success",
+    )
+    return render_template("admin/import_result.html", result=result, filename=form.file.data.filename)
 
 
 # ------------------------------------------------------------------------------- funds
@@ -263,35 +212,16 @@ def funds():
     )
 
 
-def _fund_input(form: FundForm) -> admin.FundInput:
-    return admin.FundInput(
-        name=form.name.data,
-        financial_year=(form.financial_year.data or "").strip(),
-        budget_pence=form.budget.data,
-        opens_on=form.opens_on.data,
-        closes_on=form.closes_on.data,
-        delivery_ends_on=form.delivery_ends_on.data,
-        max_daily_rate_pence=form.max_daily_rate.data,
-        max_award_pence=form.max_award.data,
-        countersign_threshold_pence=form.countersign_threshold.data,
-        requires_partner_endorsement=yes(form.requires_partner_endorsement.data),
-    )
-
-
 @bp.route("/funds/new", methods=["GET", "POST"])
 def create_fund():
     form = FundForm()
-    fund, status = submit_form(
-        form,
-        lambda: _fund_input(form),
-        admin.check_fund,
-        lambda data: admin.create_fund(current_user, data),
-        field_map=FundForm.FIELD_MAP,
+    outcome = submit_form(
+        form, lambda data: admin.create_fund(current_user, data), form.fund_input, admin.check_fund
     )
-    if fund is not None:
-        flash(f"{fund.name} created", "success")
+    if outcome.done:
+        flash(f"{outcome.value.name} created", "success")
         return redirect(url_for("admin.funds"))
-    return render_template("admin/fund_form.html", form=form, fund=None, locked=False), status
+    return render_template("admin/fund_form.html", form=form, fund=None, locked=False), outcome.status
 
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
@@ -299,25 +229,12 @@ def edit_fund(fund_id: int):
     fund = access.get_fund(fund_id)
     form = FundForm()
     if request.method == "GET":
-        form.name.data = fund.name
-        form.financial_year.data = fund.financial_year
-        form.budget.data = fund.budget_pence
-        form.opens_on.data = fund.opens_on
-        form.closes_on.data = fund.closes_on
-        form.delivery_ends_on.data = fund.delivery_ends_on
-        form.max_daily_rate.data = fund.max_daily_rate_pence
-        form.max_award.data = fund.max_award_pence
-        form.countersign_threshold.data = fund.countersign_threshold_pence
-        form.requires_partner_endorsement.data = yes_no(fund.requires_partner_endorsement)
-    saved, status = submit_form(
-        form,
-        lambda: _fund_input(form),
-        admin.check_fund,
-        lambda data: admin.update_fund(current_user, fund, data),
-        field_map=FundForm.FIELD_MAP,
+        form.fill(fund)
+    outcome = submit_form(
+        form, lambda data: admin.update_fund(current_user, fund, data), form.fund_input, admin.check_fund
     )
-    if saved is not None:
+    if outcome.done:
         flash(f"The rules of {fund.name} have been saved", "success")
         return redirect(url_for("admin.funds"))
     locked = admin.fund_has_bids(fund)
-    return render_template("admin/fund_form.html", form=form, fund=fund, locked=locked), status
+    return render_template("admin/fund_form.html", form=form, fund=fund, locked=locked), outcome.status

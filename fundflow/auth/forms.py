@@ -22,6 +22,9 @@ class LoginForm(FlaskForm):
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
+    #: A failed sign-in is shown on the email address (the service's ``unauthorized``).
+    code_fields = {"unauthorized": "email"}
+
 
 def _password_pair(
     label: str, again_label: str, missing: str, missing_again: str

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..forms import apply_errors, client_address
+from ..forms import client_address, submit_form
 from ..models import User
 from ..services import auth
 from ..services.errors import AuthenticationFailed, Throttled, ValidationFailed
@@ -48,22 +48,15 @@ def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        device = request.cookies.get(DEVICE_COOKIE)
-        try:
-            user = auth.authenticate(form.email.data, form.password.data, client_address(), device)
-        except Throttled as exc:
-            form.form_errors.append(exc.message)
-            status = 429
-        except AuthenticationFailed as exc:
-            form.email.errors.append(exc.message)
-            status = 401
-        else:
-            return _signed_in(user, device)
-    elif form.errors:
-        status = 422
-    return render_template("auth/login.html", form=form), status
+    device = request.cookies.get(DEVICE_COOKIE)
+    outcome = submit_form(
+        form,
+        lambda _: auth.authenticate(form.email.data, form.password.data, client_address(), device),
+        catching=(Throttled, AuthenticationFailed),
+    )
+    if outcome.done:
+        return _signed_in(outcome.value, device)
+    return render_template("auth/login.html", form=form), outcome.status
 
 
 def _signed_in(user: User, device: str | None) -> Response:
@@ -87,19 +80,19 @@ def logout() -> Response:
 @login_required
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            auth.change_password(
-                current_user,
-                form.current_password.data,
-                form.new_password.data,
-                keep_session=current_user.session_token,
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Your password has been changed. Other browsers have been signed out.", "success")
-            return redirect(url_for("main.index"))
+    outcome = submit_form(
+        form,
+        lambda _: auth.change_password(
+            current_user,
+            form.current_password.data,
+            form.new_password.data,
+            keep_session=current_user.session_token,
+        ),
+        catching=ValidationFailed,
+    )
+    if outcome.done:
+        flash("Your password has been changed. Other browsers have been signed out.", "success")
+        return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
 
 
@@ -112,16 +105,15 @@ def set_password(token: str) -> ResponseReturnValue:
     if link is None:
         return render_template("auth/set_password_expired.html"), 404, headers
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = auth.set_password_with_link(token, form.new_password.data)
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            if current_user.is_authenticated:  # whoever was signed in here signs out
-                auth.end_session(current_user.session_token)
-                logout_user()
-            flash(f"Your password has been set. Sign in with {user.email} and your new password.", "success")
-            return redirect(url_for("auth.login"))
+    outcome = submit_form(
+        form, lambda _: auth.set_password_with_link(token, form.new_password.data), catching=ValidationFailed
+    )
+    if outcome.done:
+        if current_user.is_authenticated:  # whoever was signed in here signs out
+            auth.end_session(current_user.session_token)
+            logout_user()
+        email = outcome.value.email
+        flash(f"Your password has been set. Sign in with {email} and your new password.", "success")
+        return redirect(url_for("auth.login"))
     page = render_template("auth/set_password.html", form=form, user=link.user)
     return page, 422 if form.errors else 200, headers

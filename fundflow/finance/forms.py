@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..fields import GovDateField, PoundsField
+from ..services.payments import DisbursementInput
 
 
 class PaymentForm(FlaskForm):
@@ -27,6 +30,22 @@ class PaymentForm(FlaskForm):
         validators=[DataRequired("Enter the payment reference"), Length(max=60)],
     )
     submit = SubmitField("Record payment", widget=GovSubmitInput())
+
+    #: Form field (in pounds) → the service field it feeds (in pence).
+    service_fields = {"amount": "amount_pence"}
+
+    def start(self, unpaid_pence: int, paid_on: date) -> None:
+        """Start the form at what is left to pay on the claim, paid today."""
+        self.amount.data = unpaid_pence if unpaid_pence > 0 else None
+        self.paid_on.data = paid_on
+
+    def disbursement_input(self) -> DisbursementInput:
+        """The payment as the service takes it."""
+        return DisbursementInput(
+            amount_pence=self.amount.data,
+            paid_on=self.paid_on.data,
+            reference=(self.reference.data or "").strip(),
+        )
 
 
 class ReverseForm(FlaskForm):

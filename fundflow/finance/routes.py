@@ -14,10 +14,9 @@ from ..auth.decorators import restrict_blueprint
 from ..downloads import csv_download, transparency_download
 from ..fields import chosen_id, fund_choices
 from ..formatting import money
-from ..forms import page_number, per_page, show_error, submit_form
+from ..forms import page_number, per_page, submit_form
 from ..services import access, lifecycle, payments
 from ..services.clock import today
-from ..services.errors import DomainError
 from ..services.queries import finance as queries
 from ..services.queries.funds import all_funds
 from .forms import FundFilterForm, PaymentForm, ReverseForm
@@ -38,50 +37,38 @@ def pay(claim_id: int):
     unpaid = queries.unpaid_pence(claim)
     form = PaymentForm()
     if request.method == "GET":
-        form.amount.data = unpaid if unpaid > 0 else None
-        form.paid_on.data = today()
-    disbursement, status = submit_form(
+        form.start(unpaid, today())
+    outcome = submit_form(
         form,
-        lambda: payments.DisbursementInput(
-            amount_pence=form.amount.data,
-            paid_on=form.paid_on.data,
-            reference=(form.reference.data or "").strip(),
-        ),
-        lambda data: payments.check_disbursement(claim, data),
         lambda data: payments.record_disbursement(current_user, claim, data),
-        field_map={"amount_pence": "amount"},
+        form.disbursement_input,
+        lambda data: payments.check_disbursement(claim, data),
     )
-    if disbursement is not None:
-        flash(
-            f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} recorded "
-            f"for claim {claim.id} on {claim.application.reference}",
-            "success",
-        )
+    if outcome.done:
+        paid = f"Payment {outcome.value.reference} of {money(outcome.value.amount_pence)} recorded"
+        flash(f"{paid} for claim {claim.id} on {claim.application.reference}", "success")
         return redirect(url_for("finance.claims"))
     allowed = "pay" in lifecycle.available_actions(claim, current_user)
-    return render_template("finance/pay.html", form=form, claim=claim, unpaid=unpaid, allowed=allowed), status
+    return render_template(
+        "finance/pay.html", form=form, claim=claim, unpaid=unpaid, allowed=allowed
+    ), outcome.status
 
 
 @bp.route("/payments/<int:disbursement_id>/reverse", methods=["GET", "POST"])
 def reverse(disbursement_id: int):
     disbursement = access.get_disbursement(current_user, disbursement_id)
     form = ReverseForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            reversal = payments.reverse_disbursement(current_user, disbursement, form.reason.data)
-        except DomainError as exc:
-            status = show_error(form, exc)
-        else:
-            flash(
-                f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} reversed "
-                f"({reversal.reference})",
-                "success",
-            )
-            return redirect(url_for("finance.payments", fund_id=disbursement.fund_id))
-    elif form.errors:
-        status = 422
-    return render_template("finance/reverse.html", form=form, disbursement=disbursement), status
+    outcome = submit_form(
+        form, lambda _: payments.reverse_disbursement(current_user, disbursement, form.reason.data)
+    )
+    if outcome.done:
+        flash(
+            f"Payment {disbursement.reference} of {money(disbursement.amount_pence)} reversed "
+            f"({outcome.value.reference})",
+            "success",
+        )
+        return redirect(url_for("finance.payments", fund_id=disbursement.fund_id))
+    return render_template("finance/reverse.html", form=form, disbursement=disbursement), outcome.status
 
 
 @bp.get("/payments", endpoint="payments")

@@ -3,7 +3,8 @@
 Forms only *parse* what a person typed: pounds become integer pence, three date boxes
 become a date, blank rows are dropped. Every rule about what is allowed (URNs, half days,
 caps, dates in the past) is checked by the services, whose errors
-:func:`apply_service_errors` puts back on the right field.
+:func:`fundflow.forms.submit_form` puts back on the right field (a form's
+``service_fields`` say which service field each of its fields feeds).
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, StopValidation
 
 from ..fields import Checkbox, PoundsField, Radios
-from ..forms import apply_errors
-from ..services.applications import ActivityInput, MeasureInput, PartnerInput
-from ..services.errors import DomainError, ValidationFailed
+from ..forms import refresh_list_errors
+from ..services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
+from ..services.claims import ClaimInput
 from ..services.evidence import Upload
 
 
@@ -136,12 +137,18 @@ class StartForm(FlaskForm):
     )
     submit = SubmitField("Start the bid", widget=GovSubmitInput())
 
+    service_fields = {"fund": "fund_id"}
+
     def process_fund(self) -> int | None:
         """The chosen fund's id, or None (the service says "Choose a fund")."""
         try:
             return int(self.fund.data) if self.fund.data not in (None, "") else None
         except (TypeError, ValueError):
             return None
+
+    def details(self) -> BidDetails:
+        """The new bid's fund and title as the service takes them."""
+        return BidDetails(fund_id=self.process_fund(), title=self.title.data or "")
 
 
 class NeedForm(FlaskForm):
@@ -162,6 +169,10 @@ class NeedForm(FlaskForm):
 
     def areas(self) -> list[str]:
         return [line.strip() for line in (self.priority_areas.data or "").splitlines() if line.strip()]
+
+    def details(self) -> BidDetails:
+        """The bid's title, need and priority areas as the service takes them."""
+        return BidDetails(title=self.title.data or "", need=self.need.data or "", priority_areas=self.areas())
 
 
 class PartnerRow(Form):
@@ -187,6 +198,9 @@ class ActivityRow(Form):
     days = StringField("Days", widget=GovTextInput(), validators=[NUMBER_TEXT])
     daily_rate = PoundsField("Daily rate for backfill, in pounds")
     remove = BooleanField("Remove this activity", widget=Checkbox())
+
+    #: Form field (in pounds) → the service field it feeds (in pence).
+    service_fields = {"daily_rate": "daily_rate_pence"}
 
     def is_blank(self) -> bool:
         texts = (self.description.data, self.staff_role.data, self.days.data, self.daily_rate.text)
@@ -244,7 +258,7 @@ class RowsForm(FlaskForm):
                 if not field.errors and _is_empty(field.data):
                     field.errors = [*field.errors, message]
                     ok = False
-            _refresh_list_errors(self)
+            refresh_list_errors(self)
         return ok
 
     def adding_another(self) -> bool:
@@ -399,6 +413,21 @@ class ClaimForm(FlaskForm):
     )
     submit = SubmitField("Send claim", widget=GovSubmitInput())
 
+    #: Form field (in pounds) → the service field it feeds (in pence).
+    service_fields = {"amount": "amount_pence"}
+
+    def claim_input(self) -> ClaimInput:
+        """The claim as the service takes it."""
+        return ClaimInput(
+            period_start=self.period_start.data,
+            period_end=self.period_end.data,
+            staff_released=self.staff_released.data or "",
+            staff_name=self.staff_name.data or "",
+            days=(self.days.data or "").strip(),
+            amount_pence=self.amount.pence,
+            evidence=upload_of(self.evidence),
+        )
+
 
 class ResultRow(Form):
     actual = StringField("Actual value", widget=GovTextInput(), validators=[NUMBER_TEXT])
@@ -444,80 +473,5 @@ class ReportForm(FlaskForm):
         return rows
 
 
-# --------------------------------------------------------------------------------------
-# Service errors onto forms
-# --------------------------------------------------------------------------------------
-
-
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _refresh_list_errors(form: FlaskForm) -> None:
-    """A FieldList keeps the errors it saw when validated; gather its rows' errors again."""
-    for item in form:
-        if isinstance(item, FieldList):
-            errors = [entry.errors for entry in item.entries]
-            item.errors = errors if any(errors) else []
-
-
-def apply_service_errors(
-    form: FlaskForm,
-    exc: DomainError,
-    field_map: dict[str, str] | None = None,
-    positions: dict[str, list[int]] | None = None,
-    *,
-    only_unmarked: bool = False,
-) -> int:
-    """Put a service's refusal on ``form`` and return the status to re-render with.
-
-    ``only_unmarked`` adds the service's messages only to fields the form's own checks
-    left without an error (a page showing its form's errors and the service's at once).
-
-    Row errors such as ``activities.2.days`` go to the form row the service's third input
-    came from (``positions``); ``priority_areas.3`` goes to the ``priority_areas`` field;
-    messages about a whole list go to the top of the error summary. Everything else is
-    handled by :func:`fundflow.forms.apply_errors`.
-    """
-    field_map = field_map or {}
-    positions = positions or {}
-    rest: dict[str, list[str]] = {}
-    if isinstance(exc, ValidationFailed) and exc.fields:
-        for name, messages in exc.fields.items():
-            target = _row_field(form, name, field_map, positions)
-            flat = getattr(form, field_map.get(name, name), None)
-            flat = None if isinstance(flat, FieldList) else flat
-            if only_unmarked and any(getattr(f, "errors", None) for f in (target, flat)):
-                continue
-            if target is not None:
-                target.errors = [*target.errors, *messages]
-            elif isinstance(getattr(form, field_map.get(name, name), None), FieldList):
-                form.form_errors.extend(messages)
-            else:
-                rest[name] = messages
-        if rest:
-            apply_errors(form, ValidationFailed(rest), field_map)
-        _refresh_list_errors(form)
-    else:
-        apply_errors(form, exc, field_map)
-    return exc.status
-
-
-def _row_field(
-    form: FlaskForm, name: str, field_map: dict[str, str], positions: dict[str, list[int]]
-) -> Field | None:
-    parts = name.split(".")
-    if len(parts) == 2 and parts[1].isdigit():
-        flat = getattr(form, field_map.get(parts[0], parts[0]), None)
-        return flat if isinstance(flat, Field) and not isinstance(flat, FieldList) else None
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
-    rows = getattr(form, field_map.get(parts[0], parts[0]), None)
-    index = int(parts[1])
-    where = positions.get(parts[0])
-    if not isinstance(rows, FieldList) or where is None or index >= len(where):
-        return None
-    position = where[index]
-    if position >= len(rows.entries):
-        return None
-    return getattr(rows.entries[position].form, field_map.get(parts[2], parts[2]), None)

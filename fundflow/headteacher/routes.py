@@ -24,7 +24,6 @@ from ..models import Application
 from ..services import access, applications, claims, impact, lifecycle
 from ..services.applications import BidDetails, kept_versions, snapshot, version_changes
 from ..services.clock import today
-from ..services.errors import DomainError
 from ..services.ledger import application_money
 from ..services.queries import headteacher as headteacher_queries
 from ..workflow import GuardContext, complete
@@ -41,7 +40,6 @@ from .forms import (
     Rows,
     RowsForm,
     StartForm,
-    apply_service_errors,
     upload_of,
 )
 
@@ -73,17 +71,9 @@ def _actions(application: Application) -> list[str]:
     return pages.own_actions(lifecycle.available_actions(application, current_user))
 
 
-def _onto(
-    form: Any, field_map: dict[str, str] | None = None, list_name: str = ""
-) -> Callable[[DomainError, Any, bool], int]:
-    """How :func:`submit_form` puts a service's refusal on a headteacher's form: rows of
-    ``list_name`` go to the form row each input came from (the input is a :class:`Rows`)."""
-
-    def place(exc: DomainError, data: Any, only_unmarked: bool) -> int:
-        positions = {list_name: data.positions} if list_name else None
-        return apply_service_errors(form, exc, field_map, positions, only_unmarked=only_unmarked)
-
-    return place
+def _perform(application: Application, action: str) -> Application:
+    """Fire one of the headteacher's lifecycle actions that takes nothing from the form."""
+    return lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
 
 
 def _to_bid_page(application: Application, message: str) -> Response:
@@ -130,17 +120,17 @@ def start():
     funds = headteacher_queries.funds_taking_bids()
     form = StartForm()
     form.fund.choices = [SelectChoice(str(f.id), f.name) for f in funds]
-    application, status = submit_form(
+    outcome = submit_form(
         form,
-        lambda: BidDetails(fund_id=form.process_fund(), title=form.title.data or ""),
-        lambda details: applications.check_details(None, details),
         lambda details: applications.create_draft(current_user, details),
-        _onto(form, {"fund_id": "fund"}),
+        form.details,
+        lambda details: applications.check_details(None, details),
     )
-    if application is not None:
-        flash(f"Bid {application.reference} started. Complete each task, then submit it.", "success")
-        return redirect(url_for("headteacher.task_list", reference=application.reference))
-    return render_template("headteacher/start.html", form=form, funds=funds, today=today()), status
+    if outcome.done:
+        reference = outcome.value.reference
+        flash(f"Bid {reference} started. Complete each task, then submit it.", "success")
+        return redirect(url_for("headteacher.task_list", reference=reference))
+    return render_template("headteacher/start.html", form=form, funds=funds, today=today()), outcome.status
 
 
 # --------------------------------------------------------------------------------------
@@ -180,19 +170,16 @@ def edit_need(reference: str):
         form = NeedForm(data={"title": application.title, "need": application.need, "priority_areas": areas})
     else:
         form = NeedForm()
-    updated, status = submit_form(
+    outcome = submit_form(
         form,
-        lambda: BidDetails(
-            title=form.title.data or "", need=form.need.data or "", priority_areas=form.areas()
-        ),
-        lambda details: applications.check_details(application, details),
         lambda details: applications.update_draft(current_user, application, details),
-        _onto(form),
+        form.details,
+        lambda details: applications.check_details(application, details),
     )
-    if updated is not None:
+    if outcome.done:
         flash("Need and priority areas saved", "success")
         return redirect(url_for("headteacher.task_list", reference=reference))
-    return render_template("headteacher/need.html", app=application, form=form), status
+    return render_template("headteacher/need.html", app=application, form=form), outcome.status
 
 
 def _rows_details(list_name: str, rows: Rows) -> BidDetails:
@@ -206,7 +193,6 @@ def _rows_page(
     saved_rows: Callable[[Application], list[dict[str, Any]]],
     template: str,
     saved_message: str,
-    field_map: dict[str, str] | None = None,
 ):
     """A task page of repeating rows: "add another" re-renders with a blank row (no JS,
     nothing saved); "save" sends the kept rows to :func:`applications.update_draft`."""
@@ -220,16 +206,15 @@ def _rows_page(
     form = form_class()
     if form.adding_another():
         return render_template(template, app=application, form=form.with_blank_row(), saved=False)
-    updated, status = submit_form(
+    outcome = submit_form(
         form,
+        lambda rows: applications.update_draft(current_user, application, _rows_details(name, rows)),
         form.build,
         lambda rows: applications.check_details(application, _rows_details(name, rows)),
-        lambda rows: applications.update_draft(current_user, application, _rows_details(name, rows)),
-        _onto(form, field_map, name),
     )
-    if updated is None:
-        return render_template(template, app=application, form=form, saved=False), status
-    flash(saved_message.format(total=money(updated.requested_pence)), "success")
+    if not outcome.done:
+        return render_template(template, app=application, form=form, saved=False), outcome.status
+    flash(saved_message.format(total=money(outcome.value.requested_pence)), "success")
     if getattr(form, "recalculate", None) is not None and form.recalculate.data:
         return redirect(request.path)
     return redirect(url_for("headteacher.task_list", reference=reference))
@@ -262,7 +247,6 @@ def edit_activities(reference: str):
         ],
         "headteacher/activities.html",
         "Activities saved. The total requested is {total}",
-        {"daily_rate_pence": "daily_rate"},
     )
 
 
@@ -294,17 +278,10 @@ def check_answers(reference: str):
     actions = _actions(application)
     action = "resubmit" if "resubmit" in actions or application.status == "changes_requested" else "submit"
     form = DeclarationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
-        except DomainError as exc:
-            status = apply_service_errors(form, exc)
-        else:
-            flash(f"Bid {application.reference} sent to the liaison officer", "success")
-            return redirect(url_for("headteacher.submitted", reference=reference))
-    elif form.errors:
-        status = 422
+    outcome = submit_form(form, lambda _: _perform(application, action))
+    if outcome.done:
+        flash(f"Bid {application.reference} sent to the liaison officer", "success")
+        return redirect(url_for("headteacher.submitted", reference=reference))
     problem = complete(GuardContext(record=application, user=current_user, today=today()))
     return render_template(
         "headteacher/check_answers.html",
@@ -313,7 +290,7 @@ def check_answers(reference: str):
         action=action,
         incomplete=problem[1] if problem else None,
         change_request=_change_request(application),
-    ), status
+    ), outcome.status
 
 
 @bp.get("/bids/<reference>/submitted")
@@ -387,24 +364,14 @@ def action(reference: str, action: str):
     if request.method == "GET" and action not in _actions(application):
         return _to_bid_page(application, f"You cannot {action_label(action).lower()} now")
     form = ConfirmForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
-        except DomainError as exc:
-            status = apply_service_errors(form, exc)
-        else:
-            flash(SUCCESS[action].format(ref=application.reference), "success")
-            return redirect(url_for("headteacher.bid", reference=reference))
-    _claimed, paid_pence = application_money([application.id])[application.id]
-    return render_template(
-        "headteacher/confirm_action.html",
-        app=application,
-        action=action,
-        form=form,
-        part=pages.school_part(application, current_user),
-        paid_pence=paid_pence,
-    ), status
+    outcome = submit_form(form, lambda _: _perform(application, action))
+    if outcome.done:
+        flash(SUCCESS[action].format(ref=application.reference), "success")
+        return redirect(url_for("headteacher.bid", reference=reference))
+    _claimed, paid = application_money([application.id])[application.id]
+    part = pages.school_part(application, current_user)
+    context = {"app": application, "action": action, "part": part, "paid_pence": paid}
+    return render_template("headteacher/confirm_action.html", form=form, **context), outcome.status
 
 
 # --------------------------------------------------------------------------------------
@@ -428,41 +395,26 @@ def claims_list(reference: str):
     )
 
 
-def _claim_input(form: ClaimForm) -> claims.ClaimInput:
-    return claims.ClaimInput(
-        period_start=form.period_start.data,
-        period_end=form.period_end.data,
-        staff_released=form.staff_released.data or "",
-        staff_name=form.staff_name.data or "",
-        days=(form.days.data or "").strip(),
-        amount_pence=form.amount.pence,
-        evidence=upload_of(form.evidence),
-    )
-
-
 @bp.route("/bids/<reference>/claims/new", methods=["GET", "POST"])
 def new_claim(reference: str):
     application = _bid(reference)
     if request.method == "GET" and not pages.can_claim(application, current_user):
         return _to_bid_page(application, "The lead school can claim backfill while the award is approved")
     form = ClaimForm()
-    claim, status = submit_form(
+    outcome = submit_form(
         form,
-        lambda: _claim_input(form),
-        lambda data: claims.check_claim(application, data),
         lambda data: claims.create_claim(current_user, application, data),
-        _onto(form, {"amount_pence": "amount"}),
+        form.claim_input,
+        lambda data: claims.check_claim(application, data),
     )
-    if claim is not None:
-        flash(
-            f"Claim for {money(claim.amount_pence)} sent. A liaison officer will check the evidence.",
-            "success",
-        )
+    if outcome.done:
+        amount = money(outcome.value.amount_pence)
+        flash(f"Claim for {amount} sent. A liaison officer will check the evidence.", "success")
         return redirect(url_for("headteacher.claims_list", reference=reference))
     claimed_pence, _paid = application_money([application.id])[application.id]
     return render_template(
         "headteacher/claim_new.html", app=application, form=form, claimed_pence=claimed_pence
-    ), status
+    ), outcome.status
 
 
 # --------------------------------------------------------------------------------------
@@ -499,16 +451,15 @@ def new_report(reference: str):
     measures = list(application.measures)
     form = ReportForm()
     form.ensure_rows(len(measures))
-    sent, status = submit_form(
+    outcome = submit_form(
         form,
+        lambda rows: impact.submit_report(current_user, application, _report_input(form, rows)),
         lambda: form.filled([m.id for m in measures]),
         lambda rows: impact.check_report(application, _report_input(form, rows)),
-        lambda rows: impact.submit_report(current_user, application, _report_input(form, rows)),
-        _onto(form, list_name="results"),
     )
-    if sent is not None:
-        flash(f"{sent.kind.capitalize()} impact report sent for {application.reference}", "success")
+    if outcome.done:
+        flash(f"{outcome.value.kind.capitalize()} impact report sent for {application.reference}", "success")
         return redirect(url_for("headteacher.reports", reference=reference))
     return render_template(
         "headteacher/report_new.html", app=application, form=form, measures=measures
-    ), status
+    ), outcome.status

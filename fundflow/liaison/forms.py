@@ -18,6 +18,9 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from ..fields import Checkboxes, PoundsField, Radios, choices_of
 from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
+from ..services.impact import EvaluationInput
+from ..services.lifecycle import ActionInput
+from ..services.reviews import ReviewInput
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 VALUE_FOR_MONEY = [("1", "1 Poor"), ("2", "2 Adequate"), ("3", "3 Good"), ("4", "4 Excellent")]
@@ -73,8 +76,26 @@ class ReviewForm(FlaskForm):
     )
     submit = SubmitField("Save review", widget=GovSubmitInput())
 
+    def review_input(self) -> ReviewInput:
+        """The review as the service takes it."""
+        return ReviewInput(
+            eligible=self.eligible.data == "yes",
+            aligned_with_priorities=self.aligned_with_priorities.data == "yes",
+            supporting_school_has_capacity=self.supporting_school_has_capacity.data == "yes",
+            value_for_money=int(self.value_for_money.data),
+            comments=self.comments.data or "",
+            recommendation=self.recommendation.data,
+        )
 
-class ApproveForm(FlaskForm):
+
+class _DecisionForm(FlaskForm):
+    """A decision on a bid with a comment: what :func:`lifecycle.perform` is asked to do."""
+
+    def action_input(self, action: str) -> ActionInput:
+        return ActionInput(action=action, comment=self.comment.data or "")
+
+
+class ApproveForm(_DecisionForm):
     awarded = PoundsField(
         "Award",
         validators=[InputRequired("Enter the award in pounds")],
@@ -88,8 +109,19 @@ class ApproveForm(FlaskForm):
     comment = TextAreaField("Note (optional)", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
     submit = SubmitField("Approve award", widget=GovSubmitInput())
 
+    #: Form field (in pounds) → the service field it feeds (in pence).
+    service_fields = {"awarded": "awarded_pence"}
 
-class RequestChangesForm(FlaskForm):
+    def action_input(self, action: str) -> ActionInput:
+        return ActionInput(
+            action=action,
+            comment=self.comment.data or "",
+            awarded_pence=self.awarded.pence,
+            conditions=self.conditions.data or "",
+        )
+
+
+class RequestChangesForm(_DecisionForm):
     comment = TextAreaField(
         "What needs to change",
         widget=GovTextArea(),
@@ -99,7 +131,7 @@ class RequestChangesForm(FlaskForm):
     submit = SubmitField("Request changes", widget=GovSubmitInput())
 
 
-class RejectForm(FlaskForm):
+class RejectForm(_DecisionForm):
     comment = TextAreaField(
         "Reason for rejecting the bid",
         widget=GovTextArea(),
@@ -113,7 +145,7 @@ class CountersignForm(FlaskForm):
     submit = SubmitField("Countersign award", widget=GovSubmitInput())
 
 
-class CancelForm(FlaskForm):
+class CancelForm(_DecisionForm):
     comment = TextAreaField(
         "Reason for cancelling the award",
         widget=GovTextArea(),
@@ -136,6 +168,9 @@ class ClaimDecisionForm(FlaskForm):
     )
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
+    #: A claim over what is left of the award is refused on the decision to verify it.
+    service_fields = {"decision": "amount_pence"}
+
 
 class EvaluationForm(FlaskForm):
     rating = _required_choice(
@@ -151,3 +186,9 @@ class EvaluationForm(FlaskForm):
     )
     comment = TextAreaField("Comment", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
     submit = SubmitField("Save evaluation", widget=GovSubmitInput())
+
+    def evaluation_input(self) -> EvaluationInput:
+        """The evaluation as the service takes it."""
+        return EvaluationInput(
+            rating=self.rating.data, drivers=list(self.drivers.data or []), comment=self.comment.data or ""
+        )

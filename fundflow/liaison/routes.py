@@ -13,12 +13,12 @@ from flask_login import current_user
 from ..auth.decorators import restrict_blueprint
 from ..fields import choices_of, row_id
 from ..formatting import action_button_classes, money
-from ..forms import page_number, per_page, show_error
+from ..forms import attempt, page_number, per_page, submit_form
 from ..models import Application, BackfillClaim
 from ..services import access, claims, impact, lifecycle, reviews
 from ..services.applications import kept_versions
 from ..services.clock import today
-from ..services.errors import DomainError, NotPermitted
+from ..services.errors import NotPermitted
 from ..services.ledger import application_money, claim_paid_pence, ledger
 from ..services.queries import liaison as queries
 from ..workflow import APPLICATION_STATES, supporting_schools
@@ -50,8 +50,6 @@ ACTION_VIEWS: dict[str, tuple[str, str]] = {
     "cancel": ("get", "liaison.cancel"),
 }
 DECISION_FORMS = {"approve": ApproveForm, "request_changes": RequestChangesForm, "reject": RejectForm}
-#: Service field names → form field names.
-FIELD_MAP = {"awarded_pence": "awarded", "action": ""}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -63,6 +61,10 @@ def _bid(reference: str) -> Application:
 
 def _back_to(application: Application):
     return redirect(url_for("liaison.application", reference=application.reference))
+
+
+def _perform(application: Application, request: lifecycle.ActionInput) -> Application:
+    return lifecycle.perform(application, current_user, request)
 
 
 def _render(template: str, form: Any, status: int = 200, **context: Any):
@@ -139,13 +141,16 @@ def queue():
 
 @bp.get("/bids/<reference>")
 def application(reference: str):
-    application = _bid(reference)
+    return render_template("liaison/application.html", **_bid_page(_bid(reference)))
+
+
+def _bid_page(application: Application) -> dict[str, Any]:
+    """What the bid page shows: the bid, its buttons, money, reviews, claims and reports."""
     bid_claims = queries.claims_for(application)
     buttons = _action_buttons(application)
     people = queries.users_by_id([application.decided_by_id, application.countersigned_by_id])
     claimed, paid = application_money([application.id])[application.id]
-    return render_template(
-        "liaison/application.html",
+    return dict(
         app=application,
         buttons=buttons,
         can_review=any(b["name"] in ("approve", "request_changes") for b in buttons),
@@ -171,26 +176,13 @@ def application(reference: str):
 def review(reference: str):
     application = _bid(reference)
     form = ReviewForm()
-    status = 200
-    if form.validate_on_submit():
-        data = reviews.ReviewInput(
-            eligible=form.eligible.data == "yes",
-            aligned_with_priorities=form.aligned_with_priorities.data == "yes",
-            supporting_school_has_capacity=form.supporting_school_has_capacity.data == "yes",
-            value_for_money=int(form.value_for_money.data),
-            comments=form.comments.data or "",
-            recommendation=form.recommendation.data,
-        )
-        try:
-            reviews.record_review(current_user, application, data)
-        except DomainError as exc:
-            status = show_error(form, exc, FIELD_MAP)
-        else:
-            flash(
-                f"Your review of {application.reference} (version {application.version}) is saved", "success"
-            )
-            return _back_to(application)
-    return _render("liaison/review.html", form, status, app=application)
+    outcome = submit_form(
+        form, lambda _: reviews.record_review(current_user, application, form.review_input())
+    )
+    if outcome.done:
+        flash(f"Your review of {application.reference} (version {application.version}) is saved", "success")
+        return _back_to(application)
+    return _render("liaison/review.html", form, outcome.status, app=application)
 
 
 @bp.route("/bids/<reference>/decide/<action>", methods=["GET", "POST"])
@@ -201,25 +193,18 @@ def decide(reference: str, action: str):
     form = DECISION_FORMS[action]()
     if action == "approve" and request.method == "GET":
         form.awarded.data = application.requested_pence
-    status = 200
-    if form.validate_on_submit():
-        data = lifecycle.ActionInput(
-            action=action,
-            comment=form.comment.data or "",
-            awarded_pence=form.awarded.pence if action == "approve" else None,
-            conditions=(form.conditions.data or "") if action == "approve" else "",
-        )
-        try:
-            lifecycle.perform(application, current_user, data)
-        except DomainError as exc:
-            status = show_error(form, exc, FIELD_MAP)
-        else:
-            flash(_decision_message(application, action), "success")
-            return _back_to(application)
+    outcome = submit_form(form, lambda _: _perform(application, form.action_input(action)))
+    if outcome.done:
+        flash(_decision_message(application, action), "success")
+        return _back_to(application)
     return _render(
-        f"liaison/decide_{action}.html",
-        form,
-        status,
+        f"liaison/decide_{action}.html", form, outcome.status, **_decision_page(application, action)
+    )
+
+
+def _decision_page(application: Application, action: str) -> dict[str, Any]:
+    """What a decision page shows beside its form: the fund's money, concerns, the last review."""
+    return dict(
         app=application,
         action=action,
         allowed=action in _actions(application),
@@ -247,24 +232,16 @@ def _decision_message(application: Application, action: str) -> str:
 def countersign(reference: str):
     application = _bid(reference)
     form = CountersignForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lifecycle.perform(application, current_user, lifecycle.ActionInput(action="countersign"))
-        except DomainError as exc:
-            status = show_error(form, exc, FIELD_MAP)
-        else:
-            flash(
-                f"Award of {money(application.awarded_pence)} countersigned: "
-                f"{application.reference} is approved",
-                "success",
-            )
-            return _back_to(application)
+    outcome = submit_form(form, lambda _: _perform(application, lifecycle.ActionInput(action="countersign")))
+    if outcome.done:
+        award = money(application.awarded_pence)
+        flash(f"Award of {award} countersigned: {application.reference} is approved", "success")
+        return _back_to(application)
     people = queries.users_by_id([application.decided_by_id])
     return _render(
         "liaison/countersign.html",
         form,
-        status,
+        outcome.status,
         app=application,
         actions=_actions(application),
         decided_by=people.get(application.decided_by_id),
@@ -276,28 +253,16 @@ def countersign(reference: str):
 def cancel(reference: str):
     application = _bid(reference)
     form = CancelForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lifecycle.perform(
-                application,
-                current_user,
-                lifecycle.ActionInput(action="cancel", comment=form.comment.data or ""),
-            )
-        except DomainError as exc:
-            status = show_error(form, exc, FIELD_MAP)
-        else:
-            flash(
-                f"The award for {application.reference} is cancelled. "
-                "Unpaid money has gone back to the fund.",
-                "success",
-            )
-            return _back_to(application)
+    outcome = submit_form(form, lambda _: _perform(application, form.action_input("cancel")))
+    if outcome.done:
+        message = "is cancelled. Unpaid money has gone back to the fund."
+        flash(f"The award for {application.reference} {message}", "success")
+        return _back_to(application)
     _, paid = application_money([application.id])[application.id]
     return _render(
         "liaison/cancel.html",
         form,
-        status,
+        outcome.status,
         app=application,
         action="cancel",
         allowed="cancel" in _actions(application),
@@ -312,14 +277,13 @@ def _fire(reference: str, action: str, message: Callable[[Application], str]):
     any other refusal comes back as a message on the bid page.
     """
     application = _bid(reference)
-    try:
-        lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
-    except NotPermitted:
-        raise
-    except DomainError as exc:
-        flash(f"{application.reference}: {exc.message}", "error")
-    else:
+    outcome = attempt(
+        lambda: _perform(application, lifecycle.ActionInput(action=action)), letting_through=(NotPermitted,)
+    )
+    if outcome.done:
         flash(message(application), "success")
+    else:
+        flash(f"{application.reference}: {outcome.message}", "error")
     return _back_to(application)
 
 
@@ -349,28 +313,30 @@ def close(reference: str):
 def claim(claim_id: int):
     record = access.get_claim(current_user, claim_id)
     form = ClaimDecisionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            claims.decide_claim(current_user, record, form.decision.data, form.comment.data or "")
-        except DomainError as exc:
-            status = show_error(form, exc, {"amount_pence": "decision", "action": ""})
-        else:
-            if record.status == "verified":
-                flash(f"Claim {record.id} verified: {money(record.amount_pence)} can now be paid", "success")
-            else:
-                flash(f"Claim {record.id} rejected. The school can see your reason.", "success")
-            return redirect(url_for("liaison.claim", claim_id=record.id))
+    outcome = submit_form(
+        form, lambda _: claims.decide_claim(current_user, record, form.decision.data, form.comment.data or "")
+    )
+    if outcome.done:
+        flash(_claim_message(record), "success")
+        return redirect(url_for("liaison.claim", claim_id=record.id))
+    return _render("liaison/claim.html", form, outcome.status, **_claim_page(record, form))
+
+
+def _claim_message(record: BackfillClaim) -> str:
+    if record.status == "verified":
+        return f"Claim {record.id} verified: {money(record.amount_pence)} can now be paid"
+    return f"Claim {record.id} rejected. The school can see your reason."
+
+
+def _claim_page(record: BackfillClaim, form: ClaimDecisionForm) -> dict[str, Any]:
+    """What the claim page shows beside its form; the form offers the decisions allowed now."""
     application = record.application
     allowed = _actions(record)
     form.decision.choices = choices_of(
         [(a, CLAIM_DECISIONS[a]) for a in allowed if a in CLAIM_DECISIONS] or list(CLAIM_DECISIONS.items())
     )
     claimed, paid = application_money([application.id])[application.id]
-    return _render(
-        "liaison/claim.html",
-        form,
-        status,
+    return dict(
         claim=record,
         app=application,
         allowed=allowed,
@@ -389,24 +355,18 @@ def claim(claim_id: int):
 def evaluate(report_id: int):
     report = access.get_report(current_user, report_id)
     form = EvaluationForm()
-    status = 200
-    if form.validate_on_submit():
-        data = impact.EvaluationInput(
-            rating=form.rating.data, drivers=list(form.drivers.data or []), comment=form.comment.data or ""
-        )
-        try:
-            impact.evaluate_report(current_user, report, data)
-        except DomainError as exc:
-            status = show_error(form, exc, FIELD_MAP)
-        else:
-            flash(f"Impact report {report.id} for {report.application.reference} is evaluated", "success")
-            return redirect(url_for("liaison.evaluate", report_id=report.id))
+    outcome = submit_form(
+        form, lambda _: impact.evaluate_report(current_user, report, form.evaluation_input())
+    )
+    if outcome.done:
+        flash(f"Impact report {report.id} for {report.application.reference} is evaluated", "success")
+        return redirect(url_for("liaison.evaluate", report_id=report.id))
     application = report.application
     results = {r.measure_id: r for r in report.results}
     return _render(
         "liaison/evaluate.html",
         form,
-        status,
+        outcome.status,
         report=report,
         app=application,
         rows=[(m, results.get(m.id)) for m in application.measures],
