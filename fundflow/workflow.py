@@ -18,17 +18,28 @@ Guards come in three kinds, because callers must tell them apart:
 
 ``allowed_actions`` uses state, actor, controls and preconditions: the buttons a person
 sees. Guards are only checked when the action is fired, with the person's input.
+
+Besides the bid's and the claim's lifecycles, the impact report has its own small machine
+(``REPORT_LIFECYCLE``: submitted → evaluated), and the operations that change a record
+without moving it — editing a draft, recording a review, claiming backfill, reporting impact,
+recording or reversing a payment — are declared the same way (``APPLICATION_OPERATIONS``,
+``CLAIM_OPERATIONS``). Every action's checks are the condition on its ``transitions``
+transitions: :meth:`Lifecycle.may` asks the machine's ``may_<action>()`` whether it could
+fire, :meth:`Lifecycle.check` says why not, and :meth:`Lifecycle.fire` moves the record
+through a ``LockedMachine``. The sets of statuses services, queries and reports look for
+(``EDITABLE_STATUSES``, ``COUNTED_CLAIM_STATUSES`` …) are named here too, once.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from transitions import Machine
+from transitions.extensions import LockedMachine
 
 from .dates import long_date
 
@@ -57,10 +68,48 @@ CLAIM_STATES: dict[str, str] = {
     "rejected": "Rejected",
 }
 
+#: An impact report's own small machine: sent by the lead school, then evaluated.
+REPORT_STATES: dict[str, str] = {
+    "submitted": "Waiting for evaluation",
+    "evaluated": "Evaluated",
+}
+
 #: Statuses in which an application's award is a commitment on the fund (its award) or in
 #: which only what was actually paid counts. See :mod:`fundflow.services.ledger`.
 COMMITTED_AT_AWARD = ("approved",)
 COMMITTED_AT_PAID = ("monitoring", "closed", "cancelled")
+
+# Named sets of statuses, each written once here; services, queries and reports import them
+# rather than spelling the statuses out (tests/unit/test_status_literals.py keeps it so).
+
+#: Statuses of a bid whose award was made (a cancelled award was still awarded).
+AWARDED_STATUSES = COMMITTED_AT_AWARD + COMMITTED_AT_PAID
+#: Statuses in which the lead headteacher may edit the bid.
+EDITABLE_STATUSES = ("draft", "changes_requested")
+#: Statuses of an award being delivered or monitored: the lead school reports impact.
+IN_DELIVERY_STATUSES = ("approved", "monitoring")
+REPORTABLE_STATUSES = IN_DELIVERY_STATUSES
+#: Bids sent and waiting for, or in, review.
+IN_REVIEW_STATUSES = ("submitted", "under_review")
+#: Awards waiting for a second liaison officer.
+AWAITING_COUNTERSIGN_STATUSES = ("awaiting_countersign",)
+#: The one status in which claims are made, verified and paid.
+CLAIMABLE_STATUSES = COMMITTED_AT_AWARD
+#: Statuses in which a liaison officer records a structured review.
+REVIEWABLE_STATUSES = ("under_review",)
+
+#: Claims not yet settled: they stop delivery finishing, and cancelling rejects them.
+OUTSTANDING_CLAIM_STATUSES = ("pending", "verified")
+#: Claims that count against the award (verified or paid).
+COUNTED_CLAIM_STATUSES = ("verified", "paid")
+#: Claims not rejected: what has been claimed on the award.
+LIVE_CLAIM_STATUSES = ("pending", "verified", "paid")
+#: Claims waiting for a liaison officer to verify or reject them.
+PENDING_CLAIM_STATUSES = ("pending",)
+#: Claims verified and waiting for finance to pay them.
+PAYABLE_CLAIM_STATUSES = ("verified",)
+#: Impact reports waiting for a liaison officer's evaluation.
+AWAITING_EVALUATION_STATUSES = ("submitted",)
 
 # --------------------------------------------------------------------------------------
 # Actors: how a user relates to a record
@@ -86,13 +135,24 @@ def _application_of(record: Any) -> Any:
     return getattr(record, "application", None) or record
 
 
+def is_lead_headteacher(record: Any, user: Any) -> bool:
+    """Whether ``user`` is the headteacher of the lead school of ``record`` (or its bid):
+    the one test of "the lead school's headteacher", used by every action they fire."""
+    application = _application_of(record)
+    return (
+        user.has_role("headteacher")
+        and user.school_id is not None
+        and user.school_id == application.lead_school_id
+    )
+
+
 def is_actor(kind: str, record: Any, user: Any) -> bool:
-    """Whether ``user`` is a ``kind`` actor for ``record`` (an application or a claim)."""
+    """Whether ``user`` is a ``kind`` actor for ``record`` (an application, a claim or a report)."""
+    if kind == "lead_headteacher":
+        return is_lead_headteacher(record, user)
     if not user.has_role(ACTOR_ROLES[kind]):
         return False
     application = _application_of(record)
-    if kind == "lead_headteacher":
-        return user.school_id is not None and user.school_id == application.lead_school_id
     if kind == "partner_headteacher":
         return user.school_id is not None and any(p.school_id == user.school_id for p in application.partners)
     return True
@@ -118,6 +178,8 @@ class GuardContext:
     outstanding_claims: int = 0
     final_report_evaluated: bool = False
     reports_awaiting_evaluation: int = 0
+    #: A payment being recorded against a claim (``claim_paid_pence`` is paid on it so far).
+    amount_pence: int | None = None
 
     @property
     def application(self) -> Any:
@@ -382,6 +444,13 @@ class Action:
     routes: tuple[tuple[str, str], ...] = ()
     needs_comment: bool = False
     description: str = ""
+    #: What a refusal says when the record is in none of ``sources`` (a general one if empty),
+    #: and, by status, where that status needs its own words.
+    wrong_state: str = ""
+    wrong_state_by_status: tuple[tuple[str, str], ...] = ()
+    #: What a refusal says to a person who is none of ``actors``. An action that names it
+    #: checks who may act (actors, then controls) before the record's state.
+    not_actor: str = ""
 
     @property
     def destinations(self) -> tuple[str, ...]:
@@ -578,6 +647,127 @@ CLAIM_ACTIONS: tuple[Action, ...] = (
     ),
 )
 
+
+def report_not_evaluated(ctx: GuardContext) -> Problem:
+    """A report is evaluated once: a stored evaluation settles it whatever its status says."""
+    if getattr(ctx.record, "evaluation", None) is not None:
+        return ("action", "This report has already been evaluated")
+    return None
+
+
+REPORT_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "evaluate",
+        ("submitted",),
+        "evaluated",
+        ("liaison_officer",),
+        "Evaluate report",
+        controls=(not_conflicted,),
+        preconditions=(report_not_evaluated,),
+        wrong_state="This report has already been evaluated",
+        not_actor="Only a liaison officer can evaluate impact",
+        description="A liaison officer with no link to the schools rates the report and its drivers.",
+    ),
+)
+
+
+def award_approved_for_payment(ctx: GuardContext) -> Problem:
+    if ctx.application.status not in CLAIMABLE_STATUSES:
+        return ("action", "Payments are only made while the award is approved")
+    return None
+
+
+def payment_within_unpaid(ctx: GuardContext) -> Problem:
+    unpaid = ctx.record.amount_pence - ctx.claim_paid_pence
+    if ctx.amount_pence is not None and ctx.amount_pence > unpaid:
+        return ("amount_pence", f"Only £{unpaid / 100:,.2f} of this claim is unpaid")
+    return None
+
+
+# Operations: what people do to a record without moving it through its lifecycle (or, for
+# a payment, before ``pay`` moves it). Declared like the actions — who, the state, controls,
+# preconditions and guards — and fired the same way, so a service asks the workflow whether
+# an operation may happen instead of checking by hand. They are kept apart from the
+# lifecycles above, whose actions are the bid's and claim's status moves (the API's
+# ``action`` choices, the README table and the diagrams).
+
+APPLICATION_OPERATIONS: tuple[Action, ...] = (
+    Action(
+        "edit",
+        EDITABLE_STATUSES,
+        None,
+        ("lead_headteacher",),
+        "Edit bid",
+        not_actor="Only the lead school's headteacher can edit this bid",
+        wrong_state="The bid can only be edited while a draft or when changes are requested",
+        description="The lead headteacher changes a draft, or a bid sent back for changes.",
+    ),
+    Action(
+        "review",
+        REVIEWABLE_STATUSES,
+        None,
+        ("liaison_officer",),
+        "Review bid",
+        controls=(not_conflicted,),
+        not_actor="Only a liaison officer can review bids",
+        wrong_state="A bid is reviewed while it is under review",
+        description="A liaison officer with no link to the schools records the review checklist.",
+    ),
+    Action(
+        "create_claim",
+        CLAIMABLE_STATUSES,
+        None,
+        ("lead_headteacher",),
+        "Claim backfill",
+        not_actor="Only the lead school's headteacher can claim backfill",
+        wrong_state="Claims are only accepted while the award is approved",
+        description="The lead headteacher claims the cost of staff released to deliver support.",
+    ),
+    Action(
+        "submit_impact_report",
+        REPORTABLE_STATUSES,
+        None,
+        ("lead_headteacher",),
+        "Report impact",
+        not_actor="Only the lead school's headteacher can report impact",
+        wrong_state="Impact is reported once the award is approved",
+        description="The lead headteacher reports results against the bid's measures.",
+    ),
+)
+
+CLAIM_OPERATIONS: tuple[Action, ...] = (
+    Action(
+        "record_payment",
+        PAYABLE_CLAIM_STATUSES,
+        None,
+        ("finance",),
+        "Record payment",
+        controls=(did_not_decide,),
+        preconditions=(award_approved_for_payment,),
+        guards=(payment_within_unpaid,),
+        not_actor="Only finance officers record payments",
+        wrong_state="Only a verified claim can be paid",
+        wrong_state_by_status=(("paid", "This claim has already been paid"),),
+        description=(
+            "Finance records money paid against a verified claim, in part or in full; the "
+            "payment that settles the claim fires ``pay``."
+        ),
+    ),
+    Action(
+        "record_reversal",
+        tuple(CLAIM_STATES),
+        None,
+        ("finance",),
+        "Reverse a payment",
+        controls=(did_not_decide,),
+        not_actor="Only finance officers reverse payments",
+        description=(
+            "Finance reverses a wrong payment with a reason, whatever the claim's state; when "
+            "the claim was paid in full, ``reverse_payment`` fires."
+        ),
+    ),
+)
+
 #: Routing conditions used by ``routes``: pure predicates over the context.
 ROUTE_CONDITIONS: dict[str, Callable[[GuardContext], bool]] = {
     "needs_countersign": lambda ctx: (
@@ -595,8 +785,10 @@ class Lifecycle:
         self.states = states
         self.actions = {a.name: a for a in actions}
         self.initial = initial
-        self._lock = threading.Lock()
-        self.machine = Machine(
+        # Subjects lent to requests (see ``_subject``): a deque pops and appends atomically,
+        # and the machine's own lock guards adding subjects and firing on them.
+        self._idle: deque[_Subject] = deque()
+        self.machine = LockedMachine(
             model=None,
             states=list(states),
             transitions=self.machine_transitions(),
@@ -607,20 +799,73 @@ class Lifecycle:
         )
 
     def machine_transitions(self) -> list[dict[str, Any]]:
-        """The ``transitions`` rows: routed destinations first, then the default."""
+        """The ``transitions`` rows: routed destinations first, then the default. Every row
+        carries the action's own condition (who, controls, preconditions, guards: see
+        :meth:`passes`) and a routed row its routing condition too."""
         rows: list[dict[str, Any]] = []
         for action in self.actions.values():
+            allowed = self._condition(action)
             for condition, dest in action.routes:
                 rows.append(
                     {
                         "trigger": action.name,
                         "source": list(action.sources),
                         "dest": dest,
-                        "conditions": _route_condition(condition),
+                        "conditions": [allowed, _route_condition(condition)],
                     }
                 )
-            rows.append({"trigger": action.name, "source": list(action.sources), "dest": action.dest})
+            rows.append(
+                {
+                    "trigger": action.name,
+                    "source": list(action.sources),
+                    "dest": action.dest,
+                    "conditions": [allowed],
+                }
+            )
         return rows
+
+    def _condition(self, action: Action) -> Callable[[Any], bool]:
+        def condition(event: Any) -> bool:
+            return self.passes(action, event.model)
+
+        condition.__name__ = f"may_{action.name}"
+        return condition
+
+    def passes(self, action: Action, subject: _Subject) -> bool:
+        """The condition on ``action``'s transitions. Firing: every check :meth:`check`
+        makes. Asking which buttons to show: the actor, controls and preconditions, and the
+        guards on stored facts (``FACT_GUARDS``) when those facts were gathered."""
+        ctx = subject.ctx
+        if subject.with_guards:
+            try:
+                self.check(action.name, ctx)
+            except Refused:
+                return False
+            return True
+        if not self.actor_kinds(action, ctx.record, ctx.user):
+            return False
+        fact_guards = [g for g in action.guards if g in FACT_GUARDS] if subject.with_fact_guards else []
+        return not any(check(ctx) for check in (*action.controls, *action.preconditions, *fact_guards))
+
+    @contextmanager
+    def _subject(
+        self, ctx: GuardContext, *, with_guards: bool = True, with_fact_guards: bool = False
+    ) -> Iterator[_Subject]:
+        """``ctx.record`` as a model of the machine for one request: ``may_<action>()`` and
+        ``<action>()`` are bound onto a subject, never onto the SQLAlchemy row. Subjects stay
+        in the machine and are lent out one per request at a time (binding a new model costs
+        more than the checks themselves); there are never more than requests at once."""
+        try:
+            subject = self._idle.pop()
+        except IndexError:
+            subject = _Subject()
+            self.machine.add_model(subject, initial=self.initial)
+        subject.ctx, subject.with_guards, subject.with_fact_guards = ctx, with_guards, with_fact_guards
+        try:
+            yield subject
+        finally:
+            subject.ctx = None
+            self._idle.append(subject)
 
     def action(self, name: str) -> Action:
         try:
@@ -639,63 +884,104 @@ class Lifecycle:
         on stored facts (``FACT_GUARDS``) are checked here too when ``facts`` are given."""
         if user is None or not getattr(user, "active", False):
             return []
+        if record.status not in self.states:
+            return []
         ctx = GuardContext(record=record, user=user, today=today or date.today(), **(facts or {}))
-        allowed = []
-        for action in self.actions.values():
-            if record.status not in action.sources:
-                continue
-            if not self.actor_kinds(action, record, user):
-                continue
-            fact_guards = [g for g in action.guards if g in FACT_GUARDS] if facts is not None else []
-            if any(check(ctx) for check in (*action.controls, *action.preconditions, *fact_guards)):
-                continue
-            allowed.append(action.name)
-        return allowed
+        # only the actions leaving this state are worth asking the machine about
+        leaving = [a.name for a in self.actions.values() if record.status in a.sources]
+        if not leaving:
+            return []
+        with self._subject(ctx, with_guards=False, with_fact_guards=facts is not None) as subject:
+            return [name for name in leaving if getattr(subject, f"may_{name}")()]
+
+    def may(self, action_name: str, ctx: GuardContext) -> bool:
+        """Whether ``action_name`` could fire now with these facts and this input (the
+        machine's ``may_<action>()``); :meth:`check` says why not."""
+        self.action(action_name)
+        if ctx.record.status not in self.states:
+            return False
+        with self._subject(ctx) as subject:
+            return bool(getattr(subject, f"may_{action_name}")())
 
     def check(self, action_name: str, ctx: GuardContext) -> Action:
         """Raise the right refusal if ``action_name`` may not fire; return the action."""
         action = self.action(action_name)
-        role_holders = [k for k in action.actors if ctx.user.has_role(ACTOR_ROLES[k])]
-        if not role_holders:
-            raise Refused("forbidden", [("action", f"Your role may not {action.label.lower()}")])
-        if ctx.record.status not in action.sources:
-            state = self.states.get(ctx.record.status, ctx.record.status)
-            raise Refused(
-                "invalid_state",
-                [("action", f"You cannot {action.label.lower()} while it is {state.lower()}")],
-            )
-        if not self.actor_kinds(action, ctx.record, ctx.user):
-            who = " or ".join(ACTOR_LABELS[k].lower() for k in action.actors)
-            raise Refused("forbidden", [("action", f"Only the {who} may do this")])
-        problems = [p for p in (c(ctx) for c in action.controls) if p]
-        if problems:
-            raise Refused("forbidden", problems)
-        problems = [p for p in (c(ctx) for c in action.preconditions) if p]
-        if problems:
-            raise Refused("invalid_state", problems)
-        problems = [p for p in (g(ctx) for g in action.guards) if p]
-        if problems:
-            raise Refused("guard_failed", problems)
+        if action.not_actor:
+            if not self.actor_kinds(action, ctx.record, ctx.user):
+                raise Refused("forbidden", [("action", action.not_actor)])
+            _refuse_if("forbidden", action.controls, ctx)
+            self._check_state(action, ctx)
+        else:
+            role_holders = [k for k in action.actors if ctx.user.has_role(ACTOR_ROLES[k])]
+            if not role_holders:
+                raise Refused("forbidden", [("action", f"Your role may not {action.label.lower()}")])
+            self._check_state(action, ctx)
+            if not self.actor_kinds(action, ctx.record, ctx.user):
+                who = " or ".join(ACTOR_LABELS[k].lower() for k in action.actors)
+                raise Refused("forbidden", [("action", f"Only the {who} may do this")])
+            _refuse_if("forbidden", action.controls, ctx)
+        _refuse_if("invalid_state", action.preconditions, ctx)
+        _refuse_if("guard_failed", action.guards, ctx)
         return action
+
+    def _check_state(self, action: Action, ctx: GuardContext) -> None:
+        status = ctx.record.status
+        if status not in action.sources:
+            state = self.states.get(status, status).lower()
+            message = (
+                dict(action.wrong_state_by_status).get(status)
+                or action.wrong_state
+                or f"You cannot {action.label.lower()} while it is {state}"
+            )
+            raise Refused("invalid_state", [("action", message)])
 
     def fire(self, action_name: str, ctx: GuardContext) -> tuple[str, str]:
         """Check and move ``ctx.record``; return (from_status, to_status)."""
-        action = self.check(action_name, ctx)
+        action = self.check(action_name, ctx)  # the refusal, with its reasons
         from_status = ctx.record.status
-        if action.dest is None:
-            return from_status, from_status
-        with self._lock:
-            # Fire the machine's event on the record itself: no trigger methods are bound
-            # onto the SQLAlchemy row, and the new status lands in its ``status`` column.
-            self.machine.events[action.name].trigger(ctx.record, ctx=ctx)
+        with self._subject(ctx) as subject:
+            # The machine moves the subject, whose ``status`` is the record's column.
+            fired = getattr(subject, action.name)()
+        if not fired:  # the check above passed, so the conditions do too
+            raise AssertionError(f"{self.name}: {action.name} passed its checks but did not fire")
         return from_status, ctx.record.status
+
+
+class _Subject:
+    """A ``transitions`` model standing for the record in hand (``ctx.record``): its
+    ``status`` is the record's, and the transitions' conditions read ``ctx``.
+    ``with_guards`` is False when only asking which actions to offer (guards on what a
+    person types are checked when firing)."""
+
+    def __init__(self) -> None:
+        self.ctx: GuardContext | None = None
+        self.with_guards = True
+        self.with_fact_guards = False
+        self._idle_status = ""
+
+    @property
+    def status(self) -> str:
+        return self.ctx.record.status if self.ctx is not None else self._idle_status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        if self.ctx is None:  # joining the machine, between records
+            self._idle_status = value
+        elif self.ctx.record.status != value:
+            self.ctx.record.status = value
+
+
+def _refuse_if(kind: str, checks: Iterable[Guard], ctx: GuardContext) -> None:
+    problems = [p for p in (check(ctx) for check in checks) if p]
+    if problems:
+        raise Refused(kind, problems)
 
 
 def _route_condition(name: str) -> Callable[[Any], bool]:
     condition = ROUTE_CONDITIONS[name]
 
     def check(event: Any) -> bool:
-        return condition(event.kwargs["ctx"])
+        return condition(event.model.ctx)
 
     check.__name__ = name
     return check
@@ -719,6 +1005,12 @@ class Refused(Exception):
 
 APPLICATION_LIFECYCLE = Lifecycle("application", APPLICATION_STATES, APPLICATION_ACTIONS, "draft")
 CLAIM_LIFECYCLE = Lifecycle("claim", CLAIM_STATES, CLAIM_ACTIONS, "pending")
+REPORT_LIFECYCLE = Lifecycle("impact report", REPORT_STATES, REPORT_ACTIONS, "submitted")
+#: The operations, each on the states of the record it acts on (see ``APPLICATION_OPERATIONS``).
+APPLICATION_OPERATIONS_LIFECYCLE = Lifecycle(
+    "application operations", APPLICATION_STATES, APPLICATION_OPERATIONS, "draft"
+)
+CLAIM_OPERATIONS_LIFECYCLE = Lifecycle("claim operations", CLAIM_STATES, CLAIM_OPERATIONS, "pending")
 
 
 def allowed_actions(
@@ -754,9 +1046,13 @@ def lifecycle_rows(lifecycle: Lifecycle = APPLICATION_LIFECYCLE) -> list[dict[st
 
 __all__ = [
     "APPLICATION_LIFECYCLE",
+    "APPLICATION_OPERATIONS_LIFECYCLE",
     "APPLICATION_STATES",
+    "CLAIM_OPERATIONS_LIFECYCLE",
     "CLAIM_LIFECYCLE",
     "CLAIM_STATES",
+    "REPORT_LIFECYCLE",
+    "REPORT_STATES",
     "Action",
     "GuardContext",
     "Lifecycle",

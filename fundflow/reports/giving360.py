@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Application, Fund, School
 from ..services import ledger
 from ..services.errors import Conflict
+from ..workflow import AWARDED_STATUSES
 from . import csvfile
 from .access import fund_or_404
 
@@ -35,8 +36,6 @@ SCHEMA_DIR = resources.files("fundflow") / "data" / "360giving"
 GRANT_SCHEMA = "360-giving-schema.json"
 PACKAGE_SCHEMA = "360-giving-package-schema.json"
 
-#: Statuses of a bid whose award was made (a cancelled award was still awarded).
-AWARDED_STATUSES = ("approved", "monitoring", "closed", "cancelled")
 CURRENCY = "GBP"
 
 # Text goes out verbatim (no spreadsheet-formula guard): 360Giving's converter must read the

@@ -21,9 +21,8 @@ from ..models import (
     School,
 )
 from ..services import ledger
-from ..workflow import COMMITTED_AT_AWARD, COMMITTED_AT_PAID
+from ..workflow import AWARDED_STATUSES, COMMITTED_AT_AWARD, COMMITTED_AT_PAID, COUNTED_CLAIM_STATUSES
 from .access import fund_or_404
-from .giving360 import AWARDED_STATUSES
 
 
 def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
@@ -54,7 +53,7 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
             BackfillClaim.application_id.label("application_id"),
             func.sum(BackfillClaim.amount_pence).label("pence"),
         )
-        .where(BackfillClaim.status.in_(("verified", "paid")))
+        .where(BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES))
         .group_by(BackfillClaim.application_id)
         .subquery()
     )

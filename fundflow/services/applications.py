@@ -25,15 +25,22 @@ from ..models import (
     User,
     utcnow,
 )
-from ..workflow import daily_rate_problem, due_date_problem
+from ..workflow import (
+    APPLICATION_LIFECYCLE,
+    APPLICATION_OPERATIONS_LIFECYCLE,
+    GuardContext,
+    daily_rate_problem,
+    due_date_problem,
+)
+from ..workflow import EDITABLE_STATUSES as EDITABLE_STATUSES  # re-exported: pages import it
 from . import audit
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .errors import NotPermitted, Problems, ValidationFailed
+from .firing import fire
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, retrying, transaction
 
 URN_PATTERN = re.compile(r"^\d{6}$")
-EDITABLE_STATUSES = ("draft", "changes_requested")
 MAX_DAYS = Decimal(365)
 MAX_DAILY_RATE_PENCE = 10_000_00
 MAX_LIST = 50
@@ -315,7 +322,7 @@ def create_draft(user: User, details: BidDetails) -> Application:
     application = Application(
         lead_school_id=user.school_id,
         created_by_id=user.id,
-        status="draft",
+        status=APPLICATION_LIFECYCLE.initial,
         version=1,
         priority_areas=[],
         need="",
@@ -338,7 +345,7 @@ def create_draft(user: User, details: BidDetails) -> Application:
                     subject_id=application.id,
                     application_id=application.id,
                     fund_id=fund.id,
-                    to_status="draft",
+                    to_status=application.status,
                     payload={"reference": application.reference, "title": application.title},
                 )
             return application
@@ -352,10 +359,8 @@ def update_draft(user: User, application: Application, details: BidDetails) -> A
     """The lead headteacher edits a bid that is a draft or has changes requested."""
     with transaction():
         application = lock(Application, application.id)
-        if not (user.has_role("headteacher") and user.school_id == application.lead_school_id):
-            raise NotPermitted("Only the lead school's headteacher can edit this bid")
-        if application.status not in EDITABLE_STATUSES:
-            raise InvalidTransition("The bid can only be edited while a draft or when changes are requested")
+        ctx = GuardContext(record=application, user=user, today=today())
+        from_status, to_status = fire(APPLICATION_OPERATIONS_LIFECYCLE, "edit", ctx)
         problems = Problems()
         _apply_details(application, details, problems, application.fund)
         problems.raise_if_any()
@@ -366,8 +371,8 @@ def update_draft(user: User, application: Application, details: BidDetails) -> A
             subject_id=application.id,
             application_id=application.id,
             fund_id=application.fund_id,
-            from_status=application.status,
-            to_status=application.status,
+            from_status=from_status,
+            to_status=to_status,
             payload={"requested_pence": application.requested_pence},
         )
     return application

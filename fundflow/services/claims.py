@@ -14,17 +14,21 @@ from sqlalchemy import func, select
 from ..dates import long_date
 from ..extensions import db
 from ..models import Application, BackfillClaim, User, utcnow
-from ..workflow import CLAIM_LIFECYCLE, GuardContext
+from ..workflow import (
+    APPLICATION_OPERATIONS_LIFECYCLE,
+    CLAIM_LIFECYCLE,
+    COUNTED_CLAIM_STATUSES,
+    LIVE_CLAIM_STATUSES,
+    GuardContext,
+)
 from . import audit, evidence
 from .applications import MAX_DAYS, activity_cost_pence
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, Problems, ValidationFailed
+from .errors import Problems, ValidationFailed
+from .firing import fire
 from .ledger import claim_paid_pence
-from .lifecycle import fire
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, retrying, transaction
-
-LIVE_CLAIM_STATUSES = ("pending", "verified", "paid")
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def _check_overlaps(
             .join(Application, Application.id == BackfillClaim.application_id)
             .where(
                 Application.lead_school_id == application.lead_school_id,
-                BackfillClaim.status != "rejected",
+                BackfillClaim.status.in_(LIVE_CLAIM_STATUSES),
                 BackfillClaim.period_start <= end,
                 BackfillClaim.period_end >= start,
             )
@@ -221,17 +225,18 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
     """The lead headteacher claims backfill while the award is approved."""
     with transaction():
         application = lock(Application, application.id)
-        if not (user.has_role("headteacher") and user.school_id == application.lead_school_id):
-            raise NotPermitted("Only the lead school's headteacher can claim backfill")
-        if application.status != "approved":
-            raise InvalidTransition("Claims are only accepted while the award is approved")
+        fire(
+            APPLICATION_OPERATIONS_LIFECYCLE,
+            "create_claim",
+            GuardContext(record=application, user=user, today=today()),
+        )
         problems = Problems()
         start, end, staff, name, days, amount, overlapping = _validated_claim(problems, application, data)
         stored = evidence.store_if_given(data.evidence, user, problems)
         problems.raise_if_any()
         claim = BackfillClaim(
             application_id=application.id,
-            status="pending",
+            status=CLAIM_LIFECYCLE.initial,
             period_start=start,
             period_end=end,
             staff_released=staff,
@@ -251,7 +256,7 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
             subject_id=claim.id,
             application_id=application.id,
             fund_id=application.fund_id,
-            to_status="pending",
+            to_status=claim.status,
             payload={
                 "amount_pence": amount,
                 "days": str(days),
@@ -276,7 +281,7 @@ def decide_claim(user: User, claim: BackfillClaim, action: str, comment: str = "
         claim = lock(BackfillClaim, claim.id)
         ctx = GuardContext(record=claim, user=user, today=today(), comment=comment)
         if action == "verify":
-            ctx.verified_claims_pence = _claims_total(application, ("verified", "paid"))
+            ctx.verified_claims_pence = _claims_total(application, COUNTED_CLAIM_STATUSES)
         else:
             ctx.claim_paid_pence = claim_paid_pence([claim.id])[claim.id]
         from_status, to_status = fire(CLAIM_LIFECYCLE, action, ctx)

@@ -19,14 +19,15 @@ from ..models import (
     User,
     utcnow,
 )
-from ..workflow import GuardContext, not_conflicted
+from ..workflow import APPLICATION_OPERATIONS_LIFECYCLE, REPORT_LIFECYCLE, GuardContext
+from ..workflow import REPORTABLE_STATUSES as REPORTABLE_STATUSES  # re-exported: pages import it
 from . import audit, evidence
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, Problems
+from .errors import Problems
+from .firing import fire, require_role
 from .parsing import clean_text, to_decimal
 from .unit_of_work import lock, retrying, transaction
 
-REPORTABLE_STATUSES = ("approved", "monitoring")
 #: Longest report narrative and evaluation comment (characters); the forms and API say the same.
 NARRATIVE_MAX = 20_000
 COMMENT_MAX = 10_000
@@ -103,10 +104,8 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
     """The lead headteacher reports results, one per measure, while approved or monitoring."""
     with transaction():
         application = lock(Application, application.id)
-        if not (user.has_role("headteacher") and user.school_id == application.lead_school_id):
-            raise NotPermitted("Only the lead school's headteacher can report impact")
-        if application.status not in REPORTABLE_STATUSES:
-            raise InvalidTransition("Impact is reported once the award is approved")
+        ctx = GuardContext(record=application, user=user, today=today())
+        fire(APPLICATION_OPERATIONS_LIFECYCLE, "submit_impact_report", ctx)
         problems = Problems()
         narrative, results = _report_content(application, data, problems)
         stored = evidence.store_if_given(data.evidence, user, problems)
@@ -115,7 +114,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
             application_id=application.id,
             kind=data.kind,
             narrative=narrative,
-            status="submitted",
+            status=REPORT_LIFECYCLE.initial,
             submitted_by_id=user.id,
             evidence=stored,
             results=results,
@@ -129,7 +128,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
             subject_id=report.id,
             application_id=application.id,
             fund_id=application.fund_id,
-            to_status="submitted",
+            to_status=report.status,
             payload={
                 "kind": report.kind,
                 "results": [{"measure_id": r.measure_id, "actual": str(r.actual)} for r in results],
@@ -141,8 +140,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
 @retrying
 def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> ImpactEvaluation:
     """A liaison officer with no link to the schools rates the report and its drivers."""
-    if not user.has_role("liaison_officer"):
-        raise NotPermitted("Only a liaison officer can evaluate impact")
+    require_role(REPORT_LIFECYCLE, "evaluate", user)
     problems = Problems()
     if data.rating not in RATINGS:
         problems.add("rating", "Choose achieved, partly achieved or not achieved")
@@ -157,11 +155,8 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
     with transaction():
         application = lock(Application, report.application_id)
         report = lock(ImpactReport, report.id)
-        problem = not_conflicted(GuardContext(record=application, user=user, today=today()))
-        if problem:
-            raise NotPermitted(problem[1])
-        if report.status != "submitted" or report.evaluation is not None:
-            raise InvalidTransition("This report has already been evaluated")
+        ctx = GuardContext(record=report, user=user, today=today())
+        from_status, to_status = fire(REPORT_LIFECYCLE, "evaluate", ctx)
         evaluation = ImpactEvaluation(
             report_id=report.id,
             evaluator_id=user.id,
@@ -171,7 +166,6 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
             evaluated_at=utcnow(),
         )
         db.session.add(evaluation)
-        report.status = "evaluated"
         db.session.flush()
         audit.record_event(
             actor=user,
@@ -180,8 +174,8 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
             subject_id=report.id,
             application_id=application.id,
             fund_id=application.fund_id,
-            from_status="submitted",
-            to_status="evaluated",
+            from_status=from_status,
+            to_status=to_status,
             payload={"rating": evaluation.rating, "drivers": evaluation.drivers, "comment": comment},
         )
     return evaluation

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Fund
-from ..workflow import COMMITTED_AT_AWARD, COMMITTED_AT_PAID
+from ..workflow import COMMITTED_AT_AWARD, COMMITTED_AT_PAID, COUNTED_CLAIM_STATUSES
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def application_money(application_ids: Iterable[int]) -> dict[int, tuple[int, in
             select(BackfillClaim.application_id, func.sum(BackfillClaim.amount_pence))
             .where(
                 BackfillClaim.application_id.in_(ids),
-                BackfillClaim.status.in_(("verified", "paid")),
+                BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
             )
             .group_by(BackfillClaim.application_id)
         ).all()

@@ -26,20 +26,19 @@ from ..models import (
 from ..workflow import (
     APPLICATION_LIFECYCLE,
     CLAIM_LIFECYCLE,
+    COMMITTED_AT_AWARD,
+    OUTSTANDING_CLAIM_STATUSES,
     GuardContext,
-    Lifecycle,
-    Refused,
     UnknownAction,
     allowed_actions,
 )
 from . import audit
 from .applications import keep_version
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, ValidationFailed
+from .errors import ValidationFailed
+from .firing import fire
 from .ledger import application_money, claim_paid_pence, ledger
 from .unit_of_work import lock, retrying, transaction
-
-OUTSTANDING_CLAIM_STATUSES = ("pending", "verified")
 
 
 @dataclass(frozen=True)
@@ -48,21 +47,6 @@ class ActionInput:
     comment: str = ""
     awarded_pence: int | None = None
     conditions: str = ""
-
-
-def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str]:
-    """Fire ``action`` on ``ctx.record``; return (from_status, to_status).
-
-    A workflow refusal becomes the domain error callers map to 403/409/422.
-    """
-    try:
-        return lifecycle.fire(action, ctx)
-    except Refused as refused:
-        if refused.kind == "forbidden":
-            raise NotPermitted(str(refused)) from refused
-        if refused.kind == "invalid_state":
-            raise InvalidTransition(str(refused)) from refused
-        raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
 
 
 @retrying
@@ -143,7 +127,7 @@ def _apply_effects(
         application.decided_by_id = user.id
         if ctx.comment:
             application.override_note = ctx.comment
-        if application.status == "approved":
+        if application.status in COMMITTED_AT_AWARD:  # approved now, not waiting for a countersignature
             application.approved_on = ctx.today
         payload.update(
             awarded_pence=application.awarded_pence,
@@ -208,7 +192,7 @@ def _reject_outstanding_claims(
         ctx = GuardContext(
             record=claim, user=user, today=today(), comment=claim.decision_comment, claim_paid_pence=0
         )
-        from_status, _ = fire(CLAIM_LIFECYCLE, "reject", ctx)
+        from_status, to_status = fire(CLAIM_LIFECYCLE, "reject", ctx)
         audit.record_event(
             actor=user,
             action="reject",
@@ -217,7 +201,7 @@ def _reject_outstanding_claims(
             application_id=application.id,
             fund_id=application.fund_id,
             from_status=from_status,
-            to_status="rejected",
+            to_status=to_status,
             payload={"amount_pence": claim.amount_pence, "comment": claim.decision_comment},
         )
 

@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from ..dates import long_date
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, User
-from ..workflow import CLAIM_LIFECYCLE, GuardContext
+from ..workflow import CLAIM_LIFECYCLE, CLAIM_OPERATIONS_LIFECYCLE, GuardContext
 from . import audit
 from .clock import today
-from .errors import Conflict, InvalidTransition, NotPermitted, Problems, ValidationFailed
-from .lifecycle import fire
+from .errors import Conflict, InvalidTransition, Problems, ValidationFailed
+from .firing import fire, require_role
 from .parsing import clean_text, to_date
 from .unit_of_work import lock, retrying, transaction
 
@@ -105,33 +105,20 @@ def check_disbursement(claim: BackfillClaim, data: DisbursementInput) -> tuple[i
 @retrying
 def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInput) -> Disbursement:
     """Record money paid against a verified claim; the claim is paid once fully settled."""
-    if not user.has_role("finance"):
-        raise NotPermitted("Only finance officers record payments")
+    require_role(CLAIM_OPERATIONS_LIFECYCLE, "record_payment", user)
     amount, paid_on, reference = check_disbursement(claim, data)
     try:
         with transaction():
             application = lock(Application, claim.application_id)
             claim = lock(BackfillClaim, claim.id)
-            ctx = GuardContext(record=claim, user=user, today=today())
-            for control in CLAIM_LIFECYCLE.action("pay").controls:
-                if problem := control(ctx):
-                    raise NotPermitted(problem[1])
-            if claim.status != "verified":
-                raise InvalidTransition(
-                    "Only a verified claim can be paid"
-                    if claim.status != "paid"
-                    else "This claim has already been paid"
-                )
-            if application.status != "approved":
-                raise InvalidTransition("Payments are only made while the award is approved")
+            paid_so_far = _paid_on_claim(claim.id)
+            ctx = GuardContext(
+                record=claim, user=user, today=today(), amount_pence=amount, claim_paid_pence=paid_so_far
+            )
+            fire(CLAIM_OPERATIONS_LIFECYCLE, "record_payment", ctx)  # who, state, award, amount unpaid
             if message := _before_verification(claim, paid_on):  # checked again on the locked row
                 raise ValidationFailed({"paid_on": [message]})
-            outstanding = claim.amount_pence - _paid_on_claim(claim.id)
-            if amount > outstanding:
-                raise ValidationFailed(
-                    {"amount_pence": [f"Only £{outstanding / 100:,.2f} of this claim is unpaid"]},
-                    code="guard_failed",
-                )
+            outstanding = claim.amount_pence - paid_so_far
             if _reference_taken(application.fund_id, reference):
                 raise Conflict(
                     f"Payment reference {reference} is already used in this fund", code="duplicate_reference"
@@ -202,8 +189,7 @@ def reverse_payment_of_claim(user: User, claim: BackfillClaim, reverses_id: int,
 
     Only finance reverses: anyone else is refused (403) before the payment is looked for, so
     the answer does not depend on the ``reverses_id`` they send."""
-    if not user.has_role("finance"):
-        raise NotPermitted("Only finance officers reverse payments")
+    require_role(CLAIM_OPERATIONS_LIFECYCLE, "record_reversal", user)
     problems = Problems()
     original = db.session.get(Disbursement, reverses_id) if isinstance(reverses_id, int) else None
     if original is None:
@@ -225,8 +211,7 @@ def reverse_disbursement(
     (``POST /disbursements/<id>/reverse``); when ``claim_id`` is given, the payment was named
     by ``reverses_id`` on that claim (:func:`reverse_payment_of_claim`), and it is 422 on that
     field, as is a payment of another claim."""
-    if not user.has_role("finance"):
-        raise NotPermitted("Only finance officers reverse payments")
+    require_role(CLAIM_OPERATIONS_LIFECYCLE, "record_reversal", user)
     problems = Problems()
     reason = _reason(problems, reason)
     problems.raise_if_any()
@@ -236,9 +221,7 @@ def reverse_disbursement(
             claim = lock(BackfillClaim, disbursement.claim_id)
             original = lock(Disbursement, disbursement.id)
             ctx = GuardContext(record=claim, user=user, today=today(), comment=reason)
-            for control in CLAIM_LIFECYCLE.action("reverse_payment").controls:
-                if problem := control(ctx):
-                    raise NotPermitted(problem[1])
+            fire(CLAIM_OPERATIONS_LIFECYCLE, "record_reversal", ctx)
             if claim_id is not None and original.claim_id != claim_id:
                 raise ValidationFailed(
                     {"reverses_id": [f"Payment {original.reference} is not a payment of claim {claim_id}"]}
@@ -261,7 +244,7 @@ def reverse_disbursement(
             db.session.add(reversal)
             db.session.flush()
             from_status = to_status = claim.status
-            if claim.status == "paid":
+            if CLAIM_LIFECYCLE.may("reverse_payment", ctx):  # the claim was paid in full
                 from_status, to_status = fire(CLAIM_LIFECYCLE, "reverse_payment", ctx)
             audit.record_event(
                 actor=user,

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import RECOMMENDATIONS, Application, Review, User
-from ..workflow import GuardContext, not_conflicted
+from ..workflow import APPLICATION_OPERATIONS_LIFECYCLE, GuardContext
 from . import audit
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, Problems
+from .errors import Problems
+from .firing import fire, require_role
 from .parsing import clean_text
 from .unit_of_work import lock, retrying, transaction
 
@@ -29,8 +30,7 @@ class ReviewInput:
 @retrying
 def record_review(user: User, application: Application, data: ReviewInput) -> Review:
     """Save the checklist and value-for-money score (1 poor – 4 excellent)."""
-    if not user.has_role("liaison_officer"):
-        raise NotPermitted("Only a liaison officer can review bids")
+    require_role(APPLICATION_OPERATIONS_LIFECYCLE, "review", user)
     problems = Problems()
     for name in ("eligible", "aligned_with_priorities", "supporting_school_has_capacity"):
         if not isinstance(getattr(data, name), bool):
@@ -46,11 +46,11 @@ def record_review(user: User, application: Application, data: ReviewInput) -> Re
     problems.raise_if_any()
     with transaction():
         application = lock(Application, application.id)
-        problem = not_conflicted(GuardContext(record=application, user=user, today=today()))
-        if problem:
-            raise NotPermitted(problem[1])
-        if application.status != "under_review":
-            raise InvalidTransition("A bid is reviewed while it is under review")
+        fire(
+            APPLICATION_OPERATIONS_LIFECYCLE,
+            "review",
+            GuardContext(record=application, user=user, today=today()),
+        )
         review = Review(
             application_id=application.id,
             reviewer_id=user.id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...models import Application, BackfillClaim, Disbursement
+from ...workflow import PAYABLE_CLAIM_STATUSES
 from ..ledger import claim_paid_pence
 
 
@@ -32,7 +33,7 @@ def claims_to_pay(page: int, per_page: int) -> tuple[Pagination, dict[int, int]]
     """Verified claims, oldest first, and the net amount already paid on each."""
     query = (
         select(BackfillClaim)
-        .where(BackfillClaim.status == "verified")
+        .where(BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES))
         .options(*_without_bid_details(BackfillClaim.application))
         .order_by(BackfillClaim.id)
     )

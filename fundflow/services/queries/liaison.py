@@ -27,7 +27,15 @@ from ...models import (
 )
 from ...workflow import (
     APPLICATION_LIFECYCLE,
+    AWAITING_COUNTERSIGN_STATUSES,
+    AWAITING_EVALUATION_STATUSES,
+    AWARDED_STATUSES,
     CLAIM_LIFECYCLE,
+    CLAIMABLE_STATUSES,
+    IN_DELIVERY_STATUSES,
+    IN_REVIEW_STATUSES,
+    PENDING_CLAIM_STATUSES,
+    REPORTABLE_STATUSES,
     GuardContext,
     allowed_actions,
     not_conflicted,
@@ -56,7 +64,7 @@ SECTIONS: dict[str, Section] = {
             "review",
             "To review",
             "application",
-            ("submitted", "under_review"),
+            IN_REVIEW_STATUSES,
             "There are no bids waiting for review.",
             "To review",
         ),
@@ -64,7 +72,7 @@ SECTIONS: dict[str, Section] = {
             "countersign",
             "Awaiting countersignature",
             "application",
-            ("awaiting_countersign",),
+            AWAITING_COUNTERSIGN_STATUSES,
             "No awards are waiting for a countersignature.",
             "To countersign",
         ),
@@ -72,7 +80,7 @@ SECTIONS: dict[str, Section] = {
             "claims",
             "Claims to verify",
             "claim",
-            ("approved",),
+            CLAIMABLE_STATUSES,
             "There are no claims to verify.",
             "Claims",
             "to verify",
@@ -81,7 +89,7 @@ SECTIONS: dict[str, Section] = {
             "reports",
             "Reports to evaluate",
             "report",
-            ("approved", "monitoring", "closed", "cancelled"),
+            AWARDED_STATUSES,
             "There are no impact reports to evaluate.",
             "Reports",
             "to evaluate",
@@ -90,7 +98,7 @@ SECTIONS: dict[str, Section] = {
             "overdue",
             "Reports overdue",
             "application",
-            ("approved", "monitoring"),
+            REPORTABLE_STATUSES,
             "No impact reports are overdue.",
             "Overdue",
             "reports",
@@ -99,7 +107,7 @@ SECTIONS: dict[str, Section] = {
             "delivery",
             "Awards in delivery",
             "application",
-            ("approved", "monitoring"),
+            IN_DELIVERY_STATUSES,
             "No awards are being delivered or monitored.",
             "In delivery",
             "awards",
@@ -178,14 +186,14 @@ def queue_statement(section_key: str, filters: QueueFilters, today: date) -> Sel
         query = (
             select(BackfillClaim)
             .join(Application, Application.id == BackfillClaim.application_id)
-            .where(BackfillClaim.status == "pending", Application.status.in_(section.statuses))
+            .where(BackfillClaim.status.in_(PENDING_CLAIM_STATUSES), Application.status.in_(section.statuses))
             .order_by(BackfillClaim.created_at, BackfillClaim.id)
         )
     elif section.key == "reports":
         query = (
             select(ImpactReport)
             .join(Application, Application.id == ImpactReport.application_id)
-            .where(ImpactReport.status == "submitted")
+            .where(ImpactReport.status.in_(AWAITING_EVALUATION_STATUSES))
             .order_by(ImpactReport.created_at, ImpactReport.id)
         )
     else:  # overdue: a measure is past due and no final report has come in
