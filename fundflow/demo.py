@@ -128,34 +128,20 @@ def seed() -> dict[str, int]:
                 priority_areas=["Early reading", "Leadership development"],
                 partners=[PartnerInput(urn=u, role=r) for u, r in partners],
                 activities=[
-                    ActivityInput(
-                        description="Joint planning and coaching sessions",
-                        staff_role="Deputy headteacher",
-                        days=days,
-                        daily_rate_pence=rate,
-                    ),
-                    ActivityInput(
-                        description="Lesson observations and feedback",
-                        staff_role="English lead",
-                        days="2.5",
-                        daily_rate_pence=250_00,
-                    ),
+                    ActivityInput(description, staff_role, activity_days, activity_rate)
+                    for description, staff_role, activity_days, activity_rate in (
+                        ("Joint planning and coaching sessions", "Deputy headteacher", days, rate),
+                        ("Lesson observations and feedback", "English lead", "2.5", 250_00),
+                    )
                 ],
                 measures=[
                     MeasureInput(
-                        indicator="Pupils meeting the phonics screening standard",
-                        unit="%",
-                        baseline="68",
-                        target="80",
-                        due_on=(now + timedelta(days=180)).isoformat(),
-                    ),
-                    MeasureInput(
-                        indicator="Teachers confident teaching phonics",
-                        unit="teachers",
-                        baseline="3",
-                        target="9",
-                        due_on=(now + timedelta(days=120)).isoformat(),
-                    ),
+                        indicator, unit, baseline, target, (now + timedelta(days=due_in)).isoformat()
+                    )
+                    for indicator, unit, baseline, target, due_in in (
+                        ("Pupils meeting the phonics screening standard", "%", "68", "80", 180),
+                        ("Teachers confident teaching phonics", "teachers", "3", "9", 120),
+                    )
                 ],
             ),
         )

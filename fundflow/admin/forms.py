@@ -27,6 +27,8 @@ ROLE_HINT = (
     "A seconded headteacher is both Headteacher and Liaison officer. A headteacher needs their school's URN."
 )
 YES_NO = choices_of([("yes", "Yes"), ("no", "No")])
+#: Six digits, spaces around allowed: the shape of a URN (the service checks the rest).
+URN_SHAPE = Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101")
 
 
 def yes(value: str | None) -> bool:
@@ -48,6 +50,13 @@ class RolesField(SelectMultipleField):
             raise ValidationError("Choose roles from the list")
 
 
+def _required_text(label: str, missing: str, max_length: int) -> StringField:
+    """A one-line text box that must be filled in, up to ``max_length`` characters."""
+    return StringField(
+        label, widget=GovTextInput(), validators=[DataRequired(missing), Length(max=max_length)]
+    )
+
+
 def _school_urn_field() -> StringField:
     return StringField(
         "School URN (optional)",
@@ -56,7 +65,7 @@ def _school_urn_field() -> StringField:
         validators=[
             Optional(),
             Length(max=20),
-            Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101"),
+            URN_SHAPE,
         ],
     )
 
@@ -66,16 +75,8 @@ def _urn_or_none(value: str | None) -> str | None:
 
 
 class UserForm(FlaskForm):
-    email = StringField(
-        "Email address",
-        widget=GovTextInput(),
-        validators=[DataRequired("Enter the person's email address"), Length(max=254)],
-    )
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[DataRequired("Enter the person's name"), Length(max=200)],
-    )
+    email = _required_text("Email address", "Enter the person's email address", 254)
+    name = _required_text("Full name", "Enter the person's name", 200)
     roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
     school_urn = _school_urn_field()
     submit = SubmitField("Create account", widget=GovSubmitInput())
@@ -141,14 +142,10 @@ class SchoolForm(FlaskForm):
         validators=[
             DataRequired("Enter the school's 6-digit URN"),
             Length(max=20),
-            Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101"),
+            URN_SHAPE,
         ],
     )
-    name = StringField(
-        "School name",
-        widget=GovTextInput(),
-        validators=[DataRequired("Enter the school's name"), Length(max=200)],
-    )
+    name = _required_text("School name", "Enter the school's name", 200)
     phase = StringField(
         "Phase (optional)",
         widget=GovTextInput(),
@@ -228,11 +225,7 @@ class ImportForm(FlaskForm):
 
 
 class FundForm(FlaskForm):
-    name = StringField(
-        "Fund name",
-        widget=GovTextInput(),
-        validators=[DataRequired("Enter the fund's name"), Length(max=200)],
-    )
+    name = _required_text("Fund name", "Enter the fund's name", 200)
     financial_year = StringField(
         "Financial year",
         widget=GovTextInput(),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from flask import current_app
@@ -240,6 +242,13 @@ class RowsForm(FlaskForm):
     """
 
     list_name = ""
+    #: The service input a kept row becomes: each row field feeds the input field of its own
+    #: name, or the one the row's ``service_fields`` names (see :func:`_input_value`).
+    row_input_class: type = object
+    #: The row fields a saved row fills in, each from the saved row's attribute of the same
+    #: name or the one (dotted for a related record) that ``saved_from`` names.
+    saved_fields: tuple[str, ...] = ()
+    saved_from: dict[str, str] = {}
     #: A field each kept row must fill in, and what to say when it is left empty.
     required_in_each_row: tuple[str, str] | None = None
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
@@ -261,6 +270,16 @@ class RowsForm(FlaskForm):
             refresh_list_errors(self)
         return ok
 
+    @classmethod
+    def saved_data(cls, application: Any) -> dict[str, list[dict[str, Any]]]:
+        """The bid's saved rows as this form's data: one blank row when there are none."""
+        paths = {name: cls.saved_from.get(name, name) for name in cls.saved_fields}
+        rows = [
+            {name: _as_text(attrgetter(path)(item)) for name, path in paths.items()}
+            for item in getattr(application, cls.list_name)
+        ]
+        return {cls.list_name: rows or [{}]}
+
     def adding_another(self) -> bool:
         return bool(self.add_another.data)
 
@@ -278,8 +297,10 @@ class RowsForm(FlaskForm):
             rows.positions.append(position)
         return rows
 
-    def row_input(self, row: Any) -> Any:
-        raise NotImplementedError
+    def row_input(self, row: Form) -> Any:
+        renamed = getattr(row, "service_fields", {})
+        fields = [(name, f) for name, f in row._fields.items() if name != "remove"]
+        return self.row_input_class(**{renamed.get(name, name): _input_value(f) for name, f in fields})
 
     def row_data(self, row: Any) -> dict[str, Any]:
         return {name: f.data for name, f in row._fields.items() if name != "remove"}
@@ -292,44 +313,31 @@ class RowsForm(FlaskForm):
 
 class PartnersForm(RowsForm):
     list_name = "partners"
+    row_input_class = PartnerInput
+    saved_fields = ("urn", "role")
+    saved_from = {"urn": "school.urn"}
     partners = FieldList(FormField(PartnerRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another partner school", widget=GovSubmitInput())
-
-    def row_input(self, row: PartnerRow) -> PartnerInput:
-        return PartnerInput(urn=(row.urn.data or "").strip(), role=row.role.data or "")
 
 
 class ActivitiesForm(RowsForm):
     list_name = "activities"
+    row_input_class = ActivityInput
+    saved_fields = ("description", "staff_role", "days", "daily_rate")
+    saved_from = {"daily_rate": "daily_rate_pence"}
     activities = FieldList(FormField(ActivityRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another activity", widget=GovSubmitInput())
     recalculate = SubmitField("Save and work out the costs", widget=GovSubmitInput())
     required_in_each_row = ("daily_rate", "Enter the daily rate in pounds")
 
-    def row_input(self, row: ActivityRow) -> ActivityInput:
-        return ActivityInput(
-            description=row.description.data or "",
-            staff_role=row.staff_role.data or "",
-            days=(row.days.data or "").strip(),
-            daily_rate_pence=row.daily_rate.pence,
-        )
-
 
 class MeasuresForm(RowsForm):
     list_name = "measures"
+    row_input_class = MeasureInput
+    saved_fields = ("indicator", "unit", "baseline", "target", "due_on")
     measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another measure", widget=GovSubmitInput())
     required_in_each_row = ("due_on", "Enter the date the target is due")
-
-    def row_input(self, row: MeasureRow) -> MeasureInput:
-        return MeasureInput(
-            indicator=row.indicator.data or "",
-            unit=row.unit.data or "",
-            baseline=(row.baseline.data or "").strip(),
-            target=(row.target.data or "").strip(),
-            due_on=row.due_on.data,
-            follow_up_reason=row.follow_up_reason.data or "",
-        )
 
 
 class DeclarationForm(FlaskForm):
@@ -471,6 +479,20 @@ class ReportForm(FlaskForm):
                 rows.inputs.append((measure_id, actual))
                 rows.positions.append(position)
         return rows
+
+
+def _input_value(field: Field) -> Any:
+    """What a row field gives the service: pence for pounds, a date as parsed, text trimmed."""
+    if isinstance(field, PoundsField):
+        return field.pence
+    if isinstance(field, DateField):
+        return field.data
+    return (field.data or "").strip()
+
+
+def _as_text(value: Any) -> Any:
+    """A saved number as a person types it (``2.50`` shows as ``2.5``); anything else as it is."""
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else value
 
 
 def _is_empty(value: Any) -> bool:

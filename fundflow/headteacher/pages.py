@@ -1,6 +1,7 @@
 """What the headteacher's pages show about a bid: the school's part, the next step, the
-task list. Who may do what comes from :mod:`fundflow.workflow` and the services' own
-constants, so nothing here decides a rule; it only chooses words and links."""
+task list. Who may do what comes from :mod:`fundflow.workflow` (its lifecycle actions and
+its operations: edit, claim, report), so nothing here decides a rule; it only chooses words
+and links."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from flask import url_for
 
 from ..formatting import money
 from ..models import Application, User
-from ..services.applications import EDITABLE_STATUSES
 from ..services.clock import today
-from ..services.impact import REPORTABLE_STATUSES
-from ..workflow import APPLICATION_LIFECYCLE, GuardContext, application_approved, complete, is_actor
+from ..workflow import (
+    APPLICATION_LIFECYCLE,
+    APPLICATION_OPERATIONS_LIFECYCLE,
+    GuardContext,
+    complete,
+)
 
 #: Actions confirmed on their own page (submit and resubmit go through "check your answers").
 CONFIRMED_ACTIONS = ("endorse", "withdraw", "finish_delivery")
@@ -33,24 +37,26 @@ def own_actions(actions: list[str]) -> list[str]:
     return [a for a in actions if a in HEADTEACHER_ACTIONS]
 
 
-def is_lead(application: Application, user: User) -> bool:
-    return is_actor("lead_headteacher", application, user)
+def may(operation: str, application: Application, user: User) -> bool:
+    """Whether the workflow would accept ``operation`` (``edit``, ``create_claim``,
+    ``submit_impact_report``) from ``user`` now: the check the service makes when firing it."""
+    ctx = GuardContext(record=application, user=user, today=today())
+    return APPLICATION_OPERATIONS_LIFECYCLE.may(operation, ctx)
 
 
 def can_edit(application: Application, user: User) -> bool:
-    """Whether to offer the task list; :func:`applications.update_draft` decides."""
-    return is_lead(application, user) and application.status in EDITABLE_STATUSES
+    """Whether to offer the task list; :func:`applications.update_draft` fires ``edit``."""
+    return may("edit", application, user)
 
 
 def can_claim(application: Application, user: User) -> bool:
-    """Whether to offer "claim backfill"; :func:`claims.create_claim` decides."""
-    ctx = GuardContext(record=application, user=user, today=today())
-    return is_lead(application, user) and application_approved(ctx) is None
+    """Whether to offer "claim backfill"; :func:`claims.create_claim` fires ``create_claim``."""
+    return may("create_claim", application, user)
 
 
 def can_report(application: Application, user: User) -> bool:
-    """Whether to offer "report impact"; :func:`impact.submit_report` decides."""
-    return is_lead(application, user) and application.status in REPORTABLE_STATUSES
+    """Whether to offer "report impact"; :func:`impact.submit_report` fires ``submit_impact_report``."""
+    return may("submit_impact_report", application, user)
 
 
 def school_part(application: Application, user: User) -> str:

@@ -9,17 +9,19 @@ by the services and :mod:`fundflow.workflow`; a refusal comes back as a
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..auth.decorators import restrict_blueprint
 from ..formatting import action_label, money
-from ..forms import page_number, per_page, submit_form
+from ..forms import Outcome, page_number, per_page, submit_form
 from ..models import Application
 from ..services import access, applications, claims, impact, lifecycle
 from ..services.applications import BidDetails, kept_versions, snapshot, version_changes
@@ -170,16 +172,29 @@ def edit_need(reference: str):
         form = NeedForm(data={"title": application.title, "need": application.need, "priority_areas": areas})
     else:
         form = NeedForm()
-    outcome = submit_form(
-        form,
-        lambda details: applications.update_draft(current_user, application, details),
-        form.details,
-        lambda details: applications.check_details(application, details),
-    )
+    outcome = _save_draft(form, application, form.details)
     if outcome.done:
         flash("Need and priority areas saved", "success")
         return redirect(url_for("headteacher.task_list", reference=reference))
     return render_template("headteacher/need.html", app=application, form=form), outcome.status
+
+
+def _save_draft(
+    form: FlaskForm,
+    application: Application,
+    read: Callable[[], Any],
+    details: Callable[[Any], BidDetails] = lambda read_in: read_in,
+) -> Outcome[Application]:
+    """Send the form's input (``read``, as ``details`` turns it into the bid's details) to
+    :func:`applications.update_draft`, or, when the form's own checks fail, to its read-only
+    check, so every problem shows at once. ``read``'s result stays what the form adapter
+    places errors by (a rows form's positions)."""
+    return submit_form(
+        form,
+        lambda data: applications.update_draft(current_user, application, details(data)),
+        read,
+        lambda data: applications.check_details(application, details(data)),
+    )
 
 
 def _rows_details(list_name: str, rows: Rows) -> BidDetails:
@@ -190,7 +205,6 @@ def _rows_details(list_name: str, rows: Rows) -> BidDetails:
 def _rows_page(
     reference: str,
     form_class: type[RowsForm],
-    saved_rows: Callable[[Application], list[dict[str, Any]]],
     template: str,
     saved_message: str,
 ):
@@ -201,17 +215,12 @@ def _rows_page(
     if request.method == "GET":
         if refused := _refuse_edit(application):
             return refused
-        form = form_class(data={name: saved_rows(application) or [{}]})
+        form = form_class(data=form_class.saved_data(application))
         return render_template(template, app=application, form=form, saved=True)
     form = form_class()
     if form.adding_another():
         return render_template(template, app=application, form=form.with_blank_row(), saved=False)
-    outcome = submit_form(
-        form,
-        lambda rows: applications.update_draft(current_user, application, _rows_details(name, rows)),
-        form.build,
-        lambda rows: applications.check_details(application, _rows_details(name, rows)),
-    )
+    outcome = _save_draft(form, application, form.build, partial(_rows_details, name))
     if not outcome.done:
         return render_template(template, app=application, form=form, saved=False), outcome.status
     flash(saved_message.format(total=money(outcome.value.requested_pence)), "success")
@@ -222,52 +231,18 @@ def _rows_page(
 
 @bp.route("/bids/<reference>/partners", methods=["GET", "POST"])
 def edit_partners(reference: str):
-    return _rows_page(
-        reference,
-        PartnersForm,
-        lambda app: [{"urn": p.school.urn, "role": p.role} for p in app.partners],
-        "headteacher/partners.html",
-        "Partner schools saved",
-    )
+    return _rows_page(reference, PartnersForm, "headteacher/partners.html", "Partner schools saved")
 
 
 @bp.route("/bids/<reference>/activities", methods=["GET", "POST"])
 def edit_activities(reference: str):
-    return _rows_page(
-        reference,
-        ActivitiesForm,
-        lambda app: [
-            {
-                "description": a.description,
-                "staff_role": a.staff_role,
-                "days": f"{a.days.normalize():f}",
-                "daily_rate": a.daily_rate_pence,
-            }
-            for a in app.activities
-        ],
-        "headteacher/activities.html",
-        "Activities saved. The total requested is {total}",
-    )
+    saved = "Activities saved. The total requested is {total}"
+    return _rows_page(reference, ActivitiesForm, "headteacher/activities.html", saved)
 
 
 @bp.route("/bids/<reference>/measures", methods=["GET", "POST"])
 def edit_measures(reference: str):
-    return _rows_page(
-        reference,
-        MeasuresForm,
-        lambda app: [
-            {
-                "indicator": m.indicator,
-                "unit": m.unit,
-                "baseline": f"{m.baseline.normalize():f}",
-                "target": f"{m.target.normalize():f}",
-                "due_on": m.due_on,
-            }
-            for m in app.measures
-        ],
-        "headteacher/measures.html",
-        "Measures saved",
-    )
+    return _rows_page(reference, MeasuresForm, "headteacher/measures.html", "Measures saved")
 
 
 @bp.route("/bids/<reference>/check", methods=["GET", "POST"])

@@ -121,22 +121,21 @@ class ApproveForm(_DecisionForm):
         )
 
 
+def _written_reason(label: str, hint: str) -> TextAreaField:
+    """The comment box a decision's reason goes in (the service says when one is needed)."""
+    return TextAreaField(label, widget=GovTextArea(), description=hint, validators=[LONG_TEXT])
+
+
 class RequestChangesForm(_DecisionForm):
-    comment = TextAreaField(
-        "What needs to change",
-        widget=GovTextArea(),
-        description="The lead headteacher sees this and changes the bid before sending it back.",
-        validators=[LONG_TEXT],
+    comment = _written_reason(
+        "What needs to change", "The lead headteacher sees this and changes the bid before sending it back."
     )
     submit = SubmitField("Request changes", widget=GovSubmitInput())
 
 
 class RejectForm(_DecisionForm):
-    comment = TextAreaField(
-        "Reason for rejecting the bid",
-        widget=GovTextArea(),
-        description="The schools see this reason. It is kept in the audit trail.",
-        validators=[LONG_TEXT],
+    comment = _written_reason(
+        "Reason for rejecting the bid", "The schools see this reason. It is kept in the audit trail."
     )
     submit = SubmitField("Reject bid", widget=GovSubmitInput())
 
@@ -146,11 +145,8 @@ class CountersignForm(FlaskForm):
 
 
 class CancelForm(_DecisionForm):
-    comment = TextAreaField(
-        "Reason for cancelling the award",
-        widget=GovTextArea(),
-        description="Claims not yet paid will be rejected with this reason.",
-        validators=[LONG_TEXT],
+    comment = _written_reason(
+        "Reason for cancelling the award", "Claims not yet paid will be rejected with this reason."
     )
     submit = SubmitField("Cancel award", widget=GovSubmitInput())
 
@@ -160,12 +156,7 @@ CLAIM_DECISIONS = {"verify": "Verify the claim", "reject": "Reject the claim"}
 
 class ClaimDecisionForm(FlaskForm):
     decision = _required_choice("Your decision", list(CLAIM_DECISIONS.items()), "Choose verify or reject")
-    comment = TextAreaField(
-        "Comment",
-        widget=GovTextArea(),
-        description="Give the reason if you reject the claim.",
-        validators=[LONG_TEXT],
-    )
+    comment = _written_reason("Comment", "Give the reason if you reject the claim.")
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
     #: A claim over what is left of the award is refused on the decision to verify it.

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..workflow import APPLICATION_LIFECYCLE
 from .base import TimestampMixin
 from .fund import Fund
 from .school import School
@@ -39,7 +40,9 @@ class Application(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     need: Mapped[str] = mapped_column(Text, default="", nullable=False)
     priority_areas: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
-    status: Mapped[str] = mapped_column(String(30), default="draft", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(
+        String(30), default=APPLICATION_LIFECYCLE.initial, nullable=False, index=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     requested_pence: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     awarded_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..workflow import CLAIM_LIFECYCLE
 from .application import Application
 from .base import TimestampMixin
 from .evidence import EvidenceFile
@@ -30,7 +31,9 @@ class BackfillClaim(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(
+        String(20), default=CLAIM_LIFECYCLE.initial, nullable=False, index=True
+    )
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     staff_released: Mapped[str] = mapped_column(String(300), nullable=False)

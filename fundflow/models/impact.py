@@ -7,6 +7,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Numeric, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..workflow import REPORT_LIFECYCLE
 from .application import Application, Measure
 from .base import TimestampMixin
 from .evidence import EvidenceFile
@@ -36,7 +37,7 @@ class ImpactReport(TimestampMixin, db.Model):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     narrative: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(20), default="submitted", nullable=False)
+    status: Mapped[str] = mapped_column(String(20), default=REPORT_LIFECYCLE.initial, nullable=False)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"), nullable=True)
 

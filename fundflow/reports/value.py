@@ -48,46 +48,26 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
     """
     fund = fund_or_404(fund_id) if fund_id is not None else None
 
-    claimed = (
-        select(
-            BackfillClaim.application_id.label("application_id"),
-            func.sum(BackfillClaim.amount_pence).label("pence"),
-        )
-        .where(BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES))
-        .group_by(BackfillClaim.application_id)
-        .subquery()
+    claimed = _per_bid(
+        BackfillClaim.application_id,
+        func.sum(BackfillClaim.amount_pence).label("pence"),
+        where=BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
     )
-    paid = (
-        select(
-            BackfillClaim.application_id.label("application_id"),
-            func.sum(Disbursement.amount_pence).label("pence"),
-        )
-        .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
-        .group_by(BackfillClaim.application_id)
-        .subquery()
+    paid = _per_bid(
+        BackfillClaim.application_id,
+        func.sum(Disbursement.amount_pence).label("pence"),
+        join=(BackfillClaim, BackfillClaim.id == Disbursement.claim_id),
     )
-    latest_review = (
-        select(Review.application_id.label("application_id"), func.max(Review.id).label("review_id"))
-        .group_by(Review.application_id)
-        .subquery()
+    latest_review = _per_bid(Review.application_id, func.max(Review.id).label("review_id"))
+    latest_evaluation = _per_bid(
+        ImpactReport.application_id,
+        func.max(ImpactEvaluation.id).label("evaluation_id"),
+        join=(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id),
     )
-    latest_evaluation = (
-        select(
-            ImpactReport.application_id.label("application_id"),
-            func.max(ImpactEvaluation.id).label("evaluation_id"),
-        )
-        .join(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id)
-        .group_by(ImpactReport.application_id)
-        .subquery()
-    )
-    supported = (
-        select(
-            ApplicationPartner.application_id.label("application_id"),
-            func.count(ApplicationPartner.id).label("schools"),
-        )
-        .where(ApplicationPartner.role == "supported")
-        .group_by(ApplicationPartner.application_id)
-        .subquery()
+    supported = _per_bid(
+        ApplicationPartner.application_id,
+        func.count(ApplicationPartner.id).label("schools"),
+        where=ApplicationPartner.role == "supported",
     )
     paid_pence = func.coalesce(paid.c.pence, 0)
     committed = case(
@@ -133,6 +113,18 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
         "totals": _totals(rows),
         "rows": rows,
     }
+
+
+def _per_bid(
+    application_id: Any, value: Any, *, join: tuple[Any, Any] | None = None, where: Any = None
+) -> Any:
+    """A subquery of one labelled aggregate (``value``) per bid, keyed ``application_id``."""
+    query = select(application_id.label("application_id"), value)
+    if join is not None:
+        query = query.join(*join)
+    if where is not None:
+        query = query.where(where)
+    return query.group_by(application_id).subquery()
 
 
 def _row(values: Any) -> dict[str, Any]:

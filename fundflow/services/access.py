@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import Select, exists, false, or_, select
 
 from ..extensions import db
@@ -15,6 +18,8 @@ from ..models import (
     User,
 )
 from .errors import NotFound
+
+RowT = TypeVar("RowT", BackfillClaim, Disbursement, ImpactReport)
 
 #: Roles that see every application: they review, pay or audit across schools.
 SEE_ALL_ROLES = ("liaison_officer", "finance", "auditor")
@@ -59,25 +64,27 @@ def get_application(user: User, reference: str, *, as_headteacher: bool = False)
     return application
 
 
+def _get_visible(
+    user: User, model: type[RowT], row_id: int, what: str, application_of: Callable[[RowT], Application]
+) -> RowT:
+    """The ``model`` row ``row_id`` if the bid it belongs to is one ``user`` may see;
+    otherwise NotFound, the same answer as for a row that does not exist."""
+    row = db.session.get(model, row_id)
+    if row is None or not can_see(user, application_of(row)):
+        raise NotFound(f"No {what} {row_id}")
+    return row
+
+
 def get_claim(user: User, claim_id: int) -> BackfillClaim:
-    claim = db.session.get(BackfillClaim, claim_id)
-    if claim is None or not can_see(user, claim.application):
-        raise NotFound(f"No claim {claim_id}")
-    return claim
+    return _get_visible(user, BackfillClaim, claim_id, "claim", lambda claim: claim.application)
 
 
 def get_disbursement(user: User, disbursement_id: int) -> Disbursement:
-    disbursement = db.session.get(Disbursement, disbursement_id)
-    if disbursement is None or not can_see(user, disbursement.claim.application):
-        raise NotFound(f"No disbursement {disbursement_id}")
-    return disbursement
+    return _get_visible(user, Disbursement, disbursement_id, "disbursement", lambda d: d.claim.application)
 
 
 def get_report(user: User, report_id: int) -> ImpactReport:
-    report = db.session.get(ImpactReport, report_id)
-    if report is None or not can_see(user, report.application):
-        raise NotFound(f"No impact report {report_id}")
-    return report
+    return _get_visible(user, ImpactReport, report_id, "impact report", lambda report: report.application)
 
 
 def get_fund(fund_id: int) -> Fund:

@@ -138,14 +138,7 @@ def create_fund(user: User | None, data: FundInput) -> Fund:
     with transaction():
         db.session.add(fund)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="create_fund",
-            subject_type="fund",
-            subject_id=fund.id,
-            fund_id=fund.id,
-            payload=_fund_payload(fund),
-        )
+        audit.record(user, "create_fund", fund, payload=_fund_payload(fund))
     return fund
 
 
@@ -169,14 +162,7 @@ def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
             raise InvalidTransition("The fund's rules cannot change once schools have bid")
         for name, value in values.items():
             setattr(fund, name, value)
-        audit.record_event(
-            actor=user,
-            action="update_fund",
-            subject_type="fund",
-            subject_id=fund.id,
-            fund_id=fund.id,
-            payload=_fund_payload(fund),
-        )
+        audit.record(user, "update_fund", fund, payload=_fund_payload(fund))
     return fund
 
 
@@ -230,11 +216,10 @@ def create_school(user: User | None, data: SchoolInput) -> School:
     with transaction():
         db.session.add(school)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="create_school",
-            subject_type="school",
-            subject_id=school.id,
+        audit.record(
+            user,
+            "create_school",
+            school,
             payload={"urn": school.urn, "name": school.name, "causing_concern": school.causing_concern},
         )
     return school
@@ -245,11 +230,10 @@ def set_causing_concern(user: User | None, school: School, causing_concern: bool
     require_admin(user)
     with transaction():
         school.causing_concern = bool(causing_concern)
-        audit.record_event(
-            actor=user,
-            action="update_school",
-            subject_type="school",
-            subject_id=school.id,
+        audit.record(
+            user,
+            "update_school",
+            school,
             payload={"urn": school.urn, "causing_concern": school.causing_concern},
         )
     return school
@@ -350,11 +334,10 @@ def _add_user(actor: User | None, user: User) -> None:
     """Inside a transaction: save ``user`` and record its creation."""
     db.session.add(user)
     db.session.flush()
-    audit.record_event(
-        actor=actor,
-        action="create_user",
-        subject_type="user",
-        subject_id=user.id,
+    audit.record(
+        actor,
+        "create_user",
+        user,
         payload={
             "email": user.email,
             "roles": user.roles,
@@ -409,11 +392,10 @@ def _new_set_password_link(actor: User | None, user: User) -> str:
             expires_at=expires_at,
         )
     )
-    audit.record_event(
-        actor=actor,
-        action="issue_set_password_link",
-        subject_type="user",
-        subject_id=user.id,
+    audit.record(
+        actor,
+        "issue_set_password_link",
+        user,
         payload={"email": user.email, "expires_at": expires_at.isoformat(timespec="seconds")},
     )
     return token
@@ -442,11 +424,10 @@ def update_user(
             ended = end_access(user)
             db.session.execute(delete(SetPasswordLink).where(SetPasswordLink.user_id == user.id))
         user.active = bool(active)
-        audit.record_event(
-            actor=actor,
-            action="update_user",
-            subject_type="user",
-            subject_id=user.id,
+        audit.record(
+            actor,
+            "update_user",
+            user,
             payload={
                 "email": user.email,
                 "before": before,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -19,16 +19,18 @@ from ..models import (
     Application,
     ApplicationPartner,
     ApplicationVersion,
+    BackfillClaim,
+    Event,
     Fund,
+    ImpactReport,
     Measure,
+    Review,
     School,
     User,
     utcnow,
 )
 from ..workflow import (
     APPLICATION_LIFECYCLE,
-    APPLICATION_OPERATIONS_LIFECYCLE,
-    GuardContext,
     daily_rate_problem,
     due_date_problem,
 )
@@ -36,9 +38,11 @@ from ..workflow import EDITABLE_STATUSES as EDITABLE_STATUSES  # re-exported: pa
 from . import audit
 from .clock import today
 from .errors import NotPermitted, Problems, ValidationFailed
-from .firing import fire
+from .firing import operate_on_bid
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, retrying, transaction
+
+BidRowT = TypeVar("BidRowT", ApplicationVersion, BackfillClaim, Event, ImpactReport, Review)
 
 URN_PATTERN = re.compile(r"^\d{6}$")
 MAX_DAYS = Decimal(365)
@@ -338,14 +342,11 @@ def create_draft(user: User, details: BidDetails) -> Application:
                 application.reference = _next_reference(prefix)
                 db.session.add(application)
                 db.session.flush()
-                audit.record_event(
-                    actor=user,
-                    action="create",
-                    subject_type="application",
-                    subject_id=application.id,
-                    application_id=application.id,
-                    fund_id=fund.id,
-                    to_status=application.status,
+                audit.record(
+                    user,
+                    "create",
+                    application,
+                    transition=(None, application.status),
                     payload={"reference": application.reference, "title": application.title},
                 )
             return application
@@ -358,21 +359,15 @@ def create_draft(user: User, details: BidDetails) -> Application:
 def update_draft(user: User, application: Application, details: BidDetails) -> Application:
     """The lead headteacher edits a bid that is a draft or has changes requested."""
     with transaction():
-        application = lock(Application, application.id)
-        ctx = GuardContext(record=application, user=user, today=today())
-        from_status, to_status = fire(APPLICATION_OPERATIONS_LIFECYCLE, "edit", ctx)
+        application, moved = operate_on_bid(user, application, "edit")
         problems = Problems()
         _apply_details(application, details, problems, application.fund)
         problems.raise_if_any()
-        audit.record_event(
-            actor=user,
-            action="edit",
-            subject_type="application",
-            subject_id=application.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            from_status=from_status,
-            to_status=to_status,
+        audit.record(
+            user,
+            "edit",
+            application,
+            transition=moved,
             payload={"requested_pence": application.requested_pence},
         )
     return application
@@ -422,15 +417,19 @@ def keep_version(application: Application) -> None:
     )
 
 
-def kept_versions(application: Application) -> list[ApplicationVersion]:
-    """The versions kept of a bid, one for each time it was sent, oldest first."""
+def rows_of_bid(model: type[BidRowT], application_id: int, order_by: Any, *options: Any) -> list[BidRowT]:
+    """Every ``model`` row that belongs to one bid, in ``order_by`` order; ``options`` say
+    what to load with them."""
     return list(
         db.session.execute(
-            select(ApplicationVersion)
-            .where(ApplicationVersion.application_id == application.id)
-            .order_by(ApplicationVersion.version)
+            select(model).where(model.application_id == application_id).options(*options).order_by(order_by)
         ).scalars()
     )
+
+
+def kept_versions(application: Application) -> list[ApplicationVersion]:
+    """The versions kept of a bid, one for each time it was sent, oldest first."""
+    return rows_of_bid(ApplicationVersion, application.id, ApplicationVersion.version)
 
 
 def version_changes(older: dict[str, Any], newer: dict[str, Any]) -> list[tuple[str, Any, Any]]:

@@ -19,7 +19,18 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Application, BackfillClaim, Event, ImpactReport, User, utcnow
+from ..models import (
+    ApiToken,
+    Application,
+    BackfillClaim,
+    Event,
+    Fund,
+    ImpactReport,
+    Review,
+    School,
+    User,
+    utcnow,
+)
 from .unit_of_work import note_chain_locked
 
 GENESIS_HASH = "0" * 64
@@ -103,6 +114,64 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+# What an event says it is about, by the kind of record it is about.
+_SUBJECT_TYPES: dict[type, str] = {
+    Application: "application",
+    BackfillClaim: "claim",
+    ImpactReport: "impact_report",
+    Review: "review",
+    Fund: "fund",
+    School: "school",
+    User: "user",
+    ApiToken: "api_token",
+}
+
+
+def _subject_type(subject: Any) -> str:
+    """The record's kind; ``isinstance`` so a proxy (Flask-Login's ``current_user``) counts too."""
+    for model, name in _SUBJECT_TYPES.items():
+        if isinstance(subject, model):
+            return name
+    raise TypeError(f"no audit subject type for {subject!r}")
+
+
+Subject = Application | BackfillClaim | ImpactReport | Review | Fund | School | User | ApiToken
+
+
+def record(
+    actor: User | None,
+    action: str,
+    subject: Subject,
+    *,
+    transition: tuple[str | None, str | None] = (None, None),
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """Append the event for a change to ``subject``: its type, id, bid and fund come from
+    the record itself (a bid's claims, impact reports and reviews file under that bid and
+    its fund); ``transition`` is the ``(from_status, to_status)`` it moved through."""
+    db.session.flush()
+    application_id: int | None = None
+    fund_id: int | None = None
+    if isinstance(subject, Application):
+        application_id, fund_id = subject.id, subject.fund_id
+    elif isinstance(subject, BackfillClaim | ImpactReport | Review):
+        application = db.session.get(Application, subject.application_id)
+        application_id, fund_id = subject.application_id, application.fund_id if application else None
+    elif isinstance(subject, Fund):
+        fund_id = subject.id
+    return record_event(
+        actor=actor,
+        action=action,
+        subject_type=_subject_type(subject),
+        subject_id=subject.id,
+        application_id=application_id,
+        fund_id=fund_id,
+        from_status=transition[0],
+        to_status=transition[1],
+        payload=payload,
+    )
 
 
 @dataclass(frozen=True)

@@ -225,13 +225,7 @@ def sign_out_everywhere(actor: User | None, user: User, keep_session: str | None
         raise NotFound("No such user")
     with transaction():
         ended = end_access(user, keep_session)
-        audit.record_event(
-            actor=actor,
-            action="sign_out_everywhere",
-            subject_type="user",
-            subject_id=user.id,
-            payload={"email": user.email, **ended},
-        )
+        audit.record(actor, "sign_out_everywhere", user, payload={"email": user.email, **ended})
     return ended
 
 
@@ -247,13 +241,7 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
     with transaction():
         user.password_hash = hash_password(new)
         ended = end_access(user, keep_session)
-        audit.record_event(
-            actor=user,
-            action="change_password",
-            subject_type="user",
-            subject_id=user.id,
-            payload={"email": user.email, **ended},
-        )
+        audit.record(user, "change_password", user, payload={"email": user.email, **ended})
 
 
 # --------------------------------------------------------------------- set-password links
@@ -294,13 +282,7 @@ def set_password_with_link(token: str, new: str) -> User:
             raise NotFound("This link has expired or has already been used")
         user.password_hash = hash_password(new)
         ended = end_access(user)
-        audit.record_event(
-            actor=user,
-            action="set_password",
-            subject_type="user",
-            subject_id=user.id,
-            payload={"email": user.email, **ended},
-        )
+        audit.record(user, "set_password", user, payload={"email": user.email, **ended})
     return user
 
 
@@ -312,13 +294,7 @@ def issue_token(user: User, name: str = "") -> str:
         row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:100])
         db.session.add(row)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="issue_token",
-            subject_type="api_token",
-            subject_id=row.id,
-            payload={"email": user.email, "name": row.name},
-        )
+        audit.record(user, "issue_token", row, payload={"email": user.email, "name": row.name})
     return token
 
 
@@ -341,13 +317,7 @@ def revoke_token(actor: User, token_id: int) -> None:
         raise NotFound("No such token")
     with transaction():
         row.revoked_at = utcnow()
-        audit.record_event(
-            actor=actor,
-            action="revoke_token",
-            subject_type="api_token",
-            subject_id=row.id,
-            payload={"email": row.user.email},
-        )
+        audit.record(actor, "revoke_token", row, payload={"email": row.user.email})
 
 
 @retrying
@@ -361,13 +331,7 @@ def revoke_all_tokens(actor: User | None, user: User) -> int:
     with transaction():
         for row in rows:
             row.revoked_at = utcnow()
-        audit.record_event(
-            actor=actor,
-            action="revoke_tokens",
-            subject_type="user",
-            subject_id=user.id,
-            payload={"email": user.email, "revoked": len(rows)},
-        )
+        audit.record(actor, "revoke_tokens", user, payload={"email": user.email, "revoked": len(rows)})
     return len(rows)
 
 

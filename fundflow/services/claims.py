@@ -15,7 +15,6 @@ from ..dates import long_date
 from ..extensions import db
 from ..models import Application, BackfillClaim, User, utcnow
 from ..workflow import (
-    APPLICATION_OPERATIONS_LIFECYCLE,
     CLAIM_LIFECYCLE,
     COUNTED_CLAIM_STATUSES,
     LIVE_CLAIM_STATUSES,
@@ -25,7 +24,7 @@ from . import audit, evidence
 from .applications import MAX_DAYS, activity_cost_pence
 from .clock import today
 from .errors import Problems, ValidationFailed
-from .firing import fire
+from .firing import fire, operate_on_bid
 from .ledger import claim_paid_pence
 from .parsing import is_half_days, text_field, to_date, to_decimal
 from .unit_of_work import lock, retrying, transaction
@@ -215,25 +214,18 @@ def check_claim(application: Application, data: ClaimInput) -> None:
     """Raise :class:`ValidationFailed` with every problem :func:`create_claim` would find in
     what was typed (the evidence file apart), saving nothing: a claim form with its own
     errors shows these as well, so the person sees everything wrong at once."""
-    problems = Problems()
-    _validated_claim(problems, application, data)
-    problems.raise_if_any()
+    evidence.validate_with_evidence(lambda problems: _validated_claim(problems, application, data))
 
 
 @retrying
 def create_claim(user: User, application: Application, data: ClaimInput) -> BackfillClaim:
     """The lead headteacher claims backfill while the award is approved."""
     with transaction():
-        application = lock(Application, application.id)
-        fire(
-            APPLICATION_OPERATIONS_LIFECYCLE,
-            "create_claim",
-            GuardContext(record=application, user=user, today=today()),
+        application, _ = operate_on_bid(user, application, "create_claim")
+        claimed, stored = evidence.validate_with_evidence(
+            lambda problems: _validated_claim(problems, application, data), data.evidence, user
         )
-        problems = Problems()
-        start, end, staff, name, days, amount, overlapping = _validated_claim(problems, application, data)
-        stored = evidence.store_if_given(data.evidence, user, problems)
-        problems.raise_if_any()
+        start, end, staff, name, days, amount, overlapping = claimed
         claim = BackfillClaim(
             application_id=application.id,
             status=CLAIM_LIFECYCLE.initial,
@@ -249,14 +241,11 @@ def create_claim(user: User, application: Application, data: ClaimInput) -> Back
         )
         db.session.add(claim)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="create_claim",
-            subject_type="claim",
-            subject_id=claim.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            to_status=claim.status,
+        audit.record(
+            user,
+            "create_claim",
+            claim,
+            transition=(None, claim.status),
             payload={
                 "amount_pence": amount,
                 "days": str(days),
@@ -292,15 +281,5 @@ def decide_claim(user: User, claim: BackfillClaim, action: str, comment: str = "
         payload = {"amount_pence": claim.amount_pence}
         if comment:
             payload["comment"] = comment
-        audit.record_event(
-            actor=user,
-            action=action,
-            subject_type="claim",
-            subject_id=claim.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            from_status=from_status,
-            to_status=to_status,
-            payload=payload,
-        )
+        audit.record(user, action, claim, transition=(from_status, to_status), payload=payload)
     return claim

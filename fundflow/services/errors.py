@@ -4,11 +4,22 @@ failures, messages per field, so that forms and the JSON API can both report the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class DomainError(Exception):
+    """A refusal the user can be told about. A subclass names its status and code in its
+    class line: ``class NotFound(DomainError, status=404, code="not_found")``."""
+
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, code: str | None = None):
         super().__init__(message)
@@ -17,41 +28,26 @@ class DomainError(Exception):
             self.code = code
 
 
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
+class NotFound(DomainError, status=404, code="not_found"): ...
 
 
-class NotPermitted(DomainError):
-    status = 403
-    code = "forbidden"
+class NotPermitted(DomainError, status=403, code="forbidden"): ...
 
 
-class InvalidTransition(DomainError):
-    status = 409
-    code = "invalid_state"
+class InvalidTransition(DomainError, status=409, code="invalid_state"): ...
 
 
-class Conflict(DomainError):
-    status = 409
-    code = "conflict"
+class Conflict(DomainError, status=409, code="conflict"): ...
 
 
-class Throttled(DomainError):
-    status = 429
-    code = "too_many_attempts"
+class Throttled(DomainError, status=429, code="too_many_attempts"): ...
 
 
-class AuthenticationFailed(DomainError):
-    status = 401
-    code = "unauthorized"
+class AuthenticationFailed(DomainError, status=401, code="unauthorized"): ...
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError, status=422, code="validation_failed"):
     """One or more rules failed; ``fields`` maps each field to its messages."""
-
-    status = 422
-    code = "validation_failed"
 
     def __init__(
         self,

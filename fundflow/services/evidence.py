@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import filetype
 from flask import current_app
@@ -14,6 +16,8 @@ from ..extensions import db
 from ..models import BackfillClaim, EvidenceFile, ImpactReport, User
 from .access import can_see
 from .errors import NotFound, Problems, ValidationFailed
+
+ContentT = TypeVar("ContentT")
 
 ALLOWED_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
 
@@ -80,6 +84,20 @@ def store_if_given(upload: Upload | None, user: User, problems: Problems) -> Evi
             for message in messages:
                 problems.add(name, message)
         return None
+
+
+def validate_with_evidence(
+    validate: Callable[[Problems], ContentT], upload: Upload | None = None, user: User | None = None
+) -> tuple[ContentT, EvidenceFile | None]:
+    """What ``validate`` makes of the typed content (it adds what is wrong to the problems
+    it is given) and the optional ``upload`` stored for ``user``; then every problem of the
+    two is raised together, so the form or API client sees all that is wrong at once (the
+    transaction that stored the file rolls back)."""
+    problems = Problems()
+    content = validate(problems)
+    stored = store_if_given(upload, user, problems) if user is not None else None
+    problems.raise_if_any()
+    return content, stored
 
 
 def get_evidence(user: User, evidence_id: int) -> EvidenceFile:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..workflow import ACTOR_ROLES, GuardContext, Lifecycle, Refused
+from ..models import Application, User
+from ..workflow import ACTOR_ROLES, APPLICATION_OPERATIONS_LIFECYCLE, GuardContext, Lifecycle, Refused
+from .clock import today
 from .errors import InvalidTransition, NotPermitted, ValidationFailed
+from .unit_of_work import lock
 
 
 def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str]:
@@ -26,6 +29,20 @@ def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str
         if refused.kind == "invalid_state":
             raise InvalidTransition(str(refused)) from refused
         raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
+
+
+def operate_on_bid(
+    user: User, application: Application, operation: str
+) -> tuple[Application, tuple[str, str]]:
+    """Lock the bid's row (step 1 of the lock order) and fire ``operation`` of
+    ``APPLICATION_OPERATIONS_LIFECYCLE`` on it: the start of every change made *within* a
+    bid (editing it, reviewing it, claiming or reporting against it). Returns the locked
+    bid and the (from_status, to_status) the operation went through."""
+    locked = lock(Application, application.id)
+    moved = fire(
+        APPLICATION_OPERATIONS_LIFECYCLE, operation, GuardContext(record=locked, user=user, today=today())
+    )
+    return locked, moved
 
 
 def require_role(lifecycle: Lifecycle, action: str, user: Any) -> None:

@@ -19,12 +19,13 @@ from ..models import (
     User,
     utcnow,
 )
-from ..workflow import APPLICATION_OPERATIONS_LIFECYCLE, REPORT_LIFECYCLE, GuardContext
+from ..workflow import REPORT_LIFECYCLE, GuardContext
 from ..workflow import REPORTABLE_STATUSES as REPORTABLE_STATUSES  # re-exported: pages import it
 from . import audit, evidence
+from .applications import rows_of_bid
 from .clock import today
 from .errors import Problems
-from .firing import fire, require_role
+from .firing import fire, operate_on_bid, require_role
 from .parsing import clean_text, to_decimal
 from .unit_of_work import lock, retrying, transaction
 
@@ -94,22 +95,17 @@ def _report_content(
 def check_report(application: Application, data: ReportInput) -> None:
     """Raise :class:`ValidationFailed` with every problem :func:`submit_report` would find in
     what was typed, saving nothing (a form with its own errors shows these as well)."""
-    problems = Problems()
-    _report_content(application, data, problems)
-    problems.raise_if_any()
+    evidence.validate_with_evidence(lambda problems: _report_content(application, data, problems))
 
 
 @retrying
 def submit_report(user: User, application: Application, data: ReportInput) -> ImpactReport:
     """The lead headteacher reports results, one per measure, while approved or monitoring."""
     with transaction():
-        application = lock(Application, application.id)
-        ctx = GuardContext(record=application, user=user, today=today())
-        fire(APPLICATION_OPERATIONS_LIFECYCLE, "submit_impact_report", ctx)
-        problems = Problems()
-        narrative, results = _report_content(application, data, problems)
-        stored = evidence.store_if_given(data.evidence, user, problems)
-        problems.raise_if_any()
+        application, _ = operate_on_bid(user, application, "submit_impact_report")
+        (narrative, results), stored = evidence.validate_with_evidence(
+            lambda problems: _report_content(application, data, problems), data.evidence, user
+        )
         report = ImpactReport(
             application_id=application.id,
             kind=data.kind,
@@ -121,14 +117,11 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
         )
         db.session.add(report)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="submit_impact_report",
-            subject_type="impact_report",
-            subject_id=report.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            to_status=report.status,
+        audit.record(
+            user,
+            "submit_impact_report",
+            report,
+            transition=(None, report.status),
             payload={
                 "kind": report.kind,
                 "results": [{"measure_id": r.measure_id, "actual": str(r.actual)} for r in results],
@@ -153,7 +146,7 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
         problems.add("comment", f"Use {COMMENT_MAX:,} characters or fewer")
     problems.raise_if_any()
     with transaction():
-        application = lock(Application, report.application_id)
+        lock(Application, report.application_id)
         report = lock(ImpactReport, report.id)
         ctx = GuardContext(record=report, user=user, today=today())
         from_status, to_status = fire(REPORT_LIFECYCLE, "evaluate", ctx)
@@ -167,15 +160,11 @@ def evaluate_report(user: User, report: ImpactReport, data: EvaluationInput) -> 
         )
         db.session.add(evaluation)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="evaluate_impact_report",
-            subject_type="impact_report",
-            subject_id=report.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            from_status=from_status,
-            to_status=to_status,
+        audit.record(
+            user,
+            "evaluate_impact_report",
+            report,
+            transition=(from_status, to_status),
             payload={"rating": evaluation.rating, "drivers": evaluation.drivers, "comment": comment},
         )
     return evaluation
@@ -193,10 +182,4 @@ def _has_final_report(application: Application) -> bool:
 
 
 def reports_for(application: Application) -> list[ImpactReport]:
-    return list(
-        db.session.execute(
-            select(ImpactReport)
-            .where(ImpactReport.application_id == application.id)
-            .order_by(ImpactReport.id)
-        ).scalars()
-    )
+    return rows_of_bid(ImpactReport, application.id, ImpactReport.id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Fund
@@ -76,21 +77,26 @@ def ledger(fund_id: int) -> Ledger:
     return ledgers([fund_id])[fund_id]
 
 
+def claims_by_application(
+    ids: list[int], statuses: Iterable[str], aggregate: ColumnElement[Any]
+) -> dict[int, Any]:
+    """``aggregate`` (a sum or count over ``BackfillClaim``) of each application's claims in
+    ``statuses``; an application with none is missing from the answer."""
+    return dict(
+        db.session.execute(
+            select(BackfillClaim.application_id, aggregate)
+            .where(BackfillClaim.application_id.in_(ids), BackfillClaim.status.in_(statuses))
+            .group_by(BackfillClaim.application_id)
+        ).all()
+    )
+
+
 def application_money(application_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """(claimed_pence, paid_pence) per application: verified-or-paid claims, net payments."""
     ids = list(application_ids)
     if not ids:
         return {}
-    claimed = dict(
-        db.session.execute(
-            select(BackfillClaim.application_id, func.sum(BackfillClaim.amount_pence))
-            .where(
-                BackfillClaim.application_id.in_(ids),
-                BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
-            )
-            .group_by(BackfillClaim.application_id)
-        ).all()
-    )
+    claimed = claims_by_application(ids, COUNTED_CLAIM_STATUSES, func.sum(BackfillClaim.amount_pence))
     paid = dict(
         db.session.execute(
             select(BackfillClaim.application_id, func.sum(Disbursement.amount_pence))

@@ -37,7 +37,7 @@ from .applications import keep_version
 from .clock import today
 from .errors import ValidationFailed
 from .firing import fire
-from .ledger import application_money, claim_paid_pence, ledger
+from .ledger import application_money, claim_paid_pence, claims_by_application, ledger
 from .unit_of_work import lock, retrying, transaction
 
 
@@ -86,17 +86,7 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
         payload = _apply_effects(application, user, request.action, ctx, request.conditions)
         if comment:
             payload["comment"] = comment
-        audit.record_event(
-            actor=user,
-            action=request.action,
-            subject_type="application",
-            subject_id=application.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            from_status=from_status,
-            to_status=to_status,
-            payload=payload,
-        )
+        audit.record(user, request.action, application, transition=(from_status, to_status), payload=payload)
         if request.action == "cancel":
             _reject_outstanding_claims(application, user, comment, outstanding)
     return application
@@ -192,18 +182,9 @@ def _reject_outstanding_claims(
         ctx = GuardContext(
             record=claim, user=user, today=today(), comment=claim.decision_comment, claim_paid_pence=0
         )
-        from_status, to_status = fire(CLAIM_LIFECYCLE, "reject", ctx)
-        audit.record_event(
-            actor=user,
-            action="reject",
-            subject_type="claim",
-            subject_id=claim.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
-            from_status=from_status,
-            to_status=to_status,
-            payload={"amount_pence": claim.amount_pence, "comment": claim.decision_comment},
-        )
+        moved = fire(CLAIM_LIFECYCLE, "reject", ctx)
+        rejected = {"amount_pence": claim.amount_pence, "comment": claim.decision_comment}
+        audit.record(user, "reject", claim, transition=moved, payload=rejected)
 
 
 def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -213,16 +194,7 @@ def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = list(application_ids)
     if not ids:
         return {}
-    outstanding = dict(
-        db.session.execute(
-            select(BackfillClaim.application_id, func.count(BackfillClaim.id))
-            .where(
-                BackfillClaim.application_id.in_(ids),
-                BackfillClaim.status.in_(OUTSTANDING_CLAIM_STATUSES),
-            )
-            .group_by(BackfillClaim.application_id)
-        ).all()
-    )
+    outstanding = claims_by_application(ids, OUTSTANDING_CLAIM_STATUSES, func.count(BackfillClaim.id))
     evaluated = set(
         db.session.execute(
             select(ImpactReport.application_id)

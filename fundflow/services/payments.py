@@ -134,26 +134,18 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
             )
             db.session.add(disbursement)
             db.session.flush()
-            from_status = to_status = claim.status
-            if amount == outstanding:
-                from_status, to_status = fire(CLAIM_LIFECYCLE, "pay", ctx)
-            audit.record_event(
-                actor=user,
-                action="record_disbursement",
-                subject_type="claim",
-                subject_id=claim.id,
-                application_id=application.id,
-                fund_id=application.fund_id,
-                from_status=from_status,
-                to_status=to_status,
-                payload={
-                    "disbursement_id": disbursement.id,
-                    "amount_pence": amount,
-                    "paid_on": paid_on.isoformat(),
-                    "reference": reference,
-                    "payee_urn": application.lead_school.urn,
-                },
+            # paid in full, the claim moves to paid; a part payment leaves it where it is
+            moved = (
+                fire(CLAIM_LIFECYCLE, "pay", ctx) if amount == outstanding else (claim.status, claim.status)
             )
+            paid = {
+                "disbursement_id": disbursement.id,
+                "amount_pence": amount,
+                "paid_on": paid_on.isoformat(),
+                "reference": reference,
+                "payee_urn": application.lead_school.urn,
+            }
+            audit.record(user, "record_disbursement", claim, transition=moved, payload=paid)
     except IntegrityError:
         raise Conflict(
             f"Payment reference {reference} is already used in this fund", code="duplicate_reference"
@@ -217,7 +209,7 @@ def reverse_disbursement(
     problems.raise_if_any()
     try:
         with transaction():
-            application = lock(Application, disbursement.claim.application_id)
+            lock(Application, disbursement.claim.application_id)
             claim = lock(BackfillClaim, disbursement.claim_id)
             original = lock(Disbursement, disbursement.id)
             ctx = GuardContext(record=claim, user=user, today=today(), comment=reason)
@@ -243,27 +235,20 @@ def reverse_disbursement(
             )
             db.session.add(reversal)
             db.session.flush()
-            from_status = to_status = claim.status
-            if CLAIM_LIFECYCLE.may("reverse_payment", ctx):  # the claim was paid in full
-                from_status, to_status = fire(CLAIM_LIFECYCLE, "reverse_payment", ctx)
-            audit.record_event(
-                actor=user,
-                action="reverse_disbursement",
-                subject_type="claim",
-                subject_id=claim.id,
-                application_id=application.id,
-                fund_id=application.fund_id,
-                from_status=from_status,
-                to_status=to_status,
-                payload={
-                    "disbursement_id": original.id,
-                    "reverses_reference": original.reference,
-                    "reverses_paid_on": original.paid_on.isoformat(),
-                    "reversal_id": reversal.id,
-                    "amount_pence": reversal.amount_pence,
-                    "reason": reason,
-                },
-            )
+            # reversing a payment in full takes the claim back from paid; a part one leaves it
+            if CLAIM_LIFECYCLE.may("reverse_payment", ctx):
+                moved = fire(CLAIM_LIFECYCLE, "reverse_payment", ctx)
+            else:
+                moved = (claim.status, claim.status)
+            reversed_payment = {
+                "disbursement_id": original.id,
+                "reverses_reference": original.reference,
+                "reverses_paid_on": original.paid_on.isoformat(),
+                "reversal_id": reversal.id,
+                "amount_pence": reversal.amount_pence,
+                "reason": reason,
+            }
+            audit.record(user, "reverse_disbursement", claim, transition=moved, payload=reversed_payment)
     except IntegrityError:
         raise Conflict("This payment has already been reversed", code="duplicate_reference") from None
     return reversal

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from ..extensions import db
 from ..models import RECOMMENDATIONS, Application, Review, User
-from ..workflow import APPLICATION_OPERATIONS_LIFECYCLE, GuardContext
+from ..workflow import APPLICATION_OPERATIONS_LIFECYCLE
 from . import audit
-from .clock import today
+from .applications import rows_of_bid
 from .errors import Problems
-from .firing import fire, require_role
+from .firing import operate_on_bid, require_role
 from .parsing import clean_text
-from .unit_of_work import lock, retrying, transaction
+from .unit_of_work import retrying, transaction
 
 
 @dataclass(frozen=True)
@@ -45,12 +43,7 @@ def record_review(user: User, application: Application, data: ReviewInput) -> Re
         problems.add("comments", "Use 10,000 characters or fewer")
     problems.raise_if_any()
     with transaction():
-        application = lock(Application, application.id)
-        fire(
-            APPLICATION_OPERATIONS_LIFECYCLE,
-            "review",
-            GuardContext(record=application, user=user, today=today()),
-        )
+        application, _ = operate_on_bid(user, application, "review")
         review = Review(
             application_id=application.id,
             reviewer_id=user.id,
@@ -64,13 +57,10 @@ def record_review(user: User, application: Application, data: ReviewInput) -> Re
         )
         db.session.add(review)
         db.session.flush()
-        audit.record_event(
-            actor=user,
-            action="review",
-            subject_type="review",
-            subject_id=review.id,
-            application_id=application.id,
-            fund_id=application.fund_id,
+        audit.record(
+            user,
+            "review",
+            review,
             payload={
                 "version": review.version,
                 "eligible": review.eligible,
@@ -84,8 +74,4 @@ def record_review(user: User, application: Application, data: ReviewInput) -> Re
 
 
 def reviews_for(application: Application) -> list[Review]:
-    return list(
-        db.session.execute(
-            select(Review).where(Review.application_id == application.id).order_by(Review.id)
-        ).scalars()
-    )
+    return rows_of_bid(Review, application.id, Review.id)

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fundflow.extensions import db
-from fundflow.models import Application, Event
-from fundflow.services import audit
+from fundflow.models import Application, BackfillClaim, Event, ImpactReport, Review
+from fundflow.services import audit, reviews
 from fundflow.services.errors import ValidationFailed
 from fundflow.services.unit_of_work import transaction
 
@@ -112,3 +112,38 @@ def test_shell_actions_are_recorded_as_the_system(make):
     make.school()
     event = all_events()[0]
     assert (event.actor_id, event.actor_email, event.action) == (None, "system", "create_school")
+
+
+def test_every_event_about_a_bids_record_files_under_that_bid_and_its_fund(make):
+    """Events about a bid, its claims, reviews and impact reports carry the bid and its
+    fund; a fund's carry the fund alone; a person's, a school's or a token's neither."""
+    make.application("closed")
+    make.claim(make.application("approved"), state="paid")
+    liaison = make.liaison()
+    reviews.record_review(
+        liaison,
+        make.application("under_review", liaison=liaison),
+        reviews.ReviewInput(
+            eligible=True,
+            aligned_with_priorities=True,
+            supporting_school_has_capacity=True,
+            value_for_money=3,
+            comments="Clear plan, fair rates.",
+            recommendation="approve",
+        ),
+    )
+    of_a_bid = {"claim": BackfillClaim, "review": Review, "impact_report": ImpactReport}
+    kinds = set()
+    for event in all_events():
+        kinds.add(event.subject_type)
+        if event.subject_type == "application":
+            bid = db.session.get(Application, event.subject_id)
+        elif event.subject_type in of_a_bid:
+            record = db.session.get(of_a_bid[event.subject_type], event.subject_id)
+            bid = db.session.get(Application, record.application_id)
+        else:
+            expected_fund = event.subject_id if event.subject_type == "fund" else None
+            assert (event.application_id, event.fund_id) == (None, expected_fund), event.action
+            continue
+        assert (event.application_id, event.fund_id) == (bid.id, bid.fund_id), event.action
+    assert {"application", "claim", "review", "impact_report", "fund", "user", "school"} <= kinds

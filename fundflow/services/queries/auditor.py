@@ -21,7 +21,7 @@ from ...models import (
     ImpactReport,
     Review,
 )
-from ..applications import kept_versions, version_changes
+from ..applications import kept_versions, rows_of_bid, version_changes
 from ..ledger import application_money
 from ..reviews import reviews_for
 
@@ -81,17 +81,13 @@ def application_record(application: Application) -> ApplicationRecord:
         changes = version_changes(previous, version.snapshot) if previous is not None else []
         version_views.append(VersionView(version, changes))
         previous = version.snapshot
-    claims = list(
-        db.session.execute(
-            select(BackfillClaim)
-            .where(BackfillClaim.application_id == app_id)
-            .options(
-                selectinload(BackfillClaim.evidence),
-                selectinload(BackfillClaim.created_by),
-                selectinload(BackfillClaim.verified_by),
-            )
-            .order_by(BackfillClaim.id)
-        ).scalars()
+    claims = rows_of_bid(
+        BackfillClaim,
+        app_id,
+        BackfillClaim.id,
+        selectinload(BackfillClaim.evidence),
+        selectinload(BackfillClaim.created_by),
+        selectinload(BackfillClaim.verified_by),
     )
     claim_views = {c.id: ClaimView(c) for c in claims}
     if claim_views:
@@ -102,20 +98,14 @@ def application_record(application: Application) -> ApplicationRecord:
             .order_by(Disbursement.id)
         ).scalars():
             claim_views[disbursement.claim_id].disbursements.append(disbursement)
-    reports = list(
-        db.session.execute(
-            select(ImpactReport)
-            .where(ImpactReport.application_id == app_id)
-            .options(
-                selectinload(ImpactReport.submitted_by),
-                selectinload(ImpactReport.evaluation).selectinload(ImpactEvaluation.evaluator),
-            )
-            .order_by(ImpactReport.id)
-        ).scalars()
+    reports = rows_of_bid(
+        ImpactReport,
+        app_id,
+        ImpactReport.id,
+        selectinload(ImpactReport.submitted_by),
+        selectinload(ImpactReport.evaluation).selectinload(ImpactEvaluation.evaluator),
     )
-    events = list(
-        db.session.execute(select(Event).where(Event.application_id == app_id).order_by(Event.seq)).scalars()
-    )
+    events = rows_of_bid(Event, app_id, Event.seq)
     claimed, paid = application_money([app_id])[app_id]
     return ApplicationRecord(
         application=application,
