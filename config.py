@@ -73,6 +73,33 @@ class Config:
     CONTACT_PHONE = os.environ.get("FUNDFLOW_CONTACT_PHONE", "")  # empty: no telephone shown
     DATA_PROTECTION_EMAIL = os.environ.get("FUNDFLOW_DATA_PROTECTION_EMAIL", "data-protection@example.gov.uk")
     PER_PAGE = 20
+    # The service's own address, for links in emails (a request's address when unset).
+    SERVICE_URL = os.environ.get("FUNDFLOW_SERVICE_URL", "")
+    # Email. GOV.UK Notify when NOTIFY_API_KEY and NOTIFY_TEMPLATE_ID are set (it wins);
+    # else SMTP when SMTP_HOST is set; else (development) messages are written to the log.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 587)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+    SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "fundflow@localhost")
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+    # The sender: how many emails one run leases at a time, for how long, and how often a
+    # failing one is tried before it is marked failed.
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    # The daily digest goes out from this hour, UK time.
+    DIGEST_HOUR = _int("DIGEST_HOUR", 7)
+    # "Forgotten your password?": how long its link works, and how many requests are taken
+    # per address typed and per network address within the window.
+    RESET_PASSWORD_LINK_MINUTES = _int("RESET_PASSWORD_LINK_MINUTES", 60)
+    PASSWORD_RESET_WINDOW_SECONDS = _int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+    PASSWORD_RESET_MAX_PER_ACCOUNT = _int("PASSWORD_RESET_MAX_PER_ACCOUNT", 3)
+    PASSWORD_RESET_MAX_PER_ADDRESS = _int("PASSWORD_RESET_MAX_PER_ADDRESS", 20)
 
 
 class DevelopmentConfig(Config):

@@ -1,10 +1,11 @@
 """Every blueprint, registered in one place. One blueprint per role, plus auth, the
-shared pages and the JSON API."""
+shared pages, each person's own pages (account) and the JSON API."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from .account.routes import bp as account
 from .admin.routes import bp as admin
 from .api import bp as api
 from .auditor.routes import bp as auditor
@@ -14,7 +15,7 @@ from .headteacher.routes import bp as headteacher
 from .liaison.routes import bp as liaison
 from .main.routes import bp as main
 
-BLUEPRINTS = (main, auth, headteacher, liaison, finance, auditor, admin, api)
+BLUEPRINTS = (main, auth, account, headteacher, liaison, finance, auditor, admin, api)
 
 
 def register(app: Flask) -> None:

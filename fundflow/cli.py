@@ -159,3 +159,32 @@ def draw_lifecycle() -> None:
 
     for path in diagram.write_all():
         click.echo(f"Wrote {path.relative_to(diagram.STATIC.parents[1])}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@fundflow_cli.command("send-notifications")
+def send_notifications() -> None:
+    """Send the emails waiting in the outbox (and, from 07:00 UK time, the daily digests).
+    Run it every minute; several at once, on several machines, are safe."""
+    from .services import outbox
+
+    result = outbox.send_due()
+    click.echo(
+        f"Sent {_plural(result.sent, 'email')}, {result.failed} failed, {result.retrying} waiting to retry."
+    )
+
+
+@fundflow_cli.command("run-schedule")
+def run_schedule() -> None:
+    """Mark overdue reports and claim deadlines late, and queue the reminders due today.
+    Run it every 15 minutes or so; running it again the same day sends nothing twice."""
+    from .services import schedule
+
+    result = schedule.run_schedule()
+    click.echo(
+        f"Marked {result.marked_late} late; sent {_plural(result.reminders, 'reminder')} "
+        f"and {_plural(result.escalations, 'escalation')}."
+    )

@@ -10,10 +10,25 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Application, BackfillClaim, Fund, User
-from .services import admin, applications, claims, impact, lifecycle, payments, reviews
+from .models import Application, BackfillClaim, Fund, Notification, User
+from .services import (
+    admin,
+    applications,
+    claims,
+    delivery,
+    impact,
+    inbox,
+    lifecycle,
+    outbox,
+    payments,
+    reviews,
+    schedule,
+)
 from .services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from .services.clock import as_of, today
+from .services.notifications import queue_email
+from .services.queries.schedule import schedule_for
+from .services.unit_of_work import transaction
 
 DEMO_PASSWORD = "demo-password-123"
 
@@ -94,6 +109,7 @@ def seed() -> dict[str, int]:
         users[email] = admin.create_user(
             None, admin.UserInput(email=email, name=name, roles=roles, password=DEMO_PASSWORD, school_urn=urn)
         )
+    _an_email_the_mail_server_refused()
     fund = admin.create_fund(
         None,
         admin.FundInput(
@@ -109,8 +125,11 @@ def seed() -> dict[str, int]:
             delivery_ends_on=date(closes.year + 1, 3, 31),
         ),
     )
-    # Awards were approved six weeks ago, so there is time for claims since.
+    # Awards were approved six weeks ago, so there is time for claims since; three were
+    # approved in the spring, so their summer-term reports fell due (one sent, one late, one
+    # waived).
     approved_day = now - timedelta(days=45)
+    spring_day = now - timedelta(days=200)
     head = users["headteacher@demo.test"]
     lee, sam = users["liaison@demo.test"], users["liaison2@demo.test"]
     fran = users["finance@demo.test"]
@@ -128,10 +147,25 @@ def seed() -> dict[str, int]:
                 priority_areas=["Early reading", "Leadership development"],
                 partners=[PartnerInput(urn=u, role=r) for u, r in partners],
                 activities=[
-                    ActivityInput(description, staff_role, activity_days, activity_rate)
-                    for description, staff_role, activity_days, activity_rate in (
-                        ("Joint planning and coaching sessions", "Deputy headteacher", days, rate),
-                        ("Lesson observations and feedback", "English lead", "2.5", 250_00),
+                    ActivityInput(description, staff_role, activity_days, activity_rate, starts, ends)
+                    for description, staff_role, activity_days, activity_rate, starts, ends in (
+                        (
+                            "Joint planning and coaching sessions",
+                            "Deputy headteacher",
+                            days,
+                            rate,
+                            opens + timedelta(days=60),
+                            now + timedelta(days=120),
+                        ),
+                        # ended a fortnight ago: its last day to claim backfill is in 12 days
+                        (
+                            "Lesson observations and feedback",
+                            "English lead",
+                            "2.5",
+                            250_00,
+                            now - timedelta(days=60),
+                            now - timedelta(days=16),
+                        ),
                     )
                 ],
                 measures=[
@@ -170,9 +204,9 @@ def seed() -> dict[str, int]:
         )
         return app
 
-    def approved(app: Application, awarded: int | None = None) -> Application:
+    def approved(app: Application, awarded: int | None = None, on: date = approved_day) -> Application:
         under_review(app)
-        with as_of(approved_day):
+        with as_of(on):
             act(app, lee, "approve", awarded_pence=awarded, conditions="Report impact each term.")
         return app
 
@@ -205,7 +239,7 @@ def seed() -> dict[str, int]:
     large = under_review(bid(head, "Trust-wide curriculum redesign", pair, "22", 500_00))
     act(large, lee, "approve", awarded_pence=11_000_00, conditions="Termly progress notes.")
 
-    live = approved(bid(head, "Reading fluency partnership", pair, "8", 400_00))
+    live = approved(bid(head, "Reading fluency partnership", pair, "8", 400_00), on=spring_day)
     c1 = claim(live, approved_day + timedelta(days=14), 3, "Priya Shah", "Deputy headteacher", 1_200_00)
     c2 = claim(live, approved_day + timedelta(days=24), 2, "Tom Reid", "English lead", 500_00)
     claims.decide_claim(lee, c1, "verify")
@@ -213,6 +247,12 @@ def seed() -> dict[str, int]:
     payments.record_disbursement(
         fran, c1, payments.DisbursementInput(amount_pence=1_200_00, paid_on=now, reference="SLG-PAY-0001")
     )
+    # Tom Reid's days were paid to the wrong school's account and reversed: the claim waits to
+    # be paid again, and the auditors and the school were told why.
+    wrong = payments.record_disbursement(
+        fran, c2, payments.DisbursementInput(amount_pence=500_00, paid_on=now, reference="SLG-PAY-0004")
+    )
+    payments.reverse_disbursement(fran, wrong, "Paid into Chalvey Grove's account by mistake.")
 
     rejected = under_review(bid(head, "Leadership away days", pair, "2", 300_00))
     act(rejected, lee, "reject", comment="Residential costs are not backfill; the fund cannot pay them.")
@@ -220,7 +260,7 @@ def seed() -> dict[str, int]:
     withdrawn = bid(head, "Science practical skills", pair, "2", 300_00)
     act(withdrawn, head, "withdraw")
 
-    monitoring = approved(bid(head, "Writing moderation cluster", pair, "4", 300_00))
+    monitoring = approved(bid(head, "Writing moderation cluster", pair, "4", 300_00), on=spring_day)
     moderation = claim(monitoring, approved_day + timedelta(days=3), 3, "Priya Shah", "Deputy head", 900_00)
     _verify_and_pay(lee, fran, moderation, "SLG-PAY-0002")
     act(monitoring, head, "finish_delivery")
@@ -234,7 +274,9 @@ def seed() -> dict[str, int]:
         ),
     )
 
-    closed = approved(bid(head, "Attendance improvement peer review", pair, "3", 300_00))
+    closed = approved(bid(head, "Attendance improvement peer review", pair, "3", 300_00), on=spring_day)
+    summer_report = next(i for i in schedule_for(closed.id) if i.kind == "interim_report")
+    schedule.waive(lee, summer_report, "The school reported on this term at the cluster meeting.")
     # Dan Brook's days on this bid overlap a later claim for him on the live bid: that one
     # is flagged to the liaison officer as possible double funding.
     peer_review = claim(closed, approved_day + timedelta(days=3), 3, "Dan Brook", "Assistant head", 900_00)
@@ -293,12 +335,53 @@ def seed() -> dict[str, int]:
     )
     submitted(wexham)
 
+    # The schedule's clock: the live bid's summer report is late (reminded, then escalated to
+    # the liaison officers); reports due within 14 days are reminded. Nothing is sent yet:
+    # the messages wait in the outbox for ``send-notifications``.
+    schedule.run_schedule(now)
+    # The lead headteacher has read their older messages, and takes claim news in the daily
+    # email; the partner has read everything about the first bids.
+    for message in notifications_of(head)[:-6]:
+        inbox.mark_read(head, message.id)
+    for message in notifications_of(users["partner@demo.test"])[:5]:
+        inbox.mark_read(users["partner@demo.test"], message.id)
+    digest = {"claim_verified": "digest", "claim_rejected": "digest", "claim_paid": "digest"}
+    inbox.save_preferences(head, {kind: digest.get(kind, "immediate") for kind in inbox.kinds_for(head)})
     return {
         "schools": len(SCHOOLS),
         "users": len(ACCOUNTS),
         "applications": db.session.execute(select(db.func.count(Application.id))).scalar_one(),
         "funds": db.session.execute(select(db.func.count(Fund.id))).scalar_one(),
     }
+
+
+class _RefusingServer:
+    """The demo's stand-in for a mail server that refuses an address for good."""
+
+    def send(self, email: delivery.Email) -> str:
+        raise delivery.DeliveryFailed("550 5.1.1 No such mailbox here", permanent=True)
+
+
+def _an_email_the_mail_server_refused() -> None:
+    """One email to a mistyped address, refused: the admins' email delivery page lists it
+    and their messages say so (sent before any other email exists, so nothing else is)."""
+    with transaction():
+        queue_email(
+            to_address="hana.head@upton-lea.sch.uk.invalid",
+            kind="digest",
+            subject="Your fundflow messages",
+            body="(an email to a mistyped address)",
+        )
+    outbox.send_due(backend=_RefusingServer())
+
+
+def notifications_of(user: User) -> list[Notification]:
+    """Someone's messages, oldest first."""
+    return list(
+        db.session.execute(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        ).scalars()
+    )
 
 
 def _author_email(app: Application, users: dict[str, User]) -> str:

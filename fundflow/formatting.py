@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 from markupsafe import Markup, escape
 
 from .dates import long_date
-from .models import DRIVER_LABELS, RATING_LABELS, ROLE_LABELS
+from .models import DRIVER_LABELS, RATING_LABELS, ROLE_LABELS, SCHEDULE_KIND_LABELS
 from .models.school import STATUS_LABELS as SCHOOL_STATES
 from .services.parsing import pounds
-from .workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_LIFECYCLE, CLAIM_STATES
+from .workflow import (
+    APPLICATION_LIFECYCLE,
+    APPLICATION_STATES,
+    CLAIM_LIFECYCLE,
+    CLAIM_STATES,
+    SCHEDULE_STATES,
+)
 
 
 def money(pence: int | None) -> str:
@@ -80,6 +87,7 @@ TAG_COLOURS: dict[str, dict[str, str]] = {
     },
     "claim": {"pending": "blue", "verified": "turquoise", "paid": "green", "rejected": "red"},
     "report": {"submitted": "blue", "evaluated": "green"},
+    "schedule": {"due": "blue", "late": "red", "submitted": "green", "waived": "grey"},
     "payment": {"paid": "green", "reversed": "red", "reversal": "grey"},
     # A school's GIAS status; an open school shows no tag at all.
     "school": {"closed": "grey", "proposed_to_close": "yellow", "proposed_to_open": "blue"},
@@ -88,6 +96,7 @@ _STATUS_LABELS: dict[str, dict[str, str]] = {
     "application": APPLICATION_STATES,
     "claim": CLAIM_STATES,
     "report": REPORT_STATES,
+    "schedule": SCHEDULE_STATES,
     "payment": PAYMENT_STATES,
     "school": SCHOOL_STATES,
 }
@@ -121,6 +130,7 @@ ACTION_BUTTON_STYLES: dict[str, str] = {
     "submit": "secondary",  # beside "Change the bid", the bid page's main button
     "resubmit": "secondary",
     "request_changes": "secondary",
+    "decline_endorsement": "secondary",  # beside "Endorse bid"
     "close": "secondary",
     "withdraw": "warning",
     "reject": "warning",
@@ -131,6 +141,24 @@ CONFIRM_LABELS: dict[str, str] = {
     "withdraw": "Yes, withdraw the bid",
     "finish_delivery": "Yes, finish delivery",
 }
+
+
+#: How an audit entry about a monitoring schedule item reads, by its action.
+SCHEDULE_EVENT_WORDS = {
+    "mark_late": "{what} late",
+    "mark_submitted": "{what} done",
+    "waive": "{what} waived",
+    "reschedule": "{what} due date changed",
+}
+
+
+def event_label(event: Any) -> str:
+    """The heading of an audit entry: the action's label, or for a schedule item what
+    happened to which item ("Final impact report waived")."""
+    if event.subject_type == "schedule_item" and event.action in SCHEDULE_EVENT_WORDS:
+        what = SCHEDULE_KIND_LABELS.get((event.payload or {}).get("kind"), "Monitoring schedule item")
+        return SCHEDULE_EVENT_WORDS[event.action].format(what=what)
+    return action_label(event.action, "claim" if event.subject_type == "claim" else "application")
 
 
 def action_label(action: str, kind: str = "application") -> str:
@@ -168,6 +196,7 @@ def init_app(app: Flask) -> None:
         claim_status_label=claim_status_label,
         status_tag=status_tag,
         action_label=action_label,
+        event_label=event_label,
         action_button=action_button,
         role_label=lambda r: ROLE_LABELS.get(r, r),
         rating_label=lambda r: RATING_LABELS.get(r, r),

@@ -111,6 +111,24 @@ PAYABLE_CLAIM_STATUSES = ("verified",)
 #: Impact reports waiting for a liaison officer's evaluation.
 AWAITING_EVALUATION_STATUSES = ("submitted",)
 
+#: A monitoring schedule item: a report or claim deadline an award owes by a date.
+SCHEDULE_STATES: dict[str, str] = {
+    "due": "Due",
+    "late": "Late",
+    "submitted": "Done",
+    "waived": "Waived",
+}
+#: Schedule items still owed (due, or past their date).
+OPEN_SCHEDULE_STATUSES = ("due", "late")
+#: Schedule items settled: met or waived.
+SETTLED_SCHEDULE_STATUSES = ("submitted", "waived")
+#: Schedule items not yet past their date (``run-schedule`` marks them late once they are).
+NOT_YET_LATE_SCHEDULE_STATUSES = ("due",)
+#: Schedule items the award was let off.
+WAIVED_SCHEDULE_STATUSES = ("waived",)
+#: Schedule items met: the report was sent, or delivery finished.
+MET_SCHEDULE_STATUSES = ("submitted",)
+
 # --------------------------------------------------------------------------------------
 # Actors: how a user relates to a record
 # --------------------------------------------------------------------------------------
@@ -120,6 +138,7 @@ ACTOR_LABELS = {
     "partner_headteacher": "Headteacher of a partner school",
     "liaison_officer": "Liaison officer",
     "finance": "Finance officer",
+    "system": "fundflow, automatically",
 }
 
 #: The role an actor kind needs; the relationship to the record is checked on top.
@@ -128,6 +147,7 @@ ACTOR_ROLES = {
     "partner_headteacher": "headteacher",
     "liaison_officer": "liaison_officer",
     "finance": "finance",
+    "system": "system",
 }
 
 
@@ -180,6 +200,10 @@ class GuardContext:
     reports_awaiting_evaluation: int = 0
     #: A payment being recorded against a claim (``claim_paid_pence`` is paid on it so far).
     amount_pence: int | None = None
+    #: The bid's final report was waived on its monitoring schedule.
+    final_report_waived: bool = False
+    #: A new due date for a schedule item being moved.
+    due_on: date | None = None
 
     @property
     def application(self) -> Any:
@@ -216,6 +240,13 @@ def not_yet_endorsed(ctx: GuardContext) -> Problem:
     for partner in ctx.application.partners:
         if partner.school_id == ctx.user.school_id and partner.endorsed_at is not None:
             return ("action", "Your school has already endorsed this bid")
+    return None
+
+
+def not_yet_declined(ctx: GuardContext) -> Problem:
+    for partner in ctx.application.partners:
+        if partner.school_id == ctx.user.school_id and partner.declined:
+            return ("action", "Your school has already declined to endorse this bid")
     return None
 
 
@@ -385,8 +416,17 @@ def no_claims_outstanding(ctx: GuardContext) -> Problem:
 
 
 def final_report_evaluated(ctx: GuardContext) -> Problem:
-    if not ctx.final_report_evaluated:
-        return ("action", "A final impact report must be submitted and evaluated first")
+    """The final report was evaluated, or the liaison officer waived it on the schedule."""
+    if not (ctx.final_report_evaluated or ctx.final_report_waived):
+        return ("action", "A final impact report must be submitted and evaluated (or waived) first")
+    return None
+
+
+def new_due_date_given(ctx: GuardContext) -> Problem:
+    if ctx.due_on is None:
+        return ("due_on", "Enter the new due date")
+    if ctx.due_on < ctx.today:
+        return ("due_on", "The new due date must be today or in the future")
     return None
 
 
@@ -487,6 +527,20 @@ APPLICATION_ACTIONS: tuple[Action, ...] = (
         "Endorse bid",
         preconditions=(not_yet_endorsed,),
         description="A partner school's headteacher confirms their school's part in the bid.",
+    ),
+    Action(
+        "decline_endorsement",
+        ("draft", "submitted", "changes_requested"),
+        None,
+        ("partner_headteacher",),
+        "Decline to endorse",
+        preconditions=(not_yet_endorsed, not_yet_declined),
+        guards=(reason_given,),
+        needs_comment=True,
+        description=(
+            "A partner school's headteacher declines their school's part in the bid, saying "
+            "why; the lead headteacher sees the reason and can change the partners."
+        ),
     ),
     Action(
         "start_review",
@@ -683,6 +737,56 @@ def payment_within_unpaid(ctx: GuardContext) -> Problem:
         return ("amount_pence", f"Only £{unpaid / 100:,.2f} of this claim is unpaid")
     return None
 
+
+SCHEDULE_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "mark_late",
+        ("due",),
+        "late",
+        ("system",),
+        "Mark late",
+        description="The due date passed with nothing sent: ``run-schedule`` marks the item late.",
+    ),
+    Action(
+        "mark_submitted",
+        OPEN_SCHEDULE_STATUSES,
+        "submitted",
+        ("lead_headteacher", "liaison_officer"),
+        "Record as done",
+        description=(
+            "The report it asks for was sent (by the lead headteacher), or, for a claim "
+            "deadline, delivery was finished and every claim settled."
+        ),
+    ),
+    Action(
+        "waive",
+        OPEN_SCHEDULE_STATUSES,
+        "waived",
+        ("liaison_officer",),
+        "Waive",
+        controls=(not_conflicted,),
+        guards=(reason_given,),
+        needs_comment=True,
+        not_actor="Only a liaison officer can waive a report or deadline",
+        description=(
+            "A liaison officer with no link to the schools lets the award off the item, giving "
+            "the reason (cancelling an award waives what it still owed). A waived final report "
+            "lets the bid close."
+        ),
+    ),
+    Action(
+        "reschedule",
+        OPEN_SCHEDULE_STATUSES,
+        "due",
+        ("liaison_officer",),
+        "Change due date",
+        controls=(not_conflicted,),
+        guards=(new_due_date_given, reason_given),
+        needs_comment=True,
+        not_actor="Only a liaison officer can change a due date",
+        description="A liaison officer with no link to the schools moves the due date, giving the reason.",
+    ),
+)
 
 # Operations: what people do to a record without moving it through its lifecycle (or, for
 # a payment, before ``pay`` moves it). Declared like the actions — who, the state, controls,
@@ -1006,6 +1110,7 @@ class Refused(Exception):
 APPLICATION_LIFECYCLE = Lifecycle("application", APPLICATION_STATES, APPLICATION_ACTIONS, "draft")
 CLAIM_LIFECYCLE = Lifecycle("claim", CLAIM_STATES, CLAIM_ACTIONS, "pending")
 REPORT_LIFECYCLE = Lifecycle("impact report", REPORT_STATES, REPORT_ACTIONS, "submitted")
+SCHEDULE_LIFECYCLE = Lifecycle("monitoring schedule item", SCHEDULE_STATES, SCHEDULE_ACTIONS, "due")
 #: The operations, each on the states of the record it acts on (see ``APPLICATION_OPERATIONS``).
 APPLICATION_OPERATIONS_LIFECYCLE = Lifecycle(
     "application operations", APPLICATION_STATES, APPLICATION_OPERATIONS, "draft"
@@ -1053,6 +1158,8 @@ __all__ = [
     "CLAIM_STATES",
     "REPORT_LIFECYCLE",
     "REPORT_STATES",
+    "SCHEDULE_LIFECYCLE",
+    "SCHEDULE_STATES",
     "Action",
     "GuardContext",
     "Lifecycle",

@@ -18,9 +18,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from ..fields import GovDateField, PoundsField, choices_of
+from ..fields import GovDateField, PoundsField, Radios, choices_of
 from ..models import ROLE_LABELS, Fund, User
 from ..services.admin import FundInput, SchoolInput, UserInput
+from ..services.terms import CADENCES
 
 ROLE_CHOICES = choices_of(ROLE_LABELS.items())
 ROLE_HINT = (
@@ -101,6 +102,12 @@ class SignOutEverywhereForm(FlaskForm):
     """A button: end every session of the account and revoke its API tokens (a lost laptop)."""
 
     submit = SubmitField("Sign out everywhere", widget=GovSubmitInput())
+
+
+class RetryEmailForm(FlaskForm):
+    """A button: put an email that could not be sent back in the queue."""
+
+    submit = SubmitField("Try again", widget=GovSubmitInput())
 
 
 class UserEditForm(FlaskForm):
@@ -224,6 +231,19 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Upload and import", widget=GovSubmitInput())
 
 
+def _weeks_field(label: str, hint: str, default: int) -> StringField:
+    """A number of whole weeks, typed; the service checks its range."""
+    return StringField(
+        label, widget=GovTextInput(), description=hint, default=str(default), validators=[Length(max=10)]
+    )
+
+
+def _whole(text: str | None) -> int | str:
+    """Whole weeks as typed: the number, or the text as it is for the service to refuse."""
+    cleaned = (text or "").strip()
+    return int(cleaned) if cleaned.isascii() and cleaned.isdigit() else cleaned
+
+
 class FundForm(FlaskForm):
     name = _required_text("Fund name", "Enter the fund's name", 200)
     financial_year = StringField(
@@ -271,6 +291,27 @@ class FundForm(FlaskForm):
         default="no",
         validators=[DataRequired("Say whether partner schools must endorse bids")],
     )
+    report_cadence = RadioField(
+        "When do awards send interim impact reports?",
+        widget=Radios(),
+        choices=choices_of(CADENCES.items()),
+        default="termly",
+        description="Each term or half term: shortly before the holiday. Or the liaison officer "
+        "sets the dates when approving each award.",
+        validate_choice=False,  # the service says what is wrong with an unknown one
+        validators=[DataRequired("Choose when awards send interim reports")],
+    )
+    final_report_weeks = _weeks_field(
+        "Weeks from the last measure to the final report",
+        "The final impact report is due this many weeks after the bid's last measure falls due. "
+        "From 0 to 52.",
+        6,
+    )
+    claim_deadline_weeks = _weeks_field(
+        "Weeks to claim backfill after an activity ends",
+        "Schools claim backfill within this many weeks of each activity's planned end. From 0 to 26.",
+        4,
+    )
     submit = SubmitField("Save fund", widget=GovSubmitInput())
 
     #: Form field (in pounds) → the service field it feeds (in pence), for the error summary.
@@ -293,6 +334,9 @@ class FundForm(FlaskForm):
         self.max_award.data = fund.max_award_pence
         self.countersign_threshold.data = fund.countersign_threshold_pence
         self.requires_partner_endorsement.data = yes_no(fund.requires_partner_endorsement)
+        self.report_cadence.data = fund.report_cadence
+        self.final_report_weeks.data = str(fund.final_report_weeks)
+        self.claim_deadline_weeks.data = str(fund.claim_deadline_weeks)
 
     def fund_input(self) -> FundInput:
         """The fund's rules as the service takes them."""
@@ -307,4 +351,7 @@ class FundForm(FlaskForm):
             max_award_pence=self.max_award.data,
             countersign_threshold_pence=self.countersign_threshold.data,
             requires_partner_endorsement=yes(self.requires_partner_endorsement.data),
+            report_cadence=self.report_cadence.data or "",
+            final_report_weeks=_whole(self.final_report_weeks.data),
+            claim_deadline_weeks=_whole(self.claim_deadline_weeks.data),
         )

@@ -14,12 +14,16 @@ from ..auth.decorators import restrict_blueprint
 from ..forms import attempt, page_number, per_page, submit_form
 from ..models import User
 from ..services import access, admin, auth, gias, ledger
+from ..services import outbox as outbox_service
+from ..services.errors import NotFound
 from ..services.queries import admin as queries
+from ..services.queries import outbox as delivery
 from ..services.queries.funds import all_funds
 from .forms import (
     ConcernForm,
     FundForm,
     ImportForm,
+    RetryEmailForm,
     SchoolForm,
     SchoolSearchForm,
     SetPasswordLinkForm,
@@ -238,3 +242,31 @@ def edit_fund(fund_id: int):
         return redirect(url_for("admin.funds"))
     locked = admin.fund_has_bids(fund)
     return render_template("admin/fund_form.html", form=form, fund=fund, locked=locked), outcome.status
+
+
+# ----------------------------------------------------------------------- email delivery
+
+
+@bp.get("/email-delivery")
+def outbox():
+    """How the outbox stands, and the emails that could not be sent."""
+    return render_template(
+        "admin/outbox.html",
+        counts=delivery.delivery_counts(),
+        pagination=delivery.failed_emails(page_number(), per_page()),
+    )
+
+
+@bp.post("/email-delivery/<int:email_id>/retry")
+def retry_email(email_id: int) -> Response:
+    if not RetryEmailForm().validate_on_submit():
+        flash("The request could not be checked. Try again.", "error")
+        return redirect(url_for("admin.outbox"))
+    outcome = attempt(
+        lambda: outbox_service.retry_failed(current_user, email_id), letting_through=(NotFound,)
+    )
+    if outcome.done:
+        flash(f"The email to {outcome.value.to_address} is back in the queue for the next run", "success")
+    else:
+        flash(outcome.message, "error")
+    return redirect(url_for("admin.outbox"))

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..models import Application, BackfillClaim, Fund, User
+from ..models import Application, BackfillClaim, Fund, Notification, User
 from ..services import ledger, lifecycle
+from ..services.notifications import service_url
+from ..services.queries import inbox as inbox_queries
+from ..services.queries import schedule as schedule_queries
 
 
 class Presented:
@@ -24,12 +27,14 @@ class Presented:
 def applications(records: Sequence[Application], user: User) -> list[Presented]:
     money = ledger.application_money([a.id for a in records])
     actions = lifecycle.actions_for(records, user)
+    schedules = schedule_queries.schedules_for(a.id for a in records)
     return [
         Presented(
             a,
             claimed_pence=money[a.id][0],
             paid_pence=money[a.id][1],
             allowed_actions=actions[a.id],
+            schedule=schedules[a.id],
         )
         for a in records
     ]
@@ -58,6 +63,19 @@ def fund(record: Fund) -> Presented:
 
 def claim(record: BackfillClaim) -> Presented:
     return Presented(record, paid_pence=ledger.claim_paid_pence([record.id])[record.id])
+
+
+def notifications(records: Sequence[Notification]) -> list[Presented]:
+    """Messages with the full address of their page and their bid's reference (one query)."""
+    refs = inbox_queries.references(n.application_id for n in records)
+    base = service_url()
+    return [
+        Presented(n, link=base + n.link, application_reference=refs.get(n.application_id)) for n in records
+    ]
+
+
+def notification(record: Notification) -> Presented:
+    return notifications([record])[0]
 
 
 def me(user: User) -> Presented:

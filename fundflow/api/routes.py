@@ -11,8 +11,9 @@ from .. import reports
 from ..forms import client_address
 from ..models import School, User
 from ..reports.access import fund_or_404
-from ..services import access, admin, applications, auth, claims, impact, lifecycle, payments
+from ..services import access, admin, applications, auth, claims, impact, inbox, lifecycle, payments, schedule
 from ..services.queries import api as queries
+from ..services.queries import inbox as inbox_queries
 from . import present
 from . import schemas as s
 from .core import CSV, ID, csv_response, operation
@@ -42,6 +43,32 @@ def create_token(body: dict[str, Any]) -> dict[str, str]:
 @operation("/me", "GET", summary="The user the token belongs to", tag="auth", response=s.MeSchema())
 def me(user: User) -> Any:
     return present.me(user)
+
+
+@operation(
+    "/me/notifications",
+    "GET",
+    summary="Your messages, newest first, with how many are unread",
+    tag="notifications",
+    query=s.PageQuery,
+    response=s.NotificationPageSchema(),
+)
+def list_notifications(user: User, query: dict[str, Any]) -> dict[str, Any]:
+    pagination = inbox_queries.messages_page(user, query["page"], query["per_page"])
+    listed = present.page(present.notifications(list(pagination.items)), pagination)
+    return {**listed, "unread": inbox_queries.unread_count(user)}
+
+
+@operation(
+    f"/me/notifications/<{ID}:notification_id>/read",
+    "POST",
+    summary="Mark one of your messages read",
+    tag="notifications",
+    response=s.NotificationSchema(),
+)
+def read_notification(user: User, notification_id: int) -> Any:
+    """Marking a message read again changes nothing; another person's message is not found (404)."""
+    return present.notification(inbox.mark_read(user, notification_id))
 
 
 # --------------------------------------------------------------------------------------
@@ -337,6 +364,25 @@ def create_impact_report(user: User, reference: str, body: dict[str, Any]) -> An
 def evaluate_impact_report(user: User, report_id: int, body: dict[str, Any]) -> Any:
     report = access.get_report(user, report_id)
     return impact.evaluate_report(user, report, impact.EvaluationInput(**body))
+
+
+@operation(
+    f"/schedule-items/<{ID}:item_id>/actions",
+    "POST",
+    summary="Waive a monitoring schedule item or change its due date (liaison officer)",
+    tag="impact",
+    body=s.ScheduleActionSchema,
+    response=s.ScheduleItemSchema(),
+    errors=(403, 409),
+)
+def schedule_item_action(user: User, item_id: int, body: dict[str, Any]) -> Any:
+    """Both need a reason (``comment``); ``reschedule`` a new ``due_on`` (today or later). 403:
+    not a liaison officer, or their school takes part in the bid; 409: the item is already
+    met or waived."""
+    item = access.get_schedule_item(user, item_id)
+    if body["action"] == "waive":
+        return schedule.waive(user, item, body["comment"])
+    return schedule.reschedule(user, item, body["due_on"], body["comment"])
 
 
 # --------------------------------------------------------------------------------------

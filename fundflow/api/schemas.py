@@ -17,16 +17,25 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..models import DRIVERS, PARTNER_ROLES, RATINGS, REPORT_KINDS, ROLES
+from ..models.schedule import SCHEDULE_KINDS
 from ..models.school import STATUSES as SCHOOL_STATUSES
 from ..request_guard import CONTROL
+from ..services.notifications import MESSAGE_KINDS
 from ..services.parsing import DAYS, MEASURE_VALUE, PENCE, ROW_ID, Bounds, NumberRefused, parse_number
-from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_STATES
+from ..services.schedule import MAX_OFFICER_DATES
+from ..services.terms import CADENCES
+from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_STATES, SCHEDULE_STATES
 
 INT64_MAX = 2**63 - 1
 #: Row ids are the database's 32-bit integer keys.
 ID_MAX = 2**31 - 1
 #: Claims are verified or rejected through the API; paying is a disbursement.
 CLAIM_DECISIONS = ("verify", "reject")
+#: What a liaison officer does to a monitoring schedule item through the API.
+SCHEDULE_OFFICER_ACTIONS = ("waive", "reschedule")
+#: A fund's schedule settings, in whole weeks.
+FINAL_REPORT_WEEKS = Bounds(2, 0, minimum=0, maximum=52)
+CLAIM_DEADLINE_WEEKS = Bounds(2, 0, minimum=0, maximum=26)
 
 # --------------------------------------------------------------------------------------
 # Field types
@@ -237,6 +246,24 @@ class FundInputSchema(Schema):
             "Left out or null: a year after closes_on."
         },
     )
+    report_cadence = choice(
+        CADENCES,
+        load_default="termly",
+        metadata={
+            "description": "When awards send interim impact reports; set_by_officer: on dates "
+            "the approving liaison officer gives"
+        },
+    )
+    final_report_weeks = Whole(
+        FINAL_REPORT_WEEKS,
+        load_default=6,
+        metadata={"description": "The final report is due this many weeks after the bid's last measure"},
+    )
+    claim_deadline_weeks = Whole(
+        CLAIM_DEADLINE_WEEKS,
+        load_default=4,
+        metadata={"description": "Backfill is claimed within this many weeks of each activity's end"},
+    )
 
 
 class SchoolInputSchema(Schema):
@@ -263,6 +290,22 @@ class ActivityInputSchema(Schema):
         DAYS, required=True, metadata={"description": "Whole or half days, e.g. 2.5", "multipleOf": 0.5}
     )
     daily_rate_pence = Pence(required=True)
+    starts_on = IsoDate(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "When the release is planned to start: on or after the fund opens. "
+            "Give both dates or neither."
+        },
+    )
+    ends_on = IsoDate(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "When the release is planned to end: on or after starts_on and by the "
+            "fund's delivery_ends_on. Backfill is claimed within claim_deadline_weeks of it."
+        },
+    )
 
 
 class MeasureInputSchema(Schema):
@@ -304,6 +347,24 @@ class ActionRequestSchema(Schema):
     comment = Words(10_000, load_default="")
     awarded_pence = Pence(allow_none=True, load_default=None)
     conditions = Words(10_000, load_default="")
+    report_dates = fields.List(
+        IsoDate(),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_OFFICER_DATES),
+        metadata={
+            "description": "approve only, when the fund's report_cadence is set_by_officer: the interim "
+            "report dates (each after today)"
+        },
+    )
+
+
+class ScheduleActionSchema(Schema):
+    action = choice(SCHEDULE_OFFICER_ACTIONS, required=True)
+    comment = Words(2000, load_default="", metadata={"description": "The reason (needed for both)"})
+    due_on = IsoDate(
+        allow_none=True, load_default=None, metadata={"description": "reschedule: the new due date"}
+    )
 
 
 class ClaimCreateSchema(Schema):
@@ -398,6 +459,9 @@ class FundSchema(Schema):
     countersign_threshold_pence = fields.Integer(allow_none=True, **OUT)
     requires_partner_endorsement = fields.Boolean(**OUT)
     delivery_ends_on = IsoDate(**OUT, metadata={"description": "Claims cover days up to this date"})
+    report_cadence = fields.String(validate=validate.OneOf(list(CADENCES)), **OUT)
+    final_report_weeks = fields.Integer(**OUT)
+    claim_deadline_weeks = fields.Integer(**OUT)
 
 
 class SchoolSchema(Schema):
@@ -431,6 +495,8 @@ class ActivitySchema(Schema):
     days = Number(**OUT)
     daily_rate_pence = fields.Integer(**OUT)
     cost_pence = fields.Integer(**OUT)
+    starts_on = IsoDate(allow_none=True, **OUT, metadata={"description": "null when not given"})
+    ends_on = IsoDate(allow_none=True, **OUT, metadata={"description": "null when not given"})
 
 
 class MeasureSchema(Schema):
@@ -441,6 +507,15 @@ class MeasureSchema(Schema):
     target = Number(**OUT)
     due_on = IsoDate(**OUT)
     follow_up_reason = fields.String(**OUT)
+
+
+class ScheduleItemSchema(Schema):
+    id = fields.Integer(**OUT)
+    kind = fields.String(validate=validate.OneOf(SCHEDULE_KINDS), **OUT)
+    due_on = IsoDate(**OUT)
+    status = fields.String(validate=validate.OneOf(list(SCHEDULE_STATES)), **OUT)
+    completed_on = IsoDate(allow_none=True, **OUT, metadata={"description": "When it was met or waived"})
+    waived_reason = fields.String(**OUT)
 
 
 class ApplicationSchema(Schema):
@@ -465,6 +540,11 @@ class ApplicationSchema(Schema):
     partners = fields.List(fields.Nested(PartnerSchema), **OUT)
     activities = fields.List(fields.Nested(ActivitySchema), **OUT)
     measures = fields.List(fields.Nested(MeasureSchema), **OUT)
+    schedule = fields.List(
+        fields.Nested(ScheduleItemSchema),
+        **OUT,
+        metadata={"description": "The award's monitoring schedule, by due date (empty until approved)"},
+    )
     approved_on = IsoDate(allow_none=True, **OUT)
     created_at = UtcDateTime(**OUT)
     updated_at = UtcDateTime(**OUT)
@@ -563,6 +643,22 @@ class EvaluationSchema(Schema):
     drivers = fields.List(fields.String(validate=validate.OneOf(DRIVERS)), **OUT)
     comment = fields.String(**OUT)
     evaluated_at = UtcDateTime(**OUT)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(**OUT)
+    kind = fields.String(validate=validate.OneOf(list(MESSAGE_KINDS)), **OUT)
+    subject = fields.String(**OUT)
+    body = fields.String(**OUT, metadata={"description": "Plain text; paragraphs split by blank lines"})
+    link = fields.String(**OUT, metadata={"description": "The full address of the page to act on"})
+    application_reference = fields.String(allow_none=True, **OUT, metadata={"description": "The bid, if any"})
+    created_at = UtcDateTime(**OUT)
+    read = fields.Boolean(**OUT)
+
+
+class NotificationPageSchema(PageSchema):
+    items = fields.List(fields.Nested(NotificationSchema), **OUT)
+    unread = fields.Integer(**OUT, metadata={"description": "How many of all your messages are unread"})
 
 
 class ChainReportSchema(Schema):

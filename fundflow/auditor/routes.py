@@ -17,6 +17,7 @@ from ..formatting import claim_status_label, money, status_label
 from ..forms import page_number, per_page
 from ..models import Fund
 from ..services import access, audit, ledger
+from ..services.clock import today
 from ..services.queries import auditor as queries
 from ..services.queries.funds import all_funds
 from ..workflow import APPLICATION_STATES
@@ -131,7 +132,13 @@ def application(reference: str):
 @bp.get("/funds")
 def funds():
     funds = all_funds()
-    return render_template("auditor/funds.html", funds=funds, ledgers=ledger.ledgers([f.id for f in funds]))
+    ids = [f.id for f in funds]
+    return render_template(
+        "auditor/funds.html",
+        funds=funds,
+        ledgers=ledger.ledgers(ids),
+        report_counts=queries.report_counts(ids, today()),
+    )
 
 
 @bp.get("/funds/<int:fund_id>", endpoint="ledger")

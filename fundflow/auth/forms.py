@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 
 class LoginForm(FlaskForm):
@@ -65,3 +65,22 @@ class SetPasswordForm(FlaskForm):
         "Choose a password", "Enter the password again", "Enter a password", "Enter the password again"
     )
     submit = SubmitField("Set password", widget=GovSubmitInput())
+
+
+class ForgottenPasswordForm(FlaskForm):
+    """The address to send a reset link to. Only its shape is checked here: whether it has an
+    account is never shown."""
+
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+            Regexp(
+                r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+                message="Enter an email address in the correct format, like name@example.com",
+            ),
+        ],
+    )
+    submit = SubmitField("Send me a link", widget=GovSubmitInput())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -11,7 +11,7 @@ from ..forms import client_address, submit_form
 from ..models import User
 from ..services import auth
 from ..services.errors import AuthenticationFailed, Throttled, ValidationFailed
-from .forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from .forms import ChangePasswordForm, ForgottenPasswordForm, LoginForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -115,5 +115,29 @@ def set_password(token: str) -> ResponseReturnValue:
         email = outcome.value.email
         flash(f"Your password has been set. Sign in with {email} and your new password.", "success")
         return redirect(url_for("auth.login"))
-    page = render_template("auth/set_password.html", form=form, user=link.user)
+    page = render_template(
+        "auth/set_password.html", form=form, user=link.user, resetting=auth.is_reset_link(link)
+    )
     return page, 422 if form.errors else 200, headers
+
+
+#: The address typed on "Forgotten your password?", kept in the signed session cookie for
+#: the confirmation page that follows (the same page whether or not it has an account).
+_RESET_ADDRESS = "fundflow.reset_address"
+
+
+@bp.route("/forgotten-password", methods=["GET", "POST"])
+def forgotten_password() -> ResponseReturnValue:
+    """Ask for a reset link by email. Every accepted request gets the same redirect to the
+    same page, whether or not the address has an account (or was throttled)."""
+    form = ForgottenPasswordForm()
+    outcome = submit_form(form, lambda _: auth.request_password_reset(form.email.data, client_address()))
+    if outcome.done:
+        session[_RESET_ADDRESS] = form.email.data.strip()[:254]
+        return redirect(url_for("auth.forgotten_password_sent"), 303)
+    return render_template("auth/forgotten_password.html", form=form), outcome.status
+
+
+@bp.get("/forgotten-password/sent")
+def forgotten_password_sent() -> str:
+    return render_template("auth/forgotten_password_sent.html", email=session.get(_RESET_ADDRESS))

@@ -199,6 +199,10 @@ class ActivityRow(Form):
     staff_role = StringField("Who will be released", widget=GovTextInput(), validators=[at_most(200)])
     days = StringField("Days", widget=GovTextInput(), validators=[NUMBER_TEXT])
     daily_rate = PoundsField("Daily rate for backfill, in pounds")
+    starts_on = DateField(
+        "When the activity starts", invalid_message="Enter a real start date, like 7 9 2026"
+    )
+    ends_on = DateField("When the activity ends", invalid_message="Enter a real end date, like 18 12 2026")
     remove = BooleanField("Remove this activity", widget=Checkbox())
 
     #: Form field (in pounds) → the service field it feeds (in pence).
@@ -206,7 +210,8 @@ class ActivityRow(Form):
 
     def is_blank(self) -> bool:
         texts = (self.description.data, self.staff_role.data, self.days.data, self.daily_rate.text)
-        return not any((text or "").strip() for text in texts)
+        blank_dates = self.starts_on.is_blank() and self.ends_on.is_blank()
+        return not any((text or "").strip() for text in texts) and blank_dates
 
 
 class MeasureRow(Form):
@@ -249,8 +254,8 @@ class RowsForm(FlaskForm):
     #: name or the one (dotted for a related record) that ``saved_from`` names.
     saved_fields: tuple[str, ...] = ()
     saved_from: dict[str, str] = {}
-    #: A field each kept row must fill in, and what to say when it is left empty.
-    required_in_each_row: tuple[str, str] | None = None
+    #: The fields each kept row must fill in, each with what to say when it is left empty.
+    required_in_each_row: tuple[tuple[str, str], ...] = ()
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
     add_another = SubmitField("Add another", widget=GovSubmitInput())
 
@@ -260,14 +265,13 @@ class RowsForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        if self.required_in_each_row is not None:
-            name, message = self.required_in_each_row
+        for name, message in self.required_in_each_row:
             for _, row in self.kept_rows():
                 field = row[name]
                 if not field.errors and _is_empty(field.data):
                     field.errors = [*field.errors, message]
                     ok = False
-            refresh_list_errors(self)
+        refresh_list_errors(self)
         return ok
 
     @classmethod
@@ -323,12 +327,16 @@ class PartnersForm(RowsForm):
 class ActivitiesForm(RowsForm):
     list_name = "activities"
     row_input_class = ActivityInput
-    saved_fields = ("description", "staff_role", "days", "daily_rate")
+    saved_fields = ("description", "staff_role", "days", "daily_rate", "starts_on", "ends_on")
     saved_from = {"daily_rate": "daily_rate_pence"}
     activities = FieldList(FormField(ActivityRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another activity", widget=GovSubmitInput())
     recalculate = SubmitField("Save and work out the costs", widget=GovSubmitInput())
-    required_in_each_row = ("daily_rate", "Enter the daily rate in pounds")
+    required_in_each_row = (
+        ("daily_rate", "Enter the daily rate in pounds"),
+        ("starts_on", "Enter the date the activity starts"),
+        ("ends_on", "Enter the date the activity ends"),
+    )
 
 
 class MeasuresForm(RowsForm):
@@ -337,7 +345,7 @@ class MeasuresForm(RowsForm):
     saved_fields = ("indicator", "unit", "baseline", "target", "due_on")
     measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another measure", widget=GovSubmitInput())
-    required_in_each_row = ("due_on", "Enter the date the target is due")
+    required_in_each_row = (("due_on", "Enter the date the target is due"),)
 
 
 class DeclarationForm(FlaskForm):
@@ -354,6 +362,27 @@ class ConfirmForm(FlaskForm):
     """An "are you sure?" step before an action; the button text comes from the action."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+    def reason(self) -> str:
+        """What the action is sent with as its comment: nothing, for a plain confirmation."""
+        return ""
+
+
+class DeclineForm(ConfirmForm):
+    """Declining to endorse a partner's bid: the reason goes to the lead school."""
+
+    comment = TextAreaField(
+        "Why is your school declining to endorse this bid?",
+        description="The lead school’s headteacher sees this. It is kept in the audit trail.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired("Enter the reason your school is declining to endorse the bid"),
+            at_most(10_000),
+        ],
+    )
+
+    def reason(self) -> str:
+        return (self.comment.data or "").strip()
 
 
 # --------------------------------------------------------------------------------------

@@ -10,18 +10,22 @@ from typing import Any
 
 from flask import url_for
 
+from ..dates import long_date
 from ..formatting import money
-from ..models import Application, User
+from ..models import Application, ApplicationPartner, ScheduleItem, User
 from ..services.clock import today
 from ..workflow import (
     APPLICATION_LIFECYCLE,
     APPLICATION_OPERATIONS_LIFECYCLE,
+    NOT_YET_LATE_SCHEDULE_STATUSES,
     GuardContext,
     complete,
 )
 
 #: Actions confirmed on their own page (submit and resubmit go through "check your answers").
-CONFIRMED_ACTIONS = ("endorse", "withdraw", "finish_delivery")
+CONFIRMED_ACTIONS = ("endorse", "decline_endorsement", "withdraw", "finish_delivery")
+#: Of those, the ones sent with a written reason (the workflow's ``needs_comment``).
+REASONED_ACTIONS = tuple(a for a in CONFIRMED_ACTIONS if APPLICATION_LIFECYCLE.actions[a].needs_comment)
 
 #: The bid actions a headteacher fires, read from the lifecycle: the ones these pages offer.
 HEADTEACHER_ACTIONS = tuple(
@@ -75,11 +79,35 @@ class NextStep:
     href: str | None = None
 
 
+def declined_partners(application: Application) -> list[ApplicationPartner]:
+    """The partner schools whose headteachers declined to endorse the bid (and have not
+    endorsed it since)."""
+    return [p for p in application.partners if p.declined]
+
+
+def declined_text(partner: ApplicationPartner) -> str:
+    """The words for a declined partner: Chalvey Grove declined to endorse: <their reason>."""
+    return f"{partner.school.name} declined to endorse: {partner.declined_reason}"
+
+
+def _own_partner(application: Application, user: User) -> ApplicationPartner | None:
+    return next((p for p in application.partners if p.school_id == user.school_id), None)
+
+
 def next_step(application: Application, user: User, actions: list[str]) -> NextStep:
     """What the user's school needs to do next on this bid, from its allowed actions."""
     ref = application.reference
     if "endorse" in actions:
-        return NextStep("Endorse this bid", url_for("headteacher.action", reference=ref, action="endorse"))
+        endorse = url_for("headteacher.action", reference=ref, action="endorse")
+        own = _own_partner(application, user)
+        if own is not None and own.declined:
+            return NextStep("Nothing: your school declined. Endorse it if you change your mind", endorse)
+        return NextStep("Endorse this bid", endorse)
+    if can_edit(application, user) and declined_partners(application):
+        return NextStep(
+            "A partner school declined to endorse: change the partners",
+            url_for("headteacher.task_list", reference=ref),
+        )
     if "resubmit" in actions:
         return NextStep("Answer the reviewer’s comments", url_for("headteacher.task_list", reference=ref))
     if "submit" in actions:
@@ -100,10 +128,32 @@ def next_step(application: Application, user: User, actions: list[str]) -> NextS
     return NextStep(waiting.get(application.status, "Nothing"))
 
 
+@dataclass(frozen=True)
+class NextDue:
+    """A bid's next monitoring item, as the dashboard says it."""
+
+    text: str
+    status: str
+    late: bool
+
+
+def next_due(item: ScheduleItem | None) -> NextDue | None:
+    """The words for an item (Interim impact report due 12 December 2026), its status and
+    whether it is late."""
+    if item is None:
+        return None
+    late = item.status not in NOT_YET_LATE_SCHEDULE_STATUSES
+    return NextDue(f"{item.kind_label} due {long_date(item.due_on)}", item.status, late)
+
+
 def bid_home(application: Application, user: User) -> str:
     """Where a bid's link should go: its task list while the user can edit it."""
     endpoint = "headteacher.task_list" if can_edit(application, user) else "headteacher.bid"
     return url_for(endpoint, reference=application.reference)
+
+
+#: A task with a partner school that declined to endorse the bid.
+DECLINED_STATUS = {"tag": {"text": "Declined", "classes": "govuk-tag--red"}}
 
 
 def _status(done: bool, *, blocked: bool = False) -> dict[str, Any]:
@@ -128,6 +178,13 @@ def task_items(application: Application, user: User, actions: list[str]) -> list
         if partners
         else "The schools that give or receive support"
     )
+    declined = declined_partners(application)
+    if declined:
+        partners_hint = (
+            ". ".join(declined_text(p) for p in declined)
+            + ". Talk to the school: it can still endorse the bid. Or change the partner schools:"
+            " remove the school, or name another in its place."
+        )
     activities_hint = (
         f"{_count(len(activities), 'activity', 'activities')}, {money(application.requested_pence)} requested"
         if activities
@@ -144,7 +201,7 @@ def task_items(application: Application, user: User, actions: list[str]) -> list
             "title": {"text": "Partner schools"},
             "hint": {"text": partners_hint},
             "href": url_for("headteacher.edit_partners", reference=ref),
-            "status": _status(bool(partners)),
+            "status": DECLINED_STATUS if declined else _status(bool(partners)),
         },
         {
             "title": {"text": "Activities and costs"},
@@ -161,14 +218,16 @@ def task_items(application: Application, user: User, actions: list[str]) -> list
     ]
     if application.fund.requires_partner_endorsement:
         endorsed = sum(1 for p in partners if p.endorsed)
+        said_no = f" {len(declined)} declined: see partner schools." if declined else ""
+        done = bool(partners) and endorsed == len(partners)
         items.append(
             {
                 "title": {"text": "Endorsements from partner schools"},
                 "hint": {
                     "text": f"{endorsed} of {_count(len(partners), 'partner school', 'partner schools')} "
-                    "endorsed. Partner headteachers endorse the bid from their own dashboard."
+                    f"endorsed.{said_no} Partner headteachers endorse the bid from their own dashboard."
                 },
-                "status": _status(bool(partners) and endorsed == len(partners), blocked=not partners),
+                "status": DECLINED_STATUS if declined else _status(done, blocked=not partners),
             }
         )
     ready = complete(GuardContext(record=application, user=user, today=today())) is None

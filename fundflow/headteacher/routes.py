@@ -28,6 +28,7 @@ from ..services.applications import BidDetails, kept_versions, snapshot, version
 from ..services.clock import today
 from ..services.ledger import application_money
 from ..services.queries import headteacher as headteacher_queries
+from ..services.queries import schedule as schedule_queries
 from ..workflow import GuardContext, complete
 from . import pages
 from .forms import (
@@ -35,6 +36,7 @@ from .forms import (
     ClaimForm,
     ConfirmForm,
     DeclarationForm,
+    DeclineForm,
     MeasuresForm,
     NeedForm,
     PartnersForm,
@@ -50,6 +52,7 @@ restrict_blueprint(bp, "headteacher")
 
 SUCCESS = {
     "endorse": "You have endorsed bid {ref}",
+    "decline_endorsement": "You have declined to endorse bid {ref}. The lead school has been told why",
     "withdraw": "Bid {ref} has been withdrawn",
     "finish_delivery": "Delivery of {ref} is finished. Any unspent award has gone back to the fund",
 }
@@ -73,9 +76,10 @@ def _actions(application: Application) -> list[str]:
     return pages.own_actions(lifecycle.available_actions(application, current_user))
 
 
-def _perform(application: Application, action: str) -> Application:
-    """Fire one of the headteacher's lifecycle actions that takes nothing from the form."""
-    return lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action))
+def _perform(application: Application, action: str, comment: str = "") -> Application:
+    """Fire one of the headteacher's lifecycle actions; ``comment`` is the reason, for the
+    action that needs one (declining to endorse)."""
+    return lifecycle.perform(application, current_user, lifecycle.ActionInput(action=action, comment=comment))
 
 
 def _to_bid_page(application: Application, message: str) -> Response:
@@ -103,6 +107,7 @@ def _refuse_edit(application: Application) -> Response | None:
 def dashboard():
     pagination = headteacher_queries.dashboard_page(current_user, page_number(), per_page())
     actions = lifecycle.actions_for(pagination.items, current_user)
+    due = schedule_queries.next_due(a.id for a in pagination.items)
     rows = []
     for application in pagination.items:
         own = pages.own_actions(actions[application.id])
@@ -112,6 +117,7 @@ def dashboard():
                 "part": pages.school_part(application, current_user),
                 "next": pages.next_step(application, current_user, own),
                 "href": pages.bid_home(application, current_user),
+                "due": pages.next_due(due.get(application.id)),
             }
         )
     return render_template("headteacher/dashboard.html", rows=rows, pagination=pagination)
@@ -304,6 +310,7 @@ def bid(reference: str):
         paid_pence=paid_pence,
         reports=headteacher_queries.reports_page(application, 1, per_page()),
         has_versions=kept > 1 or (can_edit and kept > 0),
+        schedule=headteacher_queries.award_schedule(application),
     )
 
 
@@ -338,8 +345,8 @@ def action(reference: str, action: str):
         abort(404)
     if request.method == "GET" and action not in _actions(application):
         return _to_bid_page(application, f"You cannot {action_label(action).lower()} now")
-    form = ConfirmForm()
-    outcome = submit_form(form, lambda _: _perform(application, action))
+    form = DeclineForm() if action in pages.REASONED_ACTIONS else ConfirmForm()
+    outcome = submit_form(form, lambda reason: _perform(application, action, reason), form.reason)
     if outcome.done:
         flash(SUCCESS[action].format(ref=application.reference), "success")
         return redirect(url_for("headteacher.bid", reference=reference))

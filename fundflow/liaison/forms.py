@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from ..fields import Checkboxes, PoundsField, Radios, choices_of
+from ..fields import Checkboxes, GovDateField, PoundsField, Radios, choices_of
 from ..models import DRIVER_LABELS, DRIVERS, RATING_LABELS, RATINGS
 from ..services.impact import EvaluationInput
 from ..services.lifecycle import ActionInput
@@ -95,6 +95,14 @@ class _DecisionForm(FlaskForm):
         return ActionInput(action=action, comment=self.comment.data or "")
 
 
+#: How many interim report dates the approve page offers.
+REPORT_DATE_BOXES = 6
+
+
+def _report_date(ordinal: str) -> GovDateField:
+    return GovDateField(f"{ordinal} interim report due on (optional)", description="For example, 12 12 2026")
+
+
 class ApproveForm(_DecisionForm):
     awarded = PoundsField(
         "Award",
@@ -107,17 +115,30 @@ class ApproveForm(_DecisionForm):
         validators=[Optional(), LONG_TEXT],
     )
     comment = TextAreaField("Note (optional)", widget=GovTextArea(), validators=[Optional(), LONG_TEXT])
+    # Interim report dates, asked for only when the fund leaves them to the officer.
+    report_date_1 = _report_date("First")
+    report_date_2 = _report_date("Second")
+    report_date_3 = _report_date("Third")
+    report_date_4 = _report_date("Fourth")
+    report_date_5 = _report_date("Fifth")
+    report_date_6 = _report_date("Sixth")
     submit = SubmitField("Approve award", widget=GovSubmitInput())
 
-    #: Form field (in pounds) → the service field it feeds (in pence).
-    service_fields = {"awarded": "awarded_pence"}
+    #: Form field (in pounds) → the service field it feeds (in pence); a problem with the
+    #: report dates is shown on the first of them.
+    service_fields = {"awarded": "awarded_pence", "report_date_1": "report_dates"}
+
+    def report_date_fields(self) -> list[GovDateField]:
+        return [self[f"report_date_{n}"] for n in range(1, REPORT_DATE_BOXES + 1)]
 
     def action_input(self, action: str) -> ActionInput:
+        dates = [f.data.isoformat() for f in self.report_date_fields() if f.data is not None]
         return ActionInput(
             action=action,
             comment=self.comment.data or "",
             awarded_pence=self.awarded.pence,
             conditions=self.conditions.data or "",
+            report_dates=dates or None,
         )
 
 
@@ -183,3 +204,22 @@ class EvaluationForm(FlaskForm):
         return EvaluationInput(
             rating=self.rating.data, drivers=list(self.drivers.data or []), comment=self.comment.data or ""
         )
+
+
+class WaiveItemForm(FlaskForm):
+    comment = _written_reason(
+        "Reason for waiving it",
+        "The school sees this reason. It is kept in the audit trail.",
+    )
+    submit = SubmitField("Waive", widget=GovSubmitInput())
+
+
+class RescheduleItemForm(FlaskForm):
+    due_on = GovDateField(
+        "New due date", required_message="Enter the new due date", description="For example, 27 3 2027"
+    )
+    comment = _written_reason(
+        "Reason for the change",
+        "The school sees this reason. It is kept in the audit trail.",
+    )
+    submit = SubmitField("Change due date", widget=GovSubmitInput())

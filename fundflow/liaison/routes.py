@@ -12,16 +12,19 @@ from flask_login import current_user
 
 from ..auth.decorators import restrict_blueprint
 from ..fields import choices_of, row_id
-from ..formatting import action_button_classes, money
+from ..formatting import action_button_classes, day, money
 from ..forms import attempt, page_number, per_page, submit_form
-from ..models import Application, BackfillClaim
-from ..services import access, claims, impact, lifecycle, reviews
+from ..models import Application, BackfillClaim, ScheduleItem
+from ..models.schedule import SCHEDULE_KIND_LABELS
+from ..services import access, claims, impact, lifecycle, reviews, schedule
 from ..services.applications import kept_versions
 from ..services.clock import today
 from ..services.errors import NotPermitted
 from ..services.ledger import application_money, claim_paid_pence, ledger
 from ..services.queries import liaison as queries
-from ..workflow import APPLICATION_STATES, supporting_schools
+from ..services.queries.schedule import schedule_for
+from ..services.terms import CADENCES
+from ..workflow import APPLICATION_STATES, SCHEDULE_LIFECYCLE, supporting_schools
 from .forms import (
     CLAIM_DECISIONS,
     ApproveForm,
@@ -32,7 +35,9 @@ from .forms import (
     QueueFilterForm,
     RejectForm,
     RequestChangesForm,
+    RescheduleItemForm,
     ReviewForm,
+    WaiveItemForm,
 )
 
 bp = Blueprint("liaison", __name__, url_prefix="/liaison")
@@ -50,6 +55,11 @@ ACTION_VIEWS: dict[str, tuple[str, str]] = {
     "cancel": ("get", "liaison.cancel"),
 }
 DECISION_FORMS = {"approve": ApproveForm, "request_changes": RequestChangesForm, "reject": RejectForm}
+#: A liaison officer's moves on a monitoring schedule item: the link's words and its page.
+SCHEDULE_ITEM_VIEWS: dict[str, tuple[str, str]] = {
+    "waive": ("Waive", "liaison.waive_item"),
+    "reschedule": ("Change due date", "liaison.reschedule_item"),
+}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -150,9 +160,12 @@ def _bid_page(application: Application) -> dict[str, Any]:
     buttons = _action_buttons(application)
     people = queries.users_by_id([application.decided_by_id, application.countersigned_by_id])
     claimed, paid = application_money([application.id])[application.id]
+    items = schedule_for(application.id)
     return dict(
         app=application,
         buttons=buttons,
+        schedule=items,
+        item_links=_item_links(items),
         can_review=any(b["name"] in ("approve", "request_changes") for b in buttons),
         barred=queries.cannot_act(application, current_user, today()),
         awaiting_other_officer=(
@@ -170,6 +183,24 @@ def _bid_page(application: Application) -> dict[str, Any]:
         decided_by=people.get(application.decided_by_id),
         countersigned_by=people.get(application.countersigned_by_id),
     )
+
+
+def _schedule_actions(item: ScheduleItem) -> list[str]:
+    """The officer's moves on ``item`` the workflow allows the signed-in user now."""
+    allowed = SCHEDULE_LIFECYCLE.allowed_actions(item, current_user, today())
+    return [a for a in SCHEDULE_ITEM_VIEWS if a in allowed]
+
+
+def _item_links(items: list[ScheduleItem]) -> dict[int, list[tuple[str, str]]] | None:
+    """Each item's "Waive" and "Change due date" links; None when the officer may follow none."""
+    links = {
+        item.id: [
+            (SCHEDULE_ITEM_VIEWS[a][0], url_for(SCHEDULE_ITEM_VIEWS[a][1], item_id=item.id))
+            for a in _schedule_actions(item)
+        ]
+        for item in items
+    }
+    return links if any(links.values()) else None
 
 
 @bp.route("/bids/<reference>/review", methods=["GET", "POST"])
@@ -211,6 +242,22 @@ def _decision_page(application: Application, action: str) -> dict[str, Any]:
         fund_ledger=ledger(application.fund_id),
         concerned=[s for s in supporting_schools(application) if s.causing_concern],
         latest_review=(reviews.reviews_for(application) or [None])[-1],
+        plan=_schedule_plan(application) if action == "approve" else None,
+    )
+
+
+def _schedule_plan(application: Application) -> dict[str, Any]:
+    """What the award's monitoring schedule will be if it is approved today."""
+    fund = application.fund
+    return dict(
+        cadence=CADENCES.get(fund.report_cadence, fund.report_cadence),
+        officer_sets_dates=fund.report_cadence == "set_by_officer",
+        final_report_weeks=fund.final_report_weeks,
+        claim_deadline_weeks=fund.claim_deadline_weeks,
+        planned=[
+            (SCHEDULE_KIND_LABELS[kind], due_on)
+            for kind, due_on, _ in schedule.planned_items(application, today())
+        ],
     )
 
 
@@ -304,6 +351,48 @@ def finish_delivery(reference: str):
 @bp.post("/bids/<reference>/close")
 def close(reference: str):
     return _fire(reference, "close", lambda a: f"{a.reference} is closed")
+
+
+# -------------------------------------------------------------------- schedule items
+
+
+@bp.route("/schedule/<int:item_id>/waive", methods=["GET", "POST"])
+def waive_item(item_id: int):
+    item = access.get_schedule_item(current_user, item_id)
+    form = WaiveItemForm()
+    outcome = submit_form(form, lambda _: schedule.waive(current_user, item, form.comment.data or ""))
+    if outcome.done:
+        flash(f"{_item_name(item)} on {item.application.reference} is waived", "success")
+        return _back_to(item.application)
+    return _render("liaison/waive_item.html", form, outcome.status, **_item_page(item, "waive"))
+
+
+@bp.route("/schedule/<int:item_id>/reschedule", methods=["GET", "POST"])
+def reschedule_item(item_id: int):
+    item = access.get_schedule_item(current_user, item_id)
+    form = RescheduleItemForm()
+    outcome = submit_form(
+        form, lambda _: schedule.reschedule(current_user, item, form.due_on.data, form.comment.data or "")
+    )
+    if outcome.done:
+        flash(f"{item.kind_label} on {item.application.reference} is now due {day(item.due_on)}", "success")
+        return _back_to(item.application)
+    return _render("liaison/reschedule_item.html", form, outcome.status, **_item_page(item, "reschedule"))
+
+
+def _item_name(item: ScheduleItem) -> str:
+    return f"{item.kind_label} due {day(item.due_on)}"
+
+
+def _item_page(item: ScheduleItem, action: str) -> dict[str, Any]:
+    """What a schedule item's page shows beside its form; the form only when allowed."""
+    return dict(
+        item=item,
+        app=item.application,
+        action=action,
+        allowed=action in _schedule_actions(item),
+        barred=queries.barred_by_conflict(item.application, current_user, today()),
+    )
 
 
 # ------------------------------------------------------------------------------ claims

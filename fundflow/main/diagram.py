@@ -75,14 +75,19 @@ def dot_source(lifecycle: Lifecycle) -> str:
             graph.node(state, label, fillcolor=END_FILL)
         else:
             graph.node(state, label)
+    # Actions that leave a state as it is share one dashed loop on it, a line per action, so
+    # the loops' labels never cross each other.
+    staying: dict[str, list[str]] = {}
     for action in lifecycle.actions.values():
         routed = [(f"{action.label}\n({_words(c)})", d) for c, d in action.routes]
         for source in action.sources:
-            if action.dest is None:  # an action that leaves the state as it is
-                graph.edge(source, source, label=action.label, style="dashed")
+            if action.dest is None:
+                staying.setdefault(source, []).append(action.label)
                 continue
             for label, dest in (*routed, (action.label, action.dest)):
                 graph.edge(source, dest, label=label)
+    for state, labels in staying.items():
+        graph.edge(state, state, label="\n".join(labels), style="dashed")
     return graph.source
 
 

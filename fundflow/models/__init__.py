@@ -24,11 +24,20 @@ from .impact import (
     ImpactReport,
     ImpactResult,
 )
+from .notification import DELIVERY_CHOICES, Notification, OutboundEmail, PasswordResetRequest
 from .review import RECOMMENDATIONS, Review
+from .schedule import SCHEDULE_KIND_LABELS, SCHEDULE_KINDS, ScheduleItem
 from .school import School
 from .user import ROLE_LABELS, ROLES, ApiToken, LoginAttempt, SetPasswordLink, User, UserRole, UserSession
 
 __all__ = [
+    "DELIVERY_CHOICES",
+    "SCHEDULE_KINDS",
+    "SCHEDULE_KIND_LABELS",
+    "Notification",
+    "OutboundEmail",
+    "PasswordResetRequest",
+    "ScheduleItem",
     "DRIVERS",
     "DRIVER_LABELS",
     "PARTNER_ROLES",

@@ -52,6 +52,9 @@ class Application(TimestampMixin, db.Model):
     countersigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     approved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: Interim report dates the approving liaison officer set (funds whose cadence is
+    #: "set_by_officer"), as ISO dates, kept until the award is approved.
+    interim_report_dates: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
     fund: Mapped[Fund] = relationship(lazy="joined")
     lead_school: Mapped[School] = relationship(lazy="joined")
@@ -92,6 +95,9 @@ class ApplicationPartner(db.Model):
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     endorsed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     endorsed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    #: The partner's headteacher declined to endorse, saying why (cleared if they endorse).
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    declined_reason: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     application: Mapped[Application] = relationship(back_populates="partners")
     school: Mapped[School] = relationship(lazy="joined")
@@ -99,6 +105,10 @@ class ApplicationPartner(db.Model):
     @property
     def endorsed(self) -> bool:
         return self.endorsed_at is not None
+
+    @property
+    def declined(self) -> bool:
+        return self.declined_at is not None and self.endorsed_at is None
 
 
 class Activity(db.Model):
@@ -114,6 +124,9 @@ class Activity(db.Model):
     days: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
     daily_rate_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     cost_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: When the release is planned to start and end (the claim deadline follows the end).
+    starts_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Measure(db.Model):

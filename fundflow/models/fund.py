@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Boolean, Date, String
+from sqlalchemy import BigInteger, Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -26,6 +26,15 @@ class Fund(TimestampMixin, db.Model):
     max_daily_rate_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
     countersign_threshold_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     requires_partner_endorsement: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: When awards send interim impact reports: "termly", "half_termly", or "set_by_officer"
+    #: (the liaison officer gives the dates when approving).
+    report_cadence: Mapped[str] = mapped_column(
+        String(20), default="termly", server_default="termly", nullable=False
+    )
+    #: The final report is due this many weeks after the bid's last measure falls due.
+    final_report_weeks: Mapped[int] = mapped_column(Integer, default=6, server_default="6", nullable=False)
+    #: Backfill is claimed within this many weeks of each activity's planned end.
+    claim_deadline_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4", nullable=False)
 
     def is_open_on(self, day: date) -> bool:
         return self.opens_on <= day <= self.closes_on

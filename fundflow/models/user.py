@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,6 +42,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
+    #: Kinds of message the person wants in their daily digest rather than at once
+    #: (``{kind: "digest"}``; a kind not named is emailed at once).
+    notification_preferences: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    #: The day of the last daily digest composed for them (so one is sent per day).
+    last_digest_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: SHA-256 of the secret in their private calendar feed's address; None: no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
     school: Mapped[School | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -97,10 +104,12 @@ class UserSession(_UserSecret, db.Model):
 
 
 class SetPasswordLink(_UserSecret, db.Model):
-    """A one-time link for a person to set their own password. Used or replaced links are
-    deleted."""
+    """A one-time link for a person to set their own password: a new account's first, or a
+    forgotten one's replacement (``purpose`` "reset"). Used or replaced links are deleted."""
 
     __tablename__ = "set_password_links"
+
+    purpose: Mapped[str] = mapped_column(String(10), default="new", server_default="new", nullable=False)
 
     user: Mapped[User] = relationship(lazy="joined")
 

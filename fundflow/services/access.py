@@ -15,11 +15,12 @@ from ..models import (
     Disbursement,
     Fund,
     ImpactReport,
+    ScheduleItem,
     User,
 )
 from .errors import NotFound
 
-RowT = TypeVar("RowT", BackfillClaim, Disbursement, ImpactReport)
+RowT = TypeVar("RowT", BackfillClaim, Disbursement, ImpactReport, ScheduleItem)
 
 #: Roles that see every application: they review, pay or audit across schools.
 SEE_ALL_ROLES = ("liaison_officer", "finance", "auditor")
@@ -85,6 +86,10 @@ def get_disbursement(user: User, disbursement_id: int) -> Disbursement:
 
 def get_report(user: User, report_id: int) -> ImpactReport:
     return _get_visible(user, ImpactReport, report_id, "impact report", lambda report: report.application)
+
+
+def get_schedule_item(user: User, item_id: int) -> ScheduleItem:
+    return _get_visible(user, ScheduleItem, item_id, "schedule item", lambda item: item.application)
 
 
 def get_fund(fund_id: int) -> Fund:

@@ -20,6 +20,7 @@ from . import audit
 from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
 from .parsing import clean_text, text_field, to_date
 from .sessions import end_access, hash_token
+from .terms import CADENCES
 from .unit_of_work import lock, retrying, transaction
 
 URN_PATTERN = re.compile(r"^\d{6}$")
@@ -51,6 +52,25 @@ class FundInput:
     #: The last day of delivery (claims may cover days up to it); after ``closes_on``.
     #: Left out, it is a year after the fund closes.
     delivery_ends_on: date | str | None = None
+    #: When awards send interim impact reports (a key of ``terms.CADENCES``).
+    report_cadence: str = "termly"
+    #: The final report is due this many whole weeks after a bid's last measure.
+    final_report_weeks: int = 6
+    #: Backfill is claimed within this many whole weeks of each activity's end.
+    claim_deadline_weeks: int = 4
+
+
+#: The whole-week limits of a fund's monitoring schedule settings.
+FINAL_REPORT_WEEKS = (0, 52)
+CLAIM_DEADLINE_WEEKS = (0, 26)
+
+
+def _weeks(problems: Problems, name: str, value: Any, limits: tuple[int, int]) -> int | None:
+    low, high = limits
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.add(name, f"Enter a whole number of weeks from {low} to {high}")
+        return None
+    return value
 
 
 def _pence(problems: Problems, name: str, value: Any, *, optional: bool = False) -> int | None:
@@ -79,7 +99,16 @@ def _validated_fund(data: FundInput) -> dict[str, Any]:
             problems, "countersign_threshold_pence", data.countersign_threshold_pence, optional=True
         ),
         "requires_partner_endorsement": data.requires_partner_endorsement,
+        "report_cadence": data.report_cadence,
+        "final_report_weeks": _weeks(
+            problems, "final_report_weeks", data.final_report_weeks, FINAL_REPORT_WEEKS
+        ),
+        "claim_deadline_weeks": _weeks(
+            problems, "claim_deadline_weeks", data.claim_deadline_weeks, CLAIM_DEADLINE_WEEKS
+        ),
     }
+    if not isinstance(values["report_cadence"], str) or values["report_cadence"] not in CADENCES:
+        problems.add("report_cadence", "Choose when awards send interim reports")
     if not FINANCIAL_YEAR.match(values["financial_year"]):
         problems.add("financial_year", "Enter the financial year like 2026-27")
     if values["opens_on"] is None:
@@ -381,7 +410,8 @@ def issue_set_password_link(actor: User | None, user: User) -> str:
 
 
 def _new_set_password_link(actor: User | None, user: User) -> str:
-    """Inside a transaction: replace ``user``'s set-password link; only its hash is kept."""
+    """Inside a transaction: replace ``user``'s set-password link and email it to them (the
+    outbox); only its hash is kept."""
     db.session.execute(delete(SetPasswordLink).where(SetPasswordLink.user_id == user.id))
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=current_app.config["SET_PASSWORD_LINK_HOURS"])
@@ -398,6 +428,9 @@ def _new_set_password_link(actor: User | None, user: User) -> str:
         user,
         payload={"email": user.email, "expires_at": expires_at.isoformat(timespec="seconds")},
     )
+    from .auth import send_set_password_email  # here: auth imports this module
+
+    send_set_password_email(user, token)
     return token
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..dates import long_date
 from ..extensions import db
 from ..models import (
     PARTNER_ROLES,
@@ -64,6 +65,11 @@ class ActivityInput:
     staff_role: str
     days: Decimal | float | int | str
     daily_rate_pence: int
+    #: When the release is planned to start and end (YYYY-MM-DD or a date). Optional here, so
+    #: older callers keep working; the web form asks for both. The claim deadline on the
+    #: award's monitoring schedule follows the end.
+    starts_on: date | str | None = None
+    ends_on: date | str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ def _validated_activities(
             problems.add(f"{name}.daily_rate_pence", "That daily rate is too high")
         elif fund is not None and (problem := daily_rate_problem(rate, fund.max_daily_rate_pence)):
             problems.add(f"{name}.daily_rate_pence", problem)
+        starts_on, ends_on = _activity_dates(problems, name, item, fund)
         if not problems.pairs or all(not f.startswith(name) for f, _ in problems.pairs):
             result.append(
                 Activity(
@@ -168,9 +175,59 @@ def _validated_activities(
                     days=days,
                     daily_rate_pence=rate,
                     cost_pence=activity_cost_pence(days, rate),
+                    starts_on=starts_on,
+                    ends_on=ends_on,
                 )
             )
     return result
+
+
+def _activity_date(problems: Problems, field_name: str, value: Any, which: str) -> date | None:
+    """A planned date as given: None when left out; a problem when it is not a date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    parsed = to_date(value)
+    if parsed is None:
+        problems.add(field_name, f"Enter the {which} date as YYYY-MM-DD")
+    return parsed
+
+
+def activity_dates_problem(starts_on: date, ends_on: date, fund: Fund | None) -> tuple[str, str] | None:
+    """The rule for an activity's planned dates, written once: (which date, what is wrong)
+    or None. The release happens while the fund runs: not before it opens, ending by the
+    end of its delivery period (the last day backfill can be claimed for), and not ending
+    before it starts."""
+    if fund is not None and starts_on < fund.opens_on:
+        return "starts_on", f"The activity cannot start before the fund opens, {long_date(fund.opens_on)}"
+    if ends_on < starts_on:
+        return "ends_on", "The activity must end on or after the day it starts"
+    if fund is not None and fund.delivery_ends_on is not None and ends_on > fund.delivery_ends_on:
+        end = long_date(fund.delivery_ends_on)
+        return "ends_on", f"The activity must end by the end of the fund's delivery period, {end}"
+    return None
+
+
+def _activity_dates(
+    problems: Problems, name: str, item: ActivityInput, fund: Fund | None
+) -> tuple[date | None, date | None]:
+    """An activity's planned start and end, checked: both or neither (a bid made before the
+    dates were asked for has neither)."""
+    before = len(problems.pairs)
+    starts_on = _activity_date(problems, f"{name}.starts_on", item.starts_on, "start")
+    ends_on = _activity_date(problems, f"{name}.ends_on", item.ends_on, "end")
+    if len(problems.pairs) > before:
+        return None, None
+    if starts_on is None and ends_on is not None:
+        problems.add(f"{name}.starts_on", "Enter the date the activity starts as well as the date it ends")
+    elif ends_on is None and starts_on is not None:
+        problems.add(f"{name}.ends_on", "Enter the date the activity ends as well as the date it starts")
+    elif (
+        starts_on is not None
+        and ends_on is not None
+        and (problem := activity_dates_problem(starts_on, ends_on, fund))
+    ):
+        problems.add(f"{name}.{problem[0]}", problem[1])
+    return starts_on, ends_on
 
 
 def _validated_measures(problems: Problems, measures: list[MeasureInput], fund: Fund | None) -> list[Measure]:
@@ -382,19 +439,26 @@ def snapshot(application: Application) -> dict[str, Any]:
         "partners": [
             {"urn": p.school.urn, "name": p.school.name, "role": p.role} for p in application.partners
         ],
-        "activities": [
-            {
-                "description": a.description,
-                "staff_role": a.staff_role,
-                "days": str(a.days),
-                "daily_rate_pence": a.daily_rate_pence,
-                "cost_pence": a.cost_pence,
-            }
-            for a in application.activities
-        ],
+        "activities": [_activity_snapshot(a) for a in application.activities],
         "measures": [_measure_snapshot(m) for m in application.measures],
         "requested_pence": application.requested_pence,
     }
+
+
+def _activity_snapshot(activity: Activity) -> dict[str, Any]:
+    kept = {
+        "description": activity.description,
+        "staff_role": activity.staff_role,
+        "days": str(activity.days),
+        "daily_rate_pence": activity.daily_rate_pence,
+        "cost_pence": activity.cost_pence,
+    }
+    # only when planned, so versions kept before the dates were asked for compare unchanged
+    if activity.starts_on is not None:
+        kept["starts_on"] = activity.starts_on.isoformat()
+    if activity.ends_on is not None:
+        kept["ends_on"] = activity.ends_on.isoformat()
+    return kept
 
 
 def _measure_snapshot(measure: Measure) -> dict[str, Any]:

@@ -27,10 +27,13 @@ from ..models import (
     Fund,
     ImpactReport,
     Review,
+    ScheduleItem,
     School,
     User,
     utcnow,
 )
+from ..workflow import SCHEDULE_LIFECYCLE
+from . import messages
 from .unit_of_work import note_chain_locked
 
 GENESIS_HASH = "0" * 64
@@ -122,6 +125,7 @@ _SUBJECT_TYPES: dict[type, str] = {
     BackfillClaim: "claim",
     ImpactReport: "impact_report",
     Review: "review",
+    ScheduleItem: "schedule_item",
     Fund: "fund",
     School: "school",
     User: "user",
@@ -137,7 +141,7 @@ def _subject_type(subject: Any) -> str:
     raise TypeError(f"no audit subject type for {subject!r}")
 
 
-Subject = Application | BackfillClaim | ImpactReport | Review | Fund | School | User | ApiToken
+Subject = Application | BackfillClaim | ImpactReport | Review | ScheduleItem | Fund | School | User | ApiToken
 
 
 def record(
@@ -150,18 +154,21 @@ def record(
 ) -> Event:
     """Append the event for a change to ``subject``: its type, id, bid and fund come from
     the record itself (a bid's claims, impact reports and reviews file under that bid and
-    its fund); ``transition`` is the ``(from_status, to_status)`` it moved through."""
+    its fund); ``transition`` is the ``(from_status, to_status)`` it moved through.
+
+    The messages the action sends (:mod:`fundflow.services.messages`) are written here too,
+    in the same transaction."""
     db.session.flush()
     application_id: int | None = None
     fund_id: int | None = None
     if isinstance(subject, Application):
         application_id, fund_id = subject.id, subject.fund_id
-    elif isinstance(subject, BackfillClaim | ImpactReport | Review):
+    elif isinstance(subject, BackfillClaim | ImpactReport | Review | ScheduleItem):
         application = db.session.get(Application, subject.application_id)
         application_id, fund_id = subject.application_id, application.fund_id if application else None
     elif isinstance(subject, Fund):
         fund_id = subject.id
-    return record_event(
+    event = record_event(
         actor=actor,
         action=action,
         subject_type=_subject_type(subject),
@@ -172,6 +179,8 @@ def record(
         to_status=transition[1],
         payload=payload,
     )
+    messages.on_event(actor, action, subject, payload)
+    return event
 
 
 @dataclass(frozen=True)
@@ -224,13 +233,17 @@ def _status_without_its_event() -> tuple[int | None, str] | None:
             )
         )
     }
+    initial = {"schedule_item": SCHEDULE_LIFECYCLE.initial}
     for subject_type, model in (
         ("application", Application),
         ("claim", BackfillClaim),
         ("impact_report", ImpactReport),
+        ("schedule_item", ScheduleItem),
     ):
         for row_id, status in db.session.execute(select(model.id, model.status)):
-            event_id, to_status = last_status.get((subject_type, row_id), (None, None))
+            # a schedule item is made "due" with its award's approval (its Event names the
+            # schedule); its later moves have Events of their own
+            event_id, to_status = last_status.get((subject_type, row_id), (None, initial.get(subject_type)))
             if to_status != status:
                 return event_id, f"{subject_type} {row_id} is {status} but its last event says {to_status}"
     return None

@@ -16,10 +16,15 @@ Each signed-in browser has a server-side session (:class:`UserSession`): the sig
 cookie carries its random secret, the database keeps only the secret's hash. Signing out
 deletes it, so a copy of the cookie stops working; changing or setting a password ends every
 other session and revokes the API tokens; deactivating an account ends them all.
+
+"Forgotten your password?" (:func:`request_password_reset`) emails a one-time reset link
+through the outbox. Its answer never says whether an address has an account, and requests
+are throttled per address typed and per network address, whether or not an account exists.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import time
@@ -28,12 +33,20 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ApiToken, LoginAttempt, SetPasswordLink, User, UserSession, utcnow
-from . import audit
+from ..models import (
+    ApiToken,
+    LoginAttempt,
+    PasswordResetRequest,
+    SetPasswordLink,
+    User,
+    UserSession,
+    utcnow,
+)
+from . import audit, notifications
 from .admin import check_password, hash_password, normalise_email
 from .errors import AuthenticationFailed, NotFound, Problems, Throttled
 from .sessions import end_access, hash_token
@@ -284,6 +297,141 @@ def set_password_with_link(token: str, new: str) -> User:
         ended = end_access(user)
         audit.record(user, "set_password", user, payload={"email": user.email, **ended})
     return user
+
+
+# --------------------------------------------------------- emailed links, forgotten passwords
+
+#: The ``purpose`` of a set-password link made by "Forgotten your password?" (an
+#: administrator's link is "new", the column's default).
+RESET_LINK = "reset"
+
+
+def is_reset_link(link: SetPasswordLink) -> bool:
+    return link.purpose == RESET_LINK
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def _set_password_url(token: str) -> str:
+    """The full address of a set-password link, for an email."""
+    return notifications.service_url() + notifications.page_path("auth.set_password", token=token)
+
+
+def send_set_password_email(user: User, token: str) -> None:
+    """Inside a transaction: email ``user`` the set-password link an administrator made for
+    them (a new account's, or a replacement). It goes through the outbox, and its body (which
+    holds the link) is blanked once sent."""
+    hours = current_app.config["SET_PASSWORD_LINK_HOURS"]
+    body = (
+        f"Hello {user.name},\n\n"
+        "A fund administrator has made a link for you to set your password for fundflow, "
+        f"the school improvement fund service. It is for the account {user.email}.\n\n"
+        "To choose your password, open this link:\n\n"
+        f"{_set_password_url(token)}\n\n"
+        f"The link works once, for {_plural(hours, 'hour')}. Then sign in with your email address "
+        "and the password you chose. Choosing a password signs you out of fundflow everywhere else.\n\n"
+        "If you were not expecting this email, tell your fund administrator.\n"
+    )
+    _queue_link_email(user, "set_password", "Set your password for fundflow", body)
+
+
+def _send_reset_email(user: User, token: str, minutes: int) -> None:
+    body = (
+        f"Someone asked to reset the password for {user.email} on fundflow, "
+        "the school improvement fund service.\n\n"
+        "To choose a new password, open this link:\n\n"
+        f"{_set_password_url(token)}\n\n"
+        f"The link works once, for {_plural(minutes, 'minute')}. Choosing a new password signs you "
+        "out of fundflow everywhere else.\n\n"
+        "If you did not ask to reset your password, ignore this email: your password has not changed.\n"
+    )
+    _queue_link_email(user, "reset_password", "Reset your fundflow password", body)
+
+
+def _queue_link_email(user: User, kind: str, subject: str, body: str) -> None:
+    """An email holding a one-time link: sent at once, and blanked once sent."""
+    notifications.queue_email(
+        to_address=user.email, kind=kind, subject=subject, body=body, user_id=user.id, sensitive=True
+    )
+
+
+def _reset_requests_since(condition: Any) -> int:
+    window = timedelta(seconds=current_app.config["PASSWORD_RESET_WINDOW_SECONDS"])
+    return db.session.execute(
+        select(func.count(PasswordResetRequest.id)).where(
+            condition, PasswordResetRequest.at >= utcnow() - window
+        )
+    ).scalar_one()
+
+
+def _reset_throttled(email: str, address: str) -> bool:
+    """Too many requests in the window for this address typed, or from this network address."""
+    config = current_app.config
+    return (
+        _reset_requests_since(PasswordResetRequest.email == email) >= config["PASSWORD_RESET_MAX_PER_ACCOUNT"]
+        or _reset_requests_since(PasswordResetRequest.address == address)
+        >= config["PASSWORD_RESET_MAX_PER_ADDRESS"]
+    )
+
+
+def _serialise_requests_for(email: str) -> None:
+    """On PostgreSQL, requests for one typed address take turns (a transaction-scoped
+    advisory lock, taken before anything else), so simultaneous requests cannot all pass the
+    per-account count and flood someone's inbox. SQLite runs writers one at a time anyway."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"fundflow.password_reset:{email}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _forget_old_reset_requests(email: str, address: str) -> None:
+    """Requests older than the window count for nothing: drop this address's and this
+    email's, so the table holds only what throttling still reads."""
+    before = utcnow() - timedelta(seconds=current_app.config["PASSWORD_RESET_WINDOW_SECONDS"])
+    for condition in (PasswordResetRequest.email == email, PasswordResetRequest.address == address):
+        db.session.execute(delete(PasswordResetRequest).where(condition, PasswordResetRequest.at < before))
+
+
+@retrying
+def request_password_reset(email: str, address: str) -> None:
+    """A "Forgotten your password?" request: when ``email`` is an active account's, replace its
+    set-password link with a reset link (``RESET_PASSWORD_LINK_MINUTES``) and queue an email
+    with it, in one transaction.
+
+    The caller learns nothing: no account, an inactive one and a throttled request all
+    return the same None. Every request that is not throttled is counted, account or not,
+    per address typed (``PASSWORD_RESET_MAX_PER_ACCOUNT``) and per network address
+    (``PASSWORD_RESET_MAX_PER_ADDRESS``) within ``PASSWORD_RESET_WINDOW_SECONDS``; a
+    throttled one records nothing. The email is only queued, never sent here, so the answer
+    takes about as long either way. Simultaneous requests for one address take turns; the
+    per-network-address count is not serialised, so a burst may pass it by a few.
+    """
+    email = normalise_email(email)[:254]  # the column holds 254, as for sign-in attempts
+    address = (address or "unknown")[:64]
+    with transaction():
+        _serialise_requests_for(email)
+        if _reset_throttled(email, address):
+            return
+        _forget_old_reset_requests(email, address)
+        db.session.add(PasswordResetRequest(email=email, address=address))
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None or not user.active:
+            return
+        minutes = current_app.config["RESET_PASSWORD_LINK_MINUTES"]
+        db.session.execute(delete(SetPasswordLink).where(SetPasswordLink.user_id == user.id))
+        token = secrets.token_urlsafe(32)
+        db.session.add(
+            SetPasswordLink(
+                user_id=user.id,
+                token_hash=hash_token(token),
+                expires_at=utcnow() + timedelta(minutes=minutes),
+                purpose=RESET_LINK,
+            )
+        )
+        _send_reset_email(user, token, minutes)
+        audit.record(None, "request_password_reset", user, payload={"email": user.email})
 
 
 @retrying

@@ -21,7 +21,7 @@ from ..models import (
 )
 from ..workflow import REPORT_LIFECYCLE, GuardContext
 from ..workflow import REPORTABLE_STATUSES as REPORTABLE_STATUSES  # re-exported: pages import it
-from . import audit, evidence
+from . import audit, evidence, schedule
 from .applications import rows_of_bid
 from .clock import today
 from .errors import Problems
@@ -106,6 +106,7 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
         (narrative, results), stored = evidence.validate_with_evidence(
             lambda problems: _report_content(application, data, problems), data.evidence, user
         )
+        answered = schedule.item_for_report(application.id, data.kind)  # locked before the chain
         report = ImpactReport(
             application_id=application.id,
             kind=data.kind,
@@ -117,6 +118,8 @@ def submit_report(user: User, application: Application, data: ReportInput) -> Im
         )
         db.session.add(report)
         db.session.flush()
+        if answered is not None:  # its Event first: the report's is the bid's latest
+            schedule.meet([answered], user, today(), report)
         audit.record(
             user,
             "submit_impact_report",

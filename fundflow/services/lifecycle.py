@@ -32,7 +32,7 @@ from ..workflow import (
     UnknownAction,
     allowed_actions,
 )
-from . import audit
+from . import audit, schedule
 from .applications import keep_version
 from .clock import today
 from .errors import ValidationFailed
@@ -47,6 +47,8 @@ class ActionInput:
     comment: str = ""
     awarded_pence: int | None = None
     conditions: str = ""
+    #: Interim report dates (ISO) set when approving a bid of a "set_by_officer" fund.
+    report_dates: tuple[str, ...] | list[str] | None = None
 
 
 @retrying
@@ -65,11 +67,14 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
     if awarded is not None and (isinstance(awarded, bool) or not isinstance(awarded, int)):
         raise ValidationFailed({"awarded_pence": ["Enter the award as a whole number of pence"]})
 
+    report_dates = _report_dates(request)
     with transaction():
         application = lock(Application, application.id)
         ctx = GuardContext(record=application, user=user, today=today(), comment=comment)
         if request.action == "approve":
             ctx.awarded_pence = awarded if awarded is not None else application.requested_pence
+            schedule.check_officer_dates(application, report_dates)
+            application.interim_report_dates = report_dates
         if request.action in ("approve", "countersign"):
             lock(Fund, application.fund_id)
             ctx.available_pence = ledger(application.fund_id).available_pence
@@ -78,18 +83,48 @@ def perform(application: Application, user: User, request: ActionInput) -> Appli
         if request.action == "close":
             facts = action_facts([application.id])[application.id]
             ctx.final_report_evaluated = facts["final_report_evaluated"]
+            ctx.final_report_waived = facts["final_report_waived"]
             ctx.reports_awaiting_evaluation = facts["reports_awaiting_evaluation"]
-        # claims are locked before the audit chain (the lock order in unit_of_work)
+        # claims, then schedule items, are locked before the audit chain (unit_of_work's order)
         outstanding = _lock_outstanding_claims(application) if request.action == "cancel" else []
+        owed = _lock_owed_items(application, request.action)
 
         from_status, to_status = fire(APPLICATION_LIFECYCLE, request.action, ctx)
         payload = _apply_effects(application, user, request.action, ctx, request.conditions)
         if comment:
             payload["comment"] = comment
+        # what the award owed is settled first, so the action's own Event is the bid's latest
+        if request.action == "cancel":
+            schedule.waive_all(owed, user, f"Award cancelled: {comment}", ctx.today)
+        if request.action == "finish_delivery":
+            schedule.meet(owed, user, ctx.today)
+        if request.action == "close":
+            schedule.waive_all(owed, user, "Not needed: the bid was closed", ctx.today)
         audit.record(user, request.action, application, transition=(from_status, to_status), payload=payload)
         if request.action == "cancel":
             _reject_outstanding_claims(application, user, comment, outstanding)
     return application
+
+
+def _report_dates(request: ActionInput) -> list[str] | None:
+    """The officer's interim report dates, checked (approving only; None when not given)."""
+    if request.action != "approve" or request.report_dates is None:
+        return None
+    if isinstance(request.report_dates, str) or not isinstance(request.report_dates, list | tuple):
+        raise ValidationFailed({"report_dates": ["Give the report dates as a list of YYYY-MM-DD dates"]})
+    return schedule.officer_dates(request.report_dates, today()) or None
+
+
+def _lock_owed_items(application: Application, action: str) -> list:
+    """What the award still owes that this action settles: everything when it is cancelled
+    or closed (waived), the claim deadlines when delivery is finished (met)."""
+    if action == "cancel":
+        return schedule.lock_open_items(application.id)
+    if action == "finish_delivery":
+        return schedule.lock_open_items(application.id, ["claim_deadline"])
+    if action == "close":
+        return schedule.lock_open_items(application.id)
+    return []
 
 
 def _apply_effects(
@@ -110,6 +145,13 @@ def _apply_effects(
         partner = next(p for p in application.partners if p.school_id == user.school_id)
         partner.endorsed_at = utcnow()
         partner.endorsed_by_id = user.id
+        partner.declined_at = None
+        partner.declined_reason = ""
+        payload["school_urn"] = partner.school.urn
+    elif action == "decline_endorsement":
+        partner = next(p for p in application.partners if p.school_id == user.school_id)
+        partner.declined_at = utcnow()
+        partner.declined_reason = ctx.comment
         payload["school_urn"] = partner.school.urn
     elif action == "approve":
         application.awarded_pence = ctx.awarded_pence
@@ -124,10 +166,15 @@ def _apply_effects(
             conditions=application.conditions,
             available_pence=ctx.available_pence,
         )
+        if application.interim_report_dates:
+            payload["report_dates"] = application.interim_report_dates
+        if application.status in COMMITTED_AT_AWARD:
+            payload["schedule"] = schedule.create_schedule(application, ctx.today)
     elif action == "countersign":
         application.countersigned_by_id = user.id
         application.approved_on = ctx.today
         payload.update(awarded_pence=application.awarded_pence, available_pence=ctx.available_pence)
+        payload["schedule"] = schedule.create_schedule(application, ctx.today)
     elif action == "reject":
         if application.awarded_pence is not None:
             payload["proposed_award_pence"] = application.awarded_pence
@@ -188,9 +235,9 @@ def _reject_outstanding_claims(
 
 
 def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The stored facts ``workflow.FACT_GUARDS`` look at, for many applications in three
-    queries: claims still outstanding, whether a final report has been evaluated, and how
-    many reports still wait for evaluation."""
+    """The stored facts ``workflow.FACT_GUARDS`` look at, for many applications in four
+    queries: claims still outstanding, whether a final report has been evaluated (or
+    waived on the schedule), and how many reports still wait for evaluation."""
     ids = list(application_ids)
     if not ids:
         return {}
@@ -202,6 +249,7 @@ def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
             .where(ImpactReport.application_id.in_(ids), ImpactReport.kind == "final")
         ).scalars()
     )
+    waived = schedule.final_reports_waived(ids)
     awaiting = dict(
         db.session.execute(
             select(ImpactReport.application_id, func.count(ImpactReport.id))
@@ -214,6 +262,7 @@ def action_facts(application_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         i: {
             "outstanding_claims": int(outstanding.get(i, 0)),
             "final_report_evaluated": i in evaluated,
+            "final_report_waived": i in waived,
             "reports_awaiting_evaluation": int(awaiting.get(i, 0)),
         }
         for i in ids

@@ -8,7 +8,9 @@ Every write transaction takes its locks in this order, and never goes back up th
 0. a request guarded by an ``Idempotency-Key`` (or a form's one-time token) first takes an
    advisory lock on hash(user, key) (``services/idempotency.py``), before any row lock;
 1. the application row (``lock(Application, …)``),
-2. its claim rows,
+2. its claim rows, then its monitoring schedule items (``ScheduleItem``: sending a report,
+   finishing delivery, cancelling or closing settle them; ``run-schedule`` locks the bid,
+   then the item),
 3. disbursement rows,
 4. the fund row (``lock(Fund, …)``: approve, countersign and new bids check the budget or
    the reference sequence against it),

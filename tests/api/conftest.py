@@ -57,6 +57,7 @@ def seed_world() -> dict[str, Any]:
     so that most operations can succeed as well as fail. Returns the token and known ids."""
     from fundflow.models import Disbursement, ImpactReport, UserRole
     from fundflow.services import impact
+    from fundflow.services.queries.schedule import schedule_for
     from tests.factories import Factory
 
     make = Factory()
@@ -100,6 +101,7 @@ def seed_world() -> dict[str, Any]:
         "claim_id": [verified.id],
         "disbursement_id": [d.id for d in Disbursement.query.all()],
         "report_id": [report.id] + [r.id for r in ImpactReport.query.all() if r.id != report.id],
+        "schedule_item_id": [i.id for i in schedule_for(approved.id)],
     }
 
 

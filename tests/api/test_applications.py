@@ -24,6 +24,7 @@ APPLICATION_FIELDS = {
     "partners",
     "activities",
     "measures",
+    "schedule",
 }
 EXTRA_FIELDS = {"approved_on", "created_at", "updated_at"}
 EVENT_FIELDS = {
@@ -69,7 +70,10 @@ def test_headteacher_creates_a_draft_with_the_requested_total(api, make):
         "days",
         "daily_rate_pence",
         "cost_pence",
+        "starts_on",
+        "ends_on",
     }
+    assert app["activities"][0]["starts_on"] is None  # not given: null
     assert set(app["measures"][0]) == {
         "id",
         "indicator",
@@ -121,11 +125,11 @@ def test_headteacher_of_another_school_gets_404_not_403(api, make):
     assert error_of(response)["code"] == "not_found"
 
 
-def test_partner_headteacher_sees_the_bid_and_may_endorse(api, make):
+def test_partner_headteacher_sees_the_bid_and_may_endorse_or_decline(api, make):
     partner = make.school()
     app = make.application("draft", partner=partner)
     body = api.get(f"/applications/{app.reference}", make.headteacher(school=partner)).get_json()
-    assert body["allowed_actions"] == ["endorse"]
+    assert body["allowed_actions"] == ["endorse", "decline_endorsement"]
 
 
 def test_list_shows_only_what_the_user_may_see(api, make):

@@ -133,6 +133,11 @@ def requests_for(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
             f"/impact-reports/{world['report_id'][0]}/evaluation",
             {"rating": "achieved", "drivers": ["collaboration"], "comment": "Comment"},
         ),
+        (
+            "POST",
+            f"/schedule-items/{world['schedule_item_id'][0]}/actions",
+            {"action": "reschedule", "comment": "Reason", "due_on": (day + timedelta(days=30)).isoformat()},
+        ),
     ]
 
 

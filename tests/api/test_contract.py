@@ -173,7 +173,9 @@ def test_a_bid_goes_from_draft_to_closed_through_the_api(live_app):
         ("record_disbursement", "verified", "paid"),
         ("reverse_disbursement", "paid", "verified"),
         ("record_disbursement", "verified", "paid"),
+        ("mark_submitted", "due", "submitted"),  # the schedule's claim deadline, met
         ("finish_delivery", "approved", "monitoring"),
+        ("mark_submitted", "due", "submitted"),  # the schedule's final report, sent
         ("submit_impact_report", None, "submitted"),
         ("evaluate_impact_report", "submitted", "evaluated"),
         ("close", "monitoring", "closed"),

@@ -25,6 +25,9 @@ FUND_FIELDS = {
     "countersign_threshold_pence",
     "requires_partner_endorsement",
     "delivery_ends_on",
+    "report_cadence",
+    "final_report_weeks",
+    "claim_deadline_weeks",
 }
 
 

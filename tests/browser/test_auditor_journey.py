@@ -18,12 +18,18 @@ DEMO_CLOSED_BID_EVENTS = [
     "Start review",
     "Review",
     "Approve award",
+    "Interim impact report waived",
     "Create claim",
-    "Verify",
+    "Verify claim",
     "Record disbursement",
+    "Last day to claim backfill done",
+    "Last day to claim backfill done",
     "Finish delivery",
+    "Final impact report done",
     "Submit impact report",
     "Evaluate impact report",
+    "Interim impact report waived",
+    "Interim impact report waived",
     "Close",
 ]
 
@@ -31,8 +37,10 @@ DEMO_CLOSED_BID_EVENTS = [
 CHANGING_FORMS = """() => Array.from(document.querySelectorAll("form"))
   .filter(f => f.method.toLowerCase() !== "get" && !f.action.endsWith("/sign-out"))
   .map(f => f.outerHTML.slice(0, 200))"""
-#: Buttons outside those harmless forms (a button anywhere else could act on something).
+#: Buttons outside those harmless forms (a button anywhere else could act on something),
+#: but for the menu's show/hide toggle on narrow screens.
 STRAY_BUTTONS = """() => Array.from(document.querySelectorAll("button, input[type=submit], [role=button]"))
+  .filter(b => !b.classList.contains("govuk-service-navigation__toggle"))
   .filter(b => {
     const form = b.closest("form");
     return !form || (form.method.toLowerCase() !== "get" && !form.action.endsWith("/sign-out"));
@@ -78,7 +86,7 @@ def test_auditor_reads_the_whole_timeline(journey):
     assert len(numbers) == len(DEMO_CLOSED_BID_EVENTS)
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
     expect(events.nth(2)).to_contain_text(re.compile("Status: Draft .*Submitted"))
-    expect(events.nth(12)).to_contain_text(re.compile("Status: Monitoring impact .*Closed"))
+    expect(events.last).to_contain_text(re.compile("Status: Monitoring impact .*Closed"))
     auditor.shot("15-auditor-record")
     auditor.shot("15-auditor-timeline", events.first.locator(".."))
     assert_read_only(auditor)

@@ -40,7 +40,7 @@ def open_bid_as_liaison(officer, reference: str) -> None:
     officer.goto("/liaison/")
     officer.page.get_by_label("School, URN or reference").fill(reference)
     officer.click("Apply filters")
-    officer.follow(reference)
+    officer.follow(re.compile(f"^{reference}$"))  # the queue's link, not a message naming the bid
     expect(officer.page.locator(".govuk-caption-l")).to_contain_text(reference)
 
 
@@ -86,12 +86,16 @@ def test_bid_from_draft_to_closed(journey, in_app, tmp_path):
     first.get_by_label("Who will be released").fill("Deputy headteacher")
     first.get_by_label("Days", exact=True).fill("2")
     first.get_by_label("Daily rate for backfill, in pounds").fill("300")
+    fill_date(group(first, "When the activity starts"), now + timedelta(days=14))
+    fill_date(group(first, "When the activity ends"), now + timedelta(days=60))
     lead.click("Add another activity")
     second = group(lead.page, "Activity 2")
     second.get_by_label("What will happen").fill("Coaching in Year 1 classrooms")
     second.get_by_label("Who will be released").fill("English lead")
     second.get_by_label("Days", exact=True).fill("1.5")
     second.get_by_label("Daily rate for backfill, in pounds").fill("250")
+    fill_date(group(second, "When the activity starts"), now + timedelta(days=21))
+    fill_date(group(second, "When the activity ends"), now + timedelta(days=21))
     lead.click("Save and continue")
     expect_banner(lead.page, "The total requested is £975.00")
 
@@ -326,7 +330,7 @@ def test_large_award_needs_a_second_officer(journey, in_app):
     second = journey.person(LIAISON2)
     second.goto("/liaison/")
     second.follow(re.compile("^To countersign"))
-    second.follow(reference)
+    second.follow(re.compile(f"^{reference}$"))
     expect_status(second.page, "Awaiting countersignature")
     second.click("Countersign award")
     expect(heading(second.page)).to_have_text("Countersign a large award")

@@ -79,6 +79,10 @@ def test_submit_journey_with_keyboard_only(journey, in_app):
     type_into(lead, page.get_by_label("Who will be released"), "Maths lead")
     type_into(lead, page.get_by_label("Days", exact=True), "2")
     type_into(lead, page.get_by_label("Daily rate for backfill, in pounds"), "280")
+    for legend in ("When the activity starts", "When the activity ends"):
+        boxes = page.get_by_role("group", name=legend)
+        for label, value in (("Day", due.day), ("Month", due.month), ("Year", due.year)):
+            type_into(lead, boxes.get_by_label(label), str(value))
     activate(lead, page.get_by_role("button", name="Save and continue"))
     expect_banner(page, "The total requested is £560.00")
 

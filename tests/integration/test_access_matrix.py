@@ -24,6 +24,7 @@ from fundflow.models import Application, BackfillClaim, Disbursement, Fund, Impa
 from fundflow.services import auth
 from fundflow.services import claims as claim_service
 from fundflow.services.evidence import Upload
+from fundflow.services.queries.schedule import schedule_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -47,6 +48,10 @@ COLUMNS = list(PEOPLE)
 # same reports API.md gives them), except the chain check.
 EXPECTED: dict[str, tuple[int, ...]] = {
     #                              anon  lead  partner other liaison finance auditor admin
+    "account.calendar": (302, 200, 200, 200, 200, 200, 200, 200),
+    "account.calendar_feed": (404, 404, 404, 404, 404, 404, 404, 404),  # no such calendar link
+    "account.messages": (302, 200, 200, 200, 200, 200, 200, 200),
+    "account.notification_settings": (302, 200, 200, 200, 200, 200, 200, 200),
     "admin.create_fund": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.create_school": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.create_user": (302, 403, 403, 403, 403, 403, 403, 200),
@@ -54,6 +59,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "admin.edit_user": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.funds": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.import_schools": (302, 403, 403, 403, 403, 403, 403, 200),
+    "admin.outbox": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.school": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.schools": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.set_password_link": (302, 403, 403, 403, 403, 403, 403, 200),
@@ -67,6 +73,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "api.get_fund": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.list_applications": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.list_funds": (401, 200, 200, 200, 200, 200, 200, 200),
+    "api.list_notifications": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.list_schools": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.me": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.openapi_json": (200, 200, 200, 200, 200, 200, 200, 200),
@@ -82,6 +89,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "auditor.transparency": (302, 403, 403, 403, 200, 200, 200, 403),
     "auditor.verify": (302, 403, 403, 403, 403, 403, 200, 403),
     "auth.change_password": (302, 200, 200, 200, 200, 200, 200, 200),
+    "auth.forgotten_password": (200, 200, 200, 200, 200, 200, 200, 200),
+    "auth.forgotten_password_sent": (200, 200, 200, 200, 200, 200, 200, 200),
     "auth.login": (200, 302, 302, 302, 302, 302, 302, 302),
     "auth.set_password": (404, 404, 404, 404, 404, 404, 404, 404),  # no such link
     "finance.claims": (302, 403, 403, 403, 403, 200, 403, 403),
@@ -113,7 +122,9 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "liaison.decide": (302, 403, 403, 403, 200, 403, 403, 403),
     "liaison.evaluate": (302, 403, 403, 403, 200, 403, 403, 403),
     "liaison.queue": (302, 403, 403, 403, 200, 403, 403, 403),
+    "liaison.reschedule_item": (302, 403, 403, 403, 200, 403, 403, 403),
     "liaison.review": (302, 403, 403, 403, 200, 403, 403, 403),
+    "liaison.waive_item": (302, 403, 403, 403, 200, 403, 403, 403),
     "main.accessibility": (200, 200, 200, 200, 200, 200, 200, 200),
     "main.asset": (200, 200, 200, 200, 200, 200, 200, 200),
     "main.contact": (200, 200, 200, 200, 200, 200, 200, 200),
@@ -185,6 +196,10 @@ def _samples(app) -> dict[str, dict[str, object]]:
         "evidence_id": claim.evidence_id,
         "filename": "govuk-frontend.min.js",
         "token": "no-such-set-password-link",
+        "item_id": schedule_for(approved_app.id)[0].id,  # a schedule item of the live award
+        "email_id": 1,
+        "message_id": 1,  # someone's message: its owner marks it read, anyone else gets 404
+        "notification_id": 1,
     }
     per_endpoint = {
         "headteacher.edit_need": {"reference": draft},
@@ -206,6 +221,7 @@ def _samples(app) -> dict[str, dict[str, object]]:
         "liaison.close": {"reference": monitoring},
         "finance.pay": {"claim_id": verified},
         "api.claim_actions": {"claim_id": pending},
+        "account.calendar_feed": {"token": "no-such-calendar-link"},
     }
     return {"base": base, **per_endpoint}
 
@@ -306,6 +322,9 @@ def test_every_post_route_refuses_people_outside_its_role_and_never_fails(seeded
             continue
         if endpoint == "auth.set_password":  # public: the link is the credential, and this one is made up
             assert set(codes) == {404}, (endpoint, by_person)
+            continue
+        if endpoint == "auth.forgotten_password":  # public: an empty form is refused on its field
+            assert set(codes) == {422}, (endpoint, by_person)
             continue
         assert by_person["anonymous"] == 302, (endpoint, by_person)
         for person, code in by_person.items():

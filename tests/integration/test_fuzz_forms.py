@@ -213,7 +213,11 @@ def build_world(make: Factory) -> dict[str, Any]:
             ("admin", f"/admin/users/{other.id}"),
             ("admin", f"/admin/users/{other.id}/set-password-link"),
             ("admin", f"/admin/users/{other.id}/sign-out-everywhere"),
+            ("head", "/account/notifications"),
+            ("liaison", "/account/calendar"),
+            ("head", "/messages/read"),
             (None, "/sign-in"),
+            (None, "/forgotten-password"),
             (None, "/set-password/not-a-real-token"),
         ],
     }

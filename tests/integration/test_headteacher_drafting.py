@@ -28,6 +28,15 @@ def _events(application: Application) -> int:
     return db.session.query(Event).filter(Event.application_id == application.id).count()
 
 
+def _planned(row: int) -> dict[str, list[str]]:
+    """The planned start and end dates of activity row ``row``, as typed in the date boxes."""
+    start, end = today() + timedelta(days=30), today() + timedelta(days=60)
+    return {
+        f"activities-{row}-starts_on": [str(start.day), str(start.month), str(start.year)],
+        f"activities-{row}-ends_on": [str(end.day), str(end.month), str(end.year)],
+    }
+
+
 def _draft(make, head, **kwargs) -> Application:
     """A bare draft: only a fund and a title, as the start page leaves it."""
     from fundflow.services import applications
@@ -274,6 +283,8 @@ def test_activities_task_converts_pounds_to_pence_and_works_out_costs(client, au
             "activities-1-staff_role": "English lead",
             "activities-1-days": "1",
             "activities-1-daily_rate": "£1,000",
+            **_planned(0),
+            **_planned(1),
             "recalculate": "y",
         },
     )
@@ -517,6 +528,7 @@ def test_versions_page_shows_changes_not_sent_yet(client, auth, make, head):
             "activities-0-staff_role": "Deputy head",
             "activities-0-days": "5",
             "activities-0-daily_rate": "300",
+            **_planned(0),
         },
     )
     page = client.get(f"/headteacher/bids/{application.reference}/versions").get_data(as_text=True)

@@ -493,7 +493,7 @@ def test_closing_needs_an_evaluated_final_report(client, auth, make):
     app = make.application("monitoring")
     auth.login(make.liaison())
     response = client.post(f"/liaison/bids/{app.reference}/close", follow_redirects=True)
-    assert "A final impact report must be submitted and evaluated first" in response.text
+    assert "A final impact report must be submitted and evaluated (or waived) first" in response.text
     assert fresh(app).status == "monitoring"
 
 

@@ -48,6 +48,7 @@ OWN_PAGES = {
     "countersign": "/liaison/bids/{ref}/countersign",
     "cancel": "/liaison/bids/{ref}/cancel",
     "endorse": "/headteacher/bids/{ref}/actions/endorse",
+    "decline_endorsement": "/headteacher/bids/{ref}/actions/decline_endorsement",
     "withdraw": "/headteacher/bids/{ref}/actions/withdraw",
     "finish_delivery": "/headteacher/bids/{ref}/actions/finish_delivery",
 }

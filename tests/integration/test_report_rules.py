@@ -37,6 +37,15 @@ def _measure(due_on: date | str, reason: str = "") -> MeasureInput:
     )
 
 
+def _planned(row: int) -> dict[str, list[str]]:
+    """The planned start and end dates of activity row ``row``, as typed in the date boxes."""
+    start, end = today() + timedelta(days=30), today() + timedelta(days=60)
+    return {
+        f"activities-{row}-starts_on": [str(start.day), str(start.month), str(start.year)],
+        f"activities-{row}-ends_on": [str(end.day), str(end.month), str(end.year)],
+    }
+
+
 def _reload(application: Application) -> Application:
     db.session.expire_all()
     return db.session.get(Application, application.id)
@@ -291,7 +300,8 @@ def test_close_still_needs_an_evaluated_final_report(make):
     impact.evaluate_report(liaison, report, impact.EvaluationInput(rating="achieved", drivers=[]))
     with pytest.raises(ValidationFailed) as refused:
         make.act(_reload(bid), liaison, "close")
-    assert refused.value.fields == {"action": ["A final impact report must be submitted and evaluated first"]}
+    needed = "A final impact report must be submitted and evaluated (or waived) first"
+    assert refused.value.fields == {"action": [needed]}
 
 
 def test_api_close_with_an_unevaluated_report_is_422_and_the_action_is_not_offered(make, client):
@@ -337,6 +347,7 @@ def test_activities_page_refuses_a_rate_over_the_cap_on_the_rate_field(make, cli
             "activities-0-staff_role": "Deputy head",
             "activities-0-days": "2",
             "activities-0-daily_rate": "450",
+            **_planned(0),
         },
     )
     page = response.get_data(as_text=True)
@@ -383,6 +394,8 @@ def test_activities_page_shows_every_error_at_once_each_linked_to_its_field(make
             "activities-1-staff_role": "English lead",
             "activities-1-days": "1.25",
             "activities-1-daily_rate": "450",
+            **_planned(0),
+            **_planned(1),
         },
     )
     page = response.get_data(as_text=True)

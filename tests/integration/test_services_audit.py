@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fundflow.extensions import db
-from fundflow.models import Application, BackfillClaim, Event, ImpactReport, Review
+from fundflow.models import Application, BackfillClaim, Event, ImpactReport, Review, ScheduleItem
 from fundflow.services import audit, reviews
 from fundflow.services.errors import ValidationFailed
 from fundflow.services.unit_of_work import transaction
@@ -132,7 +132,12 @@ def test_every_event_about_a_bids_record_files_under_that_bid_and_its_fund(make)
             recommendation="approve",
         ),
     )
-    of_a_bid = {"claim": BackfillClaim, "review": Review, "impact_report": ImpactReport}
+    of_a_bid = {
+        "claim": BackfillClaim,
+        "review": Review,
+        "impact_report": ImpactReport,
+        "schedule_item": ScheduleItem,
+    }
     kinds = set()
     for event in all_events():
         kinds.add(event.subject_type)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from fundflow.workflow import APPLICATION_STATES, CLAIM_STATES, REPORT_STATES
+from fundflow.workflow import APPLICATION_STATES, CLAIM_STATES, REPORT_STATES, SCHEDULE_STATES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fundflow"
 WORKFLOW = PACKAGE / "workflow.py"
 STATUS_KEYWORDS = {"status", "from_status", "to_status"}
-LIFECYCLE_STATUSES = set(APPLICATION_STATES) | set(CLAIM_STATES) | set(REPORT_STATES)
+LIFECYCLE_STATUSES = set(APPLICATION_STATES) | set(CLAIM_STATES) | set(REPORT_STATES) | set(SCHEDULE_STATES)
 
 
 def _status_literal(node: ast.AST) -> str | None:

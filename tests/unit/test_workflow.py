@@ -81,7 +81,12 @@ def make_application(status: str, **overrides) -> SimpleNamespace:
         lead_school=lead_school,
         partners=[
             SimpleNamespace(
-                school_id=PARTNER_SCHOOL, school=partner_school, role="supporting", endorsed_at=None
+                school_id=PARTNER_SCHOOL,
+                school=partner_school,
+                role="supporting",
+                endorsed_at=None,
+                declined_at=None,
+                declined=False,
             )
         ],
         created_by_id=LEAD_ID,
@@ -147,28 +152,29 @@ def full_context(record, user) -> GuardContext:
 # * endorse is not a row of DESIGN's table; "partner headteachers confirm (endorse) a bid
 #   that names their school" before it is decided: in draft, submitted and
 #   changes_requested. The conflicted liaison officer heads a partner school, so may endorse.
+#   Until they endorse, a partner may instead decline (decline_endorsement), with a reason.
 # * The approver of a large award is someone else (APPROVER_ID), so "liaison" may
 #   countersign; the approver case is tested separately below.
 
 EXPECTED_APPLICATION: dict[str, dict[str, set[str]]] = {
     "draft": {
         "lead": {"submit", "withdraw"},
-        "partner": {"endorse"},
-        "conflicted_liaison": {"endorse"},
+        "partner": {"endorse", "decline_endorsement"},
+        "conflicted_liaison": {"endorse", "decline_endorsement"},
     },
     "submitted": {
         "lead": {"withdraw"},
-        "partner": {"endorse"},
+        "partner": {"endorse", "decline_endorsement"},
         "liaison": {"start_review"},
-        "conflicted_liaison": {"endorse"},
+        "conflicted_liaison": {"endorse", "decline_endorsement"},
     },
     "under_review": {
         "liaison": {"request_changes", "approve", "reject"},
     },
     "changes_requested": {
         "lead": {"resubmit", "withdraw"},
-        "partner": {"endorse"},
-        "conflicted_liaison": {"endorse"},
+        "partner": {"endorse", "decline_endorsement"},
+        "conflicted_liaison": {"endorse", "decline_endorsement"},
     },
     "awaiting_countersign": {
         "liaison": {"countersign", "reject"},
@@ -206,6 +212,7 @@ def test_expected_tables_cover_every_state_and_action():
     assert set(APPLICATION_ACTION_NAMES) == {
         "submit",
         "endorse",
+        "decline_endorsement",
         "start_review",
         "request_changes",
         "resubmit",

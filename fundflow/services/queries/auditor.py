@@ -3,11 +3,13 @@ that load related rows in a fixed number of queries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ...extensions import db
@@ -20,10 +22,13 @@ from ...models import (
     ImpactEvaluation,
     ImpactReport,
     Review,
+    ScheduleItem,
 )
+from ...workflow import MET_SCHEDULE_STATUSES, OPEN_SCHEDULE_STATUSES, WAIVED_SCHEDULE_STATUSES
 from ..applications import kept_versions, rows_of_bid, version_changes
 from ..ledger import application_money
 from ..reviews import reviews_for
+from .schedule import schedule_for
 
 
 def applications(
@@ -72,6 +77,7 @@ class ApplicationRecord:
     events: list[Event]
     claimed_pence: int
     paid_pence: int
+    schedule: list[ScheduleItem] = field(default_factory=list)
 
 
 def application_record(application: Application) -> ApplicationRecord:
@@ -116,4 +122,50 @@ def application_record(application: Application) -> ApplicationRecord:
         events=events,
         claimed_pence=claimed,
         paid_pence=paid,
+        schedule=schedule_for(app_id),
     )
+
+
+#: The schedule items that are impact reports (claim deadlines are not reports).
+REPORT_ITEM_KINDS = ("interim_report", "final_report")
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    """How a fund's awards kept their impact report schedule: reports sent by their due
+    date, sent after it, overdue and still not sent, and waived by a liaison officer."""
+
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    waived: int = 0
+
+
+def report_counts(fund_ids: Iterable[int], today: date) -> dict[int, ReportCounts]:
+    """:class:`ReportCounts` for each fund, in one query grouped by fund. A report counts
+    against its due date as it stands (after any change of date)."""
+    ids = list(fund_ids)
+    counts = {i: ReportCounts() for i in ids}
+    if not ids:
+        return counts
+    met = ScheduleItem.status.in_(MET_SCHEDULE_STATUSES)
+
+    def tally(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(
+            Application.fund_id,
+            tally(met & (ScheduleItem.completed_on <= ScheduleItem.due_on)),
+            tally(met & (ScheduleItem.completed_on > ScheduleItem.due_on)),
+            tally(ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES) & (ScheduleItem.due_on < today)),
+            tally(ScheduleItem.status.in_(WAIVED_SCHEDULE_STATUSES)),
+        )
+        .select_from(ScheduleItem)
+        .join(Application, Application.id == ScheduleItem.application_id)
+        .where(Application.fund_id.in_(ids), ScheduleItem.kind.in_(REPORT_ITEM_KINDS))
+        .group_by(Application.fund_id)
+    )
+    for fund_id, on_time, late, missing, waived in rows:
+        counts[fund_id] = ReportCounts(int(on_time), int(late), int(missing), int(waived))
+    return counts

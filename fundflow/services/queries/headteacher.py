@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ...extensions import db
-from ...models import Application, BackfillClaim, Event, Fund, ImpactReport, User
+from ...models import Application, BackfillClaim, Event, Fund, ImpactReport, ScheduleItem, User
+from ...workflow import AWARDED_STATUSES
 from ..access import visible_applications
 from ..clock import today
 from ..ledger import claim_paid_pence
+from .schedule import schedule_for
 
 
 def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
@@ -72,3 +74,11 @@ def reports_page(application: Application, page: int, per_page: int) -> Paginati
         .order_by(ImpactReport.id.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def award_schedule(application: Application) -> list[ScheduleItem] | None:
+    """The monitoring schedule of an award (approved, in monitoring, closed or cancelled),
+    in date order; None for a bid not awarded, which has none to show."""
+    if application.status not in AWARDED_STATUSES:
+        return None
+    return schedule_for(application.id)

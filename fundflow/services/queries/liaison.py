@@ -7,11 +7,11 @@ impact reports, from the same ``not_conflicted`` guard the impact service applie
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -22,6 +22,7 @@ from ...models import (
     Fund,
     ImpactReport,
     Measure,
+    ScheduleItem,
     School,
     User,
 )
@@ -34,6 +35,7 @@ from ...workflow import (
     CLAIMABLE_STATUSES,
     IN_DELIVERY_STATUSES,
     IN_REVIEW_STATUSES,
+    OPEN_SCHEDULE_STATUSES,
     PENDING_CLAIM_STATUSES,
     REPORTABLE_STATUSES,
     GuardContext,
@@ -42,13 +44,14 @@ from ...workflow import (
 )
 from ..clock import today as clock_today
 from ..lifecycle import actions_for
+from ..schedule import REMIND_BEFORE_DAYS
 
 
 @dataclass(frozen=True)
 class Section:
     key: str
     label: str
-    kind: str  # "application", "claim" or "report": what a row is
+    kind: str  # "application", "claim", "report" or "schedule" (a schedule item): what a row is
     #: Application statuses the section's rows can have; the status filter offers these.
     statuses: tuple[str, ...]
     empty: str
@@ -111,6 +114,24 @@ SECTIONS: dict[str, Section] = {
             "No awards are being delivered or monitored.",
             "In delivery",
             "awards",
+        ),
+        Section(
+            "due_soon",
+            f"Due in the next {REMIND_BEFORE_DAYS} days",
+            "schedule",
+            IN_DELIVERY_STATUSES,
+            f"No reports or claim deadlines you can act on are due in the next {REMIND_BEFORE_DAYS} days.",
+            "Due soon",
+            f"in the next {REMIND_BEFORE_DAYS} days",
+        ),
+        Section(
+            "overdue_items",
+            "Overdue",
+            "schedule",
+            IN_DELIVERY_STATUSES,
+            "No reports or claim deadlines you can act on are overdue.",
+            "Overdue items",
+            "on award schedules",
         ),
     )
 }
@@ -176,10 +197,44 @@ def _overdue_since(today: date) -> Any:
     )
 
 
-def queue_statement(section_key: str, filters: QueueFilters, today: date) -> Select:
-    """The SELECT for one section of the work queue, filtered and in working order."""
+def not_conflicted_with(user: User) -> ColumnElement[bool]:
+    """Bids ``user`` is not conflicted on, as SQL: the ``not_conflicted`` guard of
+    :mod:`fundflow.workflow` (their school does not take part, they did not write it), for
+    lists that leave out what the officer may not act on."""
+    conditions = [Application.created_by_id != user.id]
+    if user.school_id is not None:
+        partner = exists().where(
+            ApplicationPartner.application_id == Application.id,
+            ApplicationPartner.school_id == user.school_id,
+        )
+        conditions += [Application.lead_school_id != user.school_id, ~partner]
+    return and_(*conditions)
+
+
+def _schedule_items(section: Section, today: date, user: User | None) -> Select:
+    """Open schedule items of awards in delivery, due in the coming days or overdue."""
+    if section.key == "due_soon":
+        when = ScheduleItem.due_on.between(today, today + timedelta(days=REMIND_BEFORE_DAYS))
+    else:
+        when = ScheduleItem.due_on < today
+    query = (
+        select(ScheduleItem)
+        .join(Application, Application.id == ScheduleItem.application_id)
+        .where(
+            ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES), Application.status.in_(section.statuses), when
+        )
+        .order_by(ScheduleItem.due_on, ScheduleItem.id)
+    )
+    return query.where(not_conflicted_with(user)) if user is not None else query
+
+
+def queue_statement(section_key: str, filters: QueueFilters, today: date, user: User | None = None) -> Select:
+    """The SELECT for one section of the work queue, filtered and in working order. The
+    schedule sections leave out the bids ``user`` is conflicted on."""
     section = SECTIONS[section_key]
-    if section.key in ("review", "countersign", "delivery"):
+    if section.kind == "schedule":
+        query = _schedule_items(section, today, user)
+    elif section.key in ("review", "countersign", "delivery"):
         query = select(Application).where(Application.status.in_(section.statuses))
         query = query.order_by(Application.submitted_at, Application.id)
     elif section.key == "claims":
@@ -209,11 +264,11 @@ def queue_statement(section_key: str, filters: QueueFilters, today: date) -> Sel
     return _filtered(query, section, filters)
 
 
-def section_counts(filters: QueueFilters, today: date) -> dict[str, int]:
+def section_counts(filters: QueueFilters, today: date, user: User | None = None) -> dict[str, int]:
     """How many rows each section has with these filters: one COUNT per section."""
     counts = {}
     for key in SECTIONS:
-        sub = queue_statement(key, filters, today).order_by(None).subquery()
+        sub = queue_statement(key, filters, today, user).order_by(None).subquery()
         counts[key] = db.session.execute(select(func.count()).select_from(sub)).scalar_one()
     return counts
 
@@ -290,11 +345,11 @@ def queue_page(
     now = clock_today()
     offered = funds()
     pagination = db.paginate(
-        queue_statement(section.key, filters, now), page=page, per_page=per_page, error_out=False
+        queue_statement(section.key, filters, now, user), page=page, per_page=per_page, error_out=False
     )
     rows = _queue_rows(section, pagination.items, user, now)
     # Other tabs drop the status filter (their statuses differ), so count them without it.
-    counts = section_counts(replace(filters, status=None), now)
+    counts = section_counts(replace(filters, status=None), now, user)
     counts[section.key] = pagination.total
     tabs = [
         QueueTab(s.key, s.tab, s.tab_hidden, counts[s.key], s.key == section.key) for s in SECTIONS.values()
@@ -307,7 +362,9 @@ def _queue_rows(section: Section, items: list[Any], user: User, now: date) -> li
     rows = []
     for item in items:
         application = item if isinstance(item, Application) else item.application
-        if section.key == "overdue":
+        if section.kind == "schedule":  # the bids the officer is conflicted on are left out
+            barred, extra = False, None
+        elif section.key == "overdue":
             barred = barred_by_conflict(application, user, now)
             extra: Any = overdue_measures(application, now)
         else:
