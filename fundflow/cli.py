@@ -152,6 +152,21 @@ def seed_demo() -> None:
     db.session.remove()
 
 
+@fundflow_cli.command("seed-bench")
+@click.option("--applications", "count", type=click.IntRange(min=1), default=1000, show_default=True)
+def seed_bench(count: int) -> None:
+    """Add COUNT bids in every state, bulk loaded, for benchmarks (loads the demo first if
+    it is not there; not in production)."""
+    from . import bench_seed
+
+    if current_app.config.get("ENV_NAME") == "production":
+        click.echo("Error: seed-bench refuses to run in production mode (FUNDFLOW_ENV=production).", err=True)
+        sys.exit(1)
+    result = bench_seed.seed_bench(count)
+    click.echo(f"Seeded {result.applications} bids, {result.events} events in {result.seconds:.1f} s")
+    db.session.remove()
+
+
 @fundflow_cli.command("draw-lifecycle")
 def draw_lifecycle() -> None:
     """Redraw the lifecycle diagrams from fundflow/workflow.py (needs Graphviz's `dot`)."""

@@ -4,10 +4,10 @@ form): the same files the JSON API's ``/api/v1/exports/*`` serve, built by
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Flask, Response, current_app, has_app_context, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
@@ -35,20 +35,35 @@ class TransparencyForm(FlaskForm):
             raise ValidationError("The last date must be the same as or after the first date")
 
 
-def csv_download(text: str, filename: str) -> Response:
+def streamed(chunks: Iterator[str], mimetype: str, filename: str) -> Response:
+    """A download sent as it is written: the first chunk at once and memory bounded, however
+    large the file. Anything that must refuse the file (a 404, a 409) has been checked before
+    ``chunks`` was made; the rest is read while the body is sent, in an application context
+    (and so a database session) of its own, opened at the first chunk and closed with the last
+    one, or when the server closes the response early (unless one is still open then).
+    Flask's ``stream_with_context`` would enter the request's context at once, and a body
+    never read would leave it open."""
     return Response(
-        text,
-        mimetype="text/csv",
+        _in_app_context(current_app._get_current_object(), chunks),
+        mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def json_download(data: Any, filename: str) -> Response:
-    return Response(
-        json.dumps(data, indent=2, ensure_ascii=False),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def _in_app_context(app: Flask, chunks: Iterator[str]) -> Iterator[str]:
+    if has_app_context():  # one still open around the request (a test's, or a CLI's)
+        yield from chunks
+        return
+    with app.app_context():
+        yield from chunks
+
+
+def csv_download(chunks: Iterator[str], filename: str) -> Response:
+    return streamed(chunks, "text/csv", filename)
+
+
+def json_download(chunks: Iterator[str], filename: str) -> Response:
+    return streamed(chunks, "application/json", filename)
 
 
 def transparency_download(template: str, **context: Any) -> Response | tuple[str, int]:
@@ -70,7 +85,7 @@ def transparency_download(template: str, **context: Any) -> Response | tuple[str
     if form.validate():
         fund_id, first, last = int(form.fund_id.data), form.date_from.data, form.date_to.data
         return csv_download(
-            reports.transparency_csv(fund_id, first, last),
+            reports.transparency_chunks(fund_id, first, last),
             f"transparency-fund-{fund_id}-{first.isoformat()}-to-{last.isoformat()}.csv",
         )
     return render_template(template, form=form, funds=funds, **context), 422

@@ -13,6 +13,8 @@ need=()
 command -v chromium >/dev/null || need+=(chromium fonts-liberation)
 # Graphviz redraws the lifecycle diagrams in a test; it measures text in Liberation Sans.
 command -v dot >/dev/null || need+=(graphviz fonts-liberation)
+# The benchmark's smoke run (tests/integration/test_bench_smoke.py) loads pages with wrk.
+command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> Installing ${need[*]} from Debian"
   $SUDO apt-get update -qq
@@ -24,6 +26,9 @@ if [ -z "${FUNDFLOW_TEST_POSTGRES_URL:-}" ]; then
   start_throwaway_postgres
   trap stop_throwaway_postgres EXIT
 fi
+
+# A short run of the benchmark (bench/run.sh) is part of the suite.
+export FUNDFLOW_BENCH_SMOKE="${FUNDFLOW_BENCH_SMOKE:-1}"
 
 echo "==> ruff"
 .venv/bin/ruff check .

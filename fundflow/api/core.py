@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
+from ..downloads import streamed
 from ..extensions import csrf
 from ..models import User
 from ..services import auth, idempotency
@@ -319,10 +320,6 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 # --------------------------------------------------------------------------------------
 
 
-def csv_response(text: str, filename: str) -> Response:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename)
-    return Response(
-        text,
-        mimetype=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+def csv_response(chunks: Iterator[str], filename: str, mimetype: str = CSV) -> Response:
+    """A file download, streamed chunk by chunk (:func:`fundflow.downloads.streamed`)."""
+    return streamed(chunks, mimetype, re.sub(r"[^A-Za-z0-9._-]+", "-", filename))

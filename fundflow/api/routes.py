@@ -16,7 +16,7 @@ from ..services.queries import api as queries
 from ..services.queries import inbox as inbox_queries
 from . import present
 from . import schemas as s
-from .core import CSV, ID, csv_response, operation
+from .core import CSV, ID, JSON, csv_response, operation
 
 # --------------------------------------------------------------------------------------
 # Tokens and the signed-in user
@@ -395,13 +395,14 @@ def schedule_item_action(user: User, item_id: int, body: dict[str, Any]) -> Any:
     "GET",
     summary="Value for money: totals and one row per bid",
     tag="reports",
-    query=s.FundFilterQuery,
+    query=s.ValueForMoneyQuery,
     response=s.ValueForMoneySchema(),
-    errors=(403, 404),
+    errors=(403, 404, 422),
 )
 def value_for_money(user: User, query: dict[str, Any]) -> Any:
+    """Totals over every bid; the per-bid rows one page at a time (`page`, `per_page` up to 500)."""
     reports.require_report_access(user)
-    return reports.value_for_money(query.get("fund_id"))
+    return reports.value_for_money(query.get("fund_id"), query["page"], query["per_page"])
 
 
 @operation(
@@ -426,8 +427,11 @@ def verify_audit(user: User) -> Any:
     errors=(403, 404, 409),
 )
 def export_360_json(user: User, query: dict[str, Any]) -> Any:
+    """Streamed: every grant is validated before the first byte, so a refusal is a 409."""
     reports.require_report_access(user)
-    return reports.grants_360_package(query["fund_id"])
+    fund_id = query["fund_id"]
+    chunks = reports.grants_360_json_chunks(fund_id, dump=s.GrantSchema().dump, sort_keys=True)
+    return csv_response(chunks, f"360giving-fund-{fund_id}.json", mimetype=JSON)
 
 
 @operation(
@@ -442,7 +446,7 @@ def export_360_json(user: User, query: dict[str, Any]) -> Any:
 def export_360_csv(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)
     fund_id = query["fund_id"]
-    return csv_response(reports.grants_360_csv(fund_id), f"360giving-fund-{fund_id}.csv")
+    return csv_response(reports.grants_360_csv_chunks(fund_id), f"360giving-fund-{fund_id}.csv")
 
 
 @operation(
@@ -457,8 +461,8 @@ def export_360_csv(user: User, query: dict[str, Any]) -> Response:
 def export_transparency(user: User, query: dict[str, Any]) -> Response:
     """Reversals are negative rows; ``from`` and ``to`` are inclusive payment dates."""
     reports.require_report_access(user)
-    text = reports.transparency_csv(query.get("fund_id"), query.get("date_from"), query.get("date_to"))
-    return csv_response(text, "transparency.csv")
+    chunks = reports.transparency_chunks(query.get("fund_id"), query.get("date_from"), query.get("date_to"))
+    return csv_response(chunks, "transparency.csv")
 
 
 @operation(
@@ -472,4 +476,4 @@ def export_transparency(user: User, query: dict[str, Any]) -> Response:
 )
 def export_audit_trail(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)
-    return csv_response(reports.audit_trail_csv(query.get("fund_id")), "audit-trail.csv")
+    return csv_response(reports.audit_trail_chunks(query.get("fund_id")), "audit-trail.csv")

@@ -207,6 +207,13 @@ class FundFilterQuery(QuerySchema):
     fund_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
 
 
+class ValueForMoneyQuery(FundFilterQuery):
+    """The report's per-bid rows come a page at a time; its totals cover every bid."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
 class RequiredFundQuery(QuerySchema):
     fund_id = fields.Integer(required=True, validate=validate.Range(min=1, max=ID_MAX))
 
@@ -711,7 +718,14 @@ class ValueForMoneySchema(Schema):
     fund_id = fields.Integer(allow_none=True, **OUT)
     fund = fields.Nested(ReportFundSchema, allow_none=True, **OUT)
     totals = fields.Nested(ValueForMoneyTotalsSchema, **OUT)
-    rows = fields.List(fields.Nested(ValueForMoneyRowSchema), **OUT)
+    rows = fields.List(
+        fields.Nested(ValueForMoneyRowSchema),
+        **OUT,
+        metadata={"description": "One page of the bids, by reference (`page`, `per_page`)"},
+    )
+    page = fields.Integer(**OUT)
+    per_page = fields.Integer(**OUT)
+    total = fields.Integer(**OUT, metadata={"description": "How many bids there are over all pages"})
 
 
 class OrganisationSchema(Schema):

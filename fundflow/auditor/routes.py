@@ -144,12 +144,11 @@ def funds():
 @bp.get("/funds/<int:fund_id>", endpoint="ledger")
 def ledger_page(fund_id: int):
     fund = _report_fund(fund_id)
-    return render_template(
-        "auditor/ledger.html",
-        fund=fund,
-        ledger=ledger.ledger(fund.id),
-        vfm=reports.value_for_money(fund.id),
-    )
+    page, rows_per_page = page_number(), per_page()
+    # totals over every bid and one page of rows; the report carries the fund's ledger too
+    vfm = reports.value_for_money(fund.id, page, rows_per_page)
+    rows = queries.RowsPage(vfm["rows"], vfm["total"], page, rows_per_page)
+    return render_template("auditor/ledger.html", fund=fund, ledger=vfm["fund"], vfm=vfm, pagination=rows)
 
 
 @bp.get("/verify")
@@ -161,19 +160,19 @@ def verify():
 @bp.get("/funds/<int:fund_id>/360giving.json")
 def grants_360_json(fund_id: int):
     fund = _report_fund(fund_id)
-    return json_download(reports.grants_360_package(fund.id), f"360giving-fund-{fund.id}.json")
+    return json_download(reports.grants_360_json_chunks(fund.id), f"360giving-fund-{fund.id}.json")
 
 
 @bp.get("/funds/<int:fund_id>/360giving.csv")
 def grants_360_csv(fund_id: int):
     fund = _report_fund(fund_id)
-    return csv_download(reports.grants_360_csv(fund.id), f"360giving-fund-{fund.id}.csv")
+    return csv_download(reports.grants_360_csv_chunks(fund.id), f"360giving-fund-{fund.id}.csv")
 
 
 @bp.get("/funds/<int:fund_id>/audit-trail.csv")
 def audit_trail_csv(fund_id: int):
     fund = _report_fund(fund_id)
-    return csv_download(reports.audit_trail_csv(fund.id), f"audit-trail-fund-{fund.id}.csv")
+    return csv_download(reports.audit_trail_chunks(fund.id), f"audit-trail-fund-{fund.id}.csv")
 
 
 @bp.get("/transparency")

@@ -94,7 +94,7 @@ def payments_csv():
     reports.require_report_access(current_user)
     fund_id = chosen_id(request.args.get("fund_id"))
     name = f"payments-fund-{fund_id}.csv" if fund_id else "payments-all-funds.csv"
-    return csv_download(reports.payments_csv(fund_id), name)
+    return csv_download(reports.payments_chunks(fund_id), name)
 
 
 @bp.get("/transparency")

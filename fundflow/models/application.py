@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -31,6 +32,14 @@ class Application(TimestampMixin, db.Model):
     """A bid for backfill money. Found by its public ``reference``, never by row id."""
 
     __tablename__ = "applications"
+    #: For the lists' filters and orders (issue 13): each list reads one index range in order.
+    __table_args__ = (
+        Index("ix_applications_status_id", "status", "id"),
+        Index("ix_applications_fund_id_id", "fund_id", "id"),
+        Index("ix_applications_status_submitted_at", "status", "submitted_at", "id"),
+        Index("ix_applications_lead_school_id_updated_at", "lead_school_id", "updated_at", "id"),
+        Index("ix_applications_created_by_id", "created_by_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)

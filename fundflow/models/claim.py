@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
@@ -28,6 +29,11 @@ class BackfillClaim(TimestampMixin, db.Model):
     """A school's claim for the cost of releasing staff, with its evidence."""
 
     __tablename__ = "backfill_claims"
+    __table_args__ = (
+        Index("ix_backfill_claims_status_created_at", "status", "created_at", "id"),
+        Index("ix_backfill_claims_status_verified_at", "status", "verified_at", "id"),
+        Index("ix_backfill_claims_application_id_period_start", "application_id", "period_start", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
@@ -74,7 +80,10 @@ class Disbursement(TimestampMixin, db.Model):
     (negative amount, ``reverses_id`` set, a reason)."""
 
     __tablename__ = "disbursements"
-    __table_args__ = (UniqueConstraint("fund_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("fund_id", "reference"),
+        Index("ix_disbursements_fund_id_id", "fund_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("backfill_claims.id"), nullable=False, index=True)

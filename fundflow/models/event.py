@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -13,6 +13,11 @@ class Event(db.Model):
     ``prev_hash``, so editing or deleting any row breaks the chain."""
 
     __tablename__ = "events"
+    #: A bid's trail and a fund's trail, each read in chain order.
+    __table_args__ = (
+        Index("ix_events_application_id_seq", "application_id", "seq"),
+        Index("ix_events_fund_id_seq", "fund_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -27,6 +27,7 @@ class School(TimestampMixin, db.Model):
         CheckConstraint(
             "status IN ('open', 'proposed_to_close', 'proposed_to_open', 'closed')", name="status"
         ),
+        Index("ix_schools_name_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

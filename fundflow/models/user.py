@@ -35,6 +35,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """A person who signs in. Never deleted: deactivated instead."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_active_name_id", "active", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)

@@ -1,10 +1,17 @@
 """CSV exports for publishing and for other systems: the Local Government Transparency
-Code spending file, the audit trail and finance's payments file. Each is one query."""
+Code spending file, the audit trail and finance's payments file. Each is one query, read
+in batches (a server-side cursor on PostgreSQL) and written in chunks: the ``*_chunks``
+functions are what the downloads stream; the ``*_csv`` ones join them, for small uses.
+
+Anything that must fail before the file starts (an unknown fund: 404) is checked when the
+``*_chunks`` function is called, not when its first chunk is read."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, select
@@ -70,6 +77,21 @@ PAYMENT_COLUMNS = (
 )
 
 
+#: Rows fetched per round trip while an export is written.
+BATCH = 500
+
+
+def _streamed(query: Select) -> Iterator[Any]:
+    """The query's rows, fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL)
+    when the first is asked for: Core rows on the session's connection, no ORM layer."""
+    result = db.session.connection().execute(query.execution_options(yield_per=BATCH, stream_results=True))
+    try:
+        for batch in result.partitions():
+            yield from batch
+    finally:
+        result.close()
+
+
 def _iso_utc(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat()
 
@@ -109,7 +131,7 @@ def _payments(fund_id: int | None) -> Select:
     return query
 
 
-def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date | None) -> str:
+def transparency_chunks(fund_id: int | None, date_from: date | None, date_to: date | None) -> Iterator[str]:
     """Payments at or over the configured threshold (by absolute value), paid between
     ``date_from`` and ``date_to`` inclusive, in the Transparency Code layout. A reversal is a
     negative row on the day it was recorded, carrying the transaction number and date of the
@@ -122,10 +144,11 @@ def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date 
         query = query.where(Disbursement.paid_on >= date_from)
     if date_to is not None:
         query = query.where(Disbursement.paid_on <= date_to)
+    body, body_name = config["FUNDER_ORG_ID"], config["FUNDER_ORG_NAME"]
     rows = (
         (
-            config["FUNDER_ORG_ID"],
-            config["FUNDER_ORG_NAME"],
+            body,
+            body_name,
             r.paid_on.isoformat(),
             csvfile.text(r.reference),
             f"{r.application_reference}/claim-{r.claim_id}",
@@ -137,12 +160,17 @@ def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date 
             csvfile.text(r.reverses_reference) if r.reverses_reference else "",
             r.reverses_paid_on.isoformat() if r.reverses_paid_on else "",
         )
-        for r in db.session.execute(query)
+        for r in _streamed(query)
     )
-    return csvfile.write(TRANSPARENCY_COLUMNS, rows)
+    return csvfile.chunks(TRANSPARENCY_COLUMNS, rows)
 
 
-def payments_csv(fund_id: int | None) -> str:
+def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date | None) -> str:
+    """:func:`transparency_chunks` as one string."""
+    return "".join(transparency_chunks(fund_id, date_from, date_to))
+
+
+def payments_chunks(fund_id: int | None) -> Iterator[str]:
     """Every disbursement, reversals included (negative, with ``reverses_id`` and reason)."""
     rows = (
         (
@@ -164,16 +192,37 @@ def payments_csv(fund_id: int | None) -> str:
             r.recorded_by,
             _iso_utc(r.created_at),
         )
-        for r in db.session.execute(_payments(fund_id))
+        for r in _streamed(_payments(fund_id))
     )
-    return csvfile.write(PAYMENT_COLUMNS, rows)
+    return csvfile.chunks(PAYMENT_COLUMNS, rows)
 
 
-def audit_trail_csv(fund_id: int | None) -> str:
+def payments_csv(fund_id: int | None) -> str:
+    """:func:`payments_chunks` as one string."""
+    return "".join(payments_chunks(fund_id))
+
+
+def audit_trail_chunks(fund_id: int | None) -> Iterator[str]:
     """The audit trail in chain order: every event of the fund (its rules and its bids), or
-    every event when ``fund_id`` is None. Hashes are included so the chain can be checked."""
+    every event when ``fund_id`` is None. Hashes are included so the chain can be checked.
+    Columns, not ORM objects: a national trail is a million rows."""
     query = (
-        select(Event, Application.reference)
+        select(
+            Event.id,
+            Event.seq,
+            Event.at,
+            Event.actor_email,
+            Event.action,
+            Event.subject_type,
+            Event.subject_id,
+            Application.reference,
+            Event.fund_id,
+            Event.from_status,
+            Event.to_status,
+            Event.payload,
+            Event.prev_hash,
+            Event.hash,
+        )
         .outerjoin(Application, Application.id == Event.application_id)
         .order_by(Event.seq)
     )
@@ -182,24 +231,21 @@ def audit_trail_csv(fund_id: int | None) -> str:
         query = query.where(Event.fund_id == fund_id)
     rows = (
         (
-            event.id,
-            event.seq,
-            _iso_utc(event.at),
-            event.actor_email,
-            event.action,
-            event.subject_type,
-            event.subject_id,
-            reference,
-            event.fund_id,
-            event.from_status,
-            event.to_status,
-            csvfile.text(json.dumps(event.payload or {}, sort_keys=True, ensure_ascii=False)),
-            event.prev_hash,
-            event.hash,
+            *r[:2],
+            _iso_utc(r.at),
+            *r[3:11],
+            csvfile.text(json.dumps(r.payload or {}, sort_keys=True, ensure_ascii=False)),
+            r.prev_hash,
+            r.hash,
         )
-        for event, reference in db.session.execute(query.execution_options(yield_per=1000))
+        for r in _streamed(query)
     )
-    return csvfile.write(AUDIT_COLUMNS, rows)
+    return csvfile.chunks(AUDIT_COLUMNS, rows)
+
+
+def audit_trail_csv(fund_id: int | None) -> str:
+    """:func:`audit_trail_chunks` as one string."""
+    return "".join(audit_trail_chunks(fund_id))
 
 
 def application_events(application: Application) -> list[Event]:

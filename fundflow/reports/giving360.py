@@ -3,16 +3,19 @@
 Every grant is validated against the official grant schema (shipped in
 ``fundflow/data/360giving/``, CC BY 4.0 by 360Giving) as it is produced, one at a time, so an
 export can stream and still never publish a grant that does not meet the standard: the first
-invalid grant stops the export with :class:`GrantNotPublishable`. The CSV uses the standard's
-column titles, so 360Giving's own converter (flatten-tool, ``--convert-titles``) reads it back
-into the same package.
+invalid grant stops the export with :class:`GrantNotPublishable`. A streamed file
+(:func:`grants_360_csv_chunks`, :func:`grants_360_json_chunks`) validates every grant in a
+first pass, before its first byte, so a refusal is still a whole 409 answer and never half a
+file; the second pass, that writes it, validates again (a grant approved in between too).
+The CSV uses the standard's column titles, so 360Giving's own converter (flatten-tool,
+``--convert-titles``) reads it back into the same package.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -138,9 +141,13 @@ def iter_grants_360(fund_id: int) -> Iterator[dict[str, Any]]:
     return validated(_grants(fund))
 
 
+#: Awards read per round trip (and per query of their payments).
+BATCH = 1000
+
+
 def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
     config = current_app.config
-    rows = db.session.execute(
+    result = db.session.execute(
         select(
             Application.id,
             Application.reference,
@@ -160,23 +167,64 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
             Application.awarded_pence.is_not(None),
         )
         .order_by(Application.approved_on, Application.reference)
-    ).all()
-    money = ledger.application_money([r.id for r in rows])
+        .execution_options(yield_per=BATCH)
+    )
     funder = {"id": config["FUNDER_ORG_ID"], "name": config["FUNDER_ORG_NAME"]}
-    for r in rows:
-        yield {
-            "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
-            "title": r.title,
-            "description": r.need.strip() or r.title,
-            "currency": CURRENCY,
-            "amountAppliedFor": _pounds(r.requested_pence),
-            "amountAwarded": _pounds(r.awarded_pence),
-            "amountDisbursed": _pounds(money[r.id][1]),
-            "awardDate": r.approved_on.isoformat(),
-            "recipientOrganization": [{"id": f"GB-EDU-{r.urn}", "name": r.name}],
-            "fundingOrganization": [dict(funder)],
-            "grantProgramme": [{"title": fund.name}],
-        }
+    for rows in result.partitions():
+        money = ledger.application_money([r.id for r in rows])
+        for r in rows:
+            yield {
+                "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
+                "title": r.title,
+                "description": r.need.strip() or r.title,
+                "currency": CURRENCY,
+                "amountAppliedFor": _pounds(r.requested_pence),
+                "amountAwarded": _pounds(r.awarded_pence),
+                "amountDisbursed": _pounds(money[r.id][1]),
+                "awardDate": r.approved_on.isoformat(),
+                "recipientOrganization": [{"id": f"GB-EDU-{r.urn}", "name": r.name}],
+                "fundingOrganization": [dict(funder)],
+                "grantProgramme": [{"title": fund.name}],
+            }
+
+
+def _publishable(fund_id: int) -> Iterator[dict[str, Any]]:
+    """Check every grant of the fund now (raising :class:`GrantNotPublishable` before any
+    byte is sent), then give the grants again, one at a time, for writing."""
+    for _ in iter_grants_360(fund_id):
+        pass
+    return iter_grants_360(fund_id)
+
+
+def grants_360_csv_chunks(fund_id: int) -> Iterator[str]:
+    """The 360Giving CSV in pieces, every grant checked before the first piece."""
+    grants = _publishable(fund_id)
+    return csvfile.chunks(
+        [title for title, _ in CSV_COLUMNS],
+        ([cell(grant) for _, cell in CSV_COLUMNS] for grant in grants),
+    )
+
+
+def grants_360_json_chunks(
+    fund_id: int, dump: Callable[[dict[str, Any]], Any] = dict, sort_keys: bool = False
+) -> Iterator[str]:
+    """The 360Giving package in pieces, every grant checked before the first piece: the same
+    text as ``json.dumps(grants_360_package(fund_id), indent=2, ensure_ascii=False)``.
+    ``dump`` shapes each grant (the API passes its schema's)."""
+    return _package_text(_publishable(fund_id), dump, sort_keys)
+
+
+def _package_text(
+    grants: Iterator[dict[str, Any]], dump: Callable[[dict[str, Any]], Any], sort_keys: bool
+) -> Iterator[str]:
+    opened = False
+    for grant in grants:
+        text = json.dumps(dump(grant), indent=2, ensure_ascii=False, sort_keys=sort_keys)
+        # each grant sits two levels deep; JSON strings hold no raw newline, so every line
+        # of the grant's text is shifted by the same four spaces
+        yield ('{\n  "grants": [\n    ' if not opened else ",\n    ") + text.replace("\n", "\n    ")
+        opened = True
+    yield "\n  ]\n}" if opened else '{\n  "grants": []\n}'
 
 
 def grants_360_package(fund_id: int) -> dict[str, Any]:
@@ -189,9 +237,5 @@ def grants_360_package(fund_id: int) -> dict[str, Any]:
 
 
 def grants_360_csv(fund_id: int) -> str:
-    """The same grants as a CSV with 360Giving's column titles, each validated as it is written."""
-    grants = iter_grants_360(fund_id)
-    return csvfile.write(
-        [title for title, _ in CSV_COLUMNS],
-        ([cell(grant) for _, cell in CSV_COLUMNS] for grant in grants),
-    )
+    """The same grants as a CSV with 360Giving's column titles (the chunks, joined)."""
+    return "".join(grants_360_csv_chunks(fund_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from ..extensions import db
 from ..models import (
@@ -25,10 +25,10 @@ from ..workflow import AWARDED_STATUSES, COMMITTED_AT_AWARD, COMMITTED_AT_PAID, 
 from .access import fund_or_404
 
 
-def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
+def value_for_money(fund_id: int | None = None, page: int = 1, per_page: int | None = None) -> dict[str, Any]:
     """Value for money of every bid ever submitted (in one fund, or in all).
 
-    Returns ``{"fund_id", "fund", "totals", "rows"}``:
+    Returns ``{"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}``:
 
     * ``rows``: per bid ``reference, title, fund_id, lead_school_urn, lead_school_name,
       status, requested_pence, awarded_pence, claimed_pence`` (verified and paid claims),
@@ -36,10 +36,12 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
       the award while approved, what was paid once delivered, closed or cancelled, else 0),
       ``value_for_money_score`` (1–4, from the latest review), ``impact_rating`` (of the
       latest evaluated impact report), ``supported_schools`` and
-      ``cost_per_supported_school_pence`` (committed ÷ supported schools);
-    * ``totals``: the sums, the number of supported schools, the overall cost per supported
-      school (over the bids that hold money), the average review score and the count of
-      each impact rating;
+      ``cost_per_supported_school_pence`` (committed ÷ supported schools); by reference,
+      one page of ``per_page`` (every row when ``per_page`` is None);
+    * ``total``: how many rows there are over all pages (``totals["applications"]``);
+    * ``totals``: the sums over every bid (not just the page), the number of supported
+      schools, the overall cost per supported school (over the bids that hold money), the
+      average review score and the count of each impact rating, aggregated in SQL;
     * ``fund``: the fund's ledger when ``fund_id`` is given, else ``None``.
 
     A supported school is a partner marked ``supported``; when no partner is, the partners
@@ -47,7 +49,24 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
     submitted are left out: they are not bids yet.
     """
     fund = fund_or_404(fund_id) if fund_id is not None else None
+    query = _per_bid_rows(fund_id)
+    totals = _totals(query.subquery())
+    page_query = query.order_by(Application.reference)
+    if per_page is not None:
+        page_query = page_query.limit(per_page).offset((page - 1) * per_page)
+    return {
+        "fund_id": fund_id,
+        "fund": _fund_ledger(fund) if fund is not None else None,
+        "totals": totals,
+        "rows": [_row(r._mapping) for r in db.session.execute(page_query)],
+        "page": page,
+        "per_page": per_page,
+        "total": totals["applications"],
+    }
 
+
+def _per_bid_rows(fund_id: int | None) -> Select:
+    """One row per submitted bid with its money, latest review score and impact rating."""
     claimed = _per_bid(
         BackfillClaim.application_id,
         func.sum(BackfillClaim.amount_pence).label("pence"),
@@ -101,18 +120,10 @@ def value_for_money(fund_id: int | None = None) -> dict[str, Any]:
         .outerjoin(ImpactEvaluation, ImpactEvaluation.id == latest_evaluation.c.evaluation_id)
         .outerjoin(supported, supported.c.application_id == Application.id)
         .where(Application.submitted_at.is_not(None))
-        .order_by(Application.reference)
     )
     if fund_id is not None:
         query = query.where(Application.fund_id == fund_id)
-
-    rows = [_row(r._mapping) for r in db.session.execute(query)]
-    return {
-        "fund_id": fund_id,
-        "fund": _fund_ledger(fund) if fund is not None else None,
-        "totals": _totals(rows),
-        "rows": rows,
-    }
+    return query
 
 
 def _per_bid(
@@ -139,26 +150,48 @@ def _row(values: Any) -> dict[str, Any]:
     return row
 
 
-def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    committed = sum(r["committed_pence"] for r in rows)
-    supported = sum(r["supported_schools"] for r in rows if r["committed_pence"])
-    scores = [r["value_for_money_score"] for r in rows if r["value_for_money_score"] is not None]
-    ratings = {rating: 0 for rating in RATINGS}
-    for r in rows:
-        if r["impact_rating"] in ratings:
-            ratings[r["impact_rating"]] += 1
+def _totals(bids: Any) -> dict[str, Any]:
+    """The report's totals over every bid of ``bids`` (the per-bid rows as a subquery), in
+    one query: the same sums the rows would give, without loading them."""
+    c = bids.c
+    holds_money = c.committed_pence != 0
+    schools = case((c.supported_partners > 0, c.supported_partners), else_=1)
+
+    def total(value: Any) -> Any:
+        return func.coalesce(func.sum(value), 0)
+
+    def count_of(condition: Any) -> Any:
+        return total(case((condition, 1), else_=0))
+
+    row = db.session.execute(
+        select(
+            func.count().label("applications"),
+            total(c.requested_pence).label("requested_pence"),
+            # An award waiting for its countersignature is not yet made.
+            total(case((c.status.in_(AWARDED_STATUSES), c.awarded_pence), else_=0)).label("awarded_pence"),
+            total(c.claimed_pence).label("claimed_pence"),
+            total(c.paid_pence).label("paid_pence"),
+            total(c.committed_pence).label("committed_pence"),
+            total(case((holds_money, schools), else_=0)).label("supported_schools"),
+            total(c.value_for_money_score).label("score_sum"),
+            func.count(c.value_for_money_score).label("score_count"),
+            *(count_of(c.impact_rating == rating).label(f"rating_{i}") for i, rating in enumerate(RATINGS)),
+        )
+    ).one()
+    committed, supported = int(row.committed_pence), int(row.supported_schools)
     return {
-        "applications": len(rows),
-        "requested_pence": sum(r["requested_pence"] for r in rows),
-        # An award waiting for its countersignature is not yet made.
-        "awarded_pence": sum(r["awarded_pence"] or 0 for r in rows if r["status"] in AWARDED_STATUSES),
-        "claimed_pence": sum(r["claimed_pence"] for r in rows),
-        "paid_pence": sum(r["paid_pence"] for r in rows),
+        "applications": int(row.applications),
+        "requested_pence": int(row.requested_pence),
+        "awarded_pence": int(row.awarded_pence),
+        "claimed_pence": int(row.claimed_pence),
+        "paid_pence": int(row.paid_pence),
         "committed_pence": committed,
         "supported_schools": supported,
         "cost_per_supported_school_pence": round(committed / supported) if supported else None,
-        "average_value_for_money_score": round(sum(scores) / len(scores), 2) if scores else None,
-        "impact_ratings": ratings,
+        "average_value_for_money_score": (
+            round(int(row.score_sum) / row.score_count, 2) if row.score_count else None
+        ),
+        "impact_ratings": {rating: int(getattr(row, f"rating_{i}")) for i, rating in enumerate(RATINGS)},
     }
 
 

@@ -90,7 +90,8 @@ def test_value_for_money_has_totals_and_one_row_per_bid(api, make, funded):
     response = api.get(f"/reports/value-for-money?fund_id={funded['fund'].id}", make.user("auditor"))
     assert response.status_code == 200
     report = response.get_json()
-    assert set(report) == {"fund_id", "fund", "totals", "rows"}
+    assert set(report) == {"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}
+    assert (report["page"], report["per_page"], report["total"]) == (1, 100, 3)
     rows = {r["reference"]: r for r in report["rows"]}
     assert set(rows) == {
         funded["closed"].reference,

@@ -48,6 +48,20 @@ def applications(
     return pagination, application_money(a.id for a in pagination.items)
 
 
+class RowsPage(Pagination):
+    """One page of rows already read (with the count over all pages), for the GOV.UK pager."""
+
+    def __init__(self, items: list[Any], total: int, page: int, per_page: int) -> None:
+        self._rows, self._total = items, total
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
+
+    def _query_items(self) -> list[Any]:
+        return self._rows
+
+    def _query_count(self) -> int:
+        return self._total
+
+
 @dataclass
 class VersionView:
     version: ApplicationVersion

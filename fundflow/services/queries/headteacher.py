@@ -58,7 +58,9 @@ def claims_page(application: Application, page: int, per_page: int) -> tuple[Pag
     query = (
         select(BackfillClaim)
         .where(BackfillClaim.application_id == application.id)
-        .options(selectinload(BackfillClaim.evidence))
+        # The caller has the bid: take it from the session rather than joining it again
+        # (a joined bid would select-in its partners, activities and measures once more).
+        .options(selectinload(BackfillClaim.evidence), lazyload(BackfillClaim.application))
         .order_by(BackfillClaim.period_start.desc(), BackfillClaim.id.desc())
     )
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -70,7 +72,7 @@ def reports_page(application: Application, page: int, per_page: int) -> Paginati
     query = (
         select(ImpactReport)
         .where(ImpactReport.application_id == application.id)
-        .options(selectinload(ImpactReport.evidence))
+        .options(selectinload(ImpactReport.evidence), lazyload(ImpactReport.application))
         .order_by(ImpactReport.id.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ...extensions import db
 from ...models import (
@@ -420,7 +420,8 @@ def claims_for(application: Application) -> list[BackfillClaim]:
         db.session.execute(
             select(BackfillClaim)
             .where(BackfillClaim.application_id == application.id)
-            .options(selectinload(BackfillClaim.evidence))
+            # The bid is in the session already: not joined (and its parts not reloaded).
+            .options(selectinload(BackfillClaim.evidence), lazyload(BackfillClaim.application))
             .order_by(BackfillClaim.period_start, BackfillClaim.id)
         ).scalars()
     )
@@ -430,4 +431,6 @@ def users_by_id(ids: list[int | None]) -> dict[int, User]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(wanted))).scalars()}
+    # Shown by name: their roles are not needed.
+    query = select(User).where(User.id.in_(wanted)).options(lazyload(User.role_rows))
+    return {u.id: u for u in db.session.execute(query).scalars()}
