@@ -195,7 +195,8 @@ def meet(items: Iterable[ScheduleItem], user: User, day: date, report: ImpactRep
 
 
 def waive_all(items: Iterable[ScheduleItem], user: User, reason: str, day: date) -> None:
-    """Waive what a cancelled award still owed."""
+    """Waive items, giving the reason: what a cancelled or closed award still owed, or the
+    one a liaison officer lets the award off."""
     for item in items:
         item.waived_reason = reason
         item.completed_on = day
@@ -209,26 +210,25 @@ def waive_all(items: Iterable[ScheduleItem], user: User, reason: str, day: date)
 @retrying
 def waive(user: User, item: ScheduleItem, reason: str) -> ScheduleItem:
     """A liaison officer with no link to the schools waives an item, giving the reason."""
-    reason = clean_text(reason)
-    if len(reason) > 2000:
-        raise ValidationFailed({"comment": ["Use 2,000 characters or fewer"]})
+    reason = _reason(reason)
     with transaction():
         lock(Application, item.application_id)
         item = lock(ScheduleItem, item.id)
-        day = today()
-        _move(item, user, "waive", day, comment=reason)
-        item.waived_reason = reason
-        item.completed_on = day
-        item.next_reminder_on = None
+        waive_all([item], user, reason, today())
     return item
+
+
+def _reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if len(reason) > 2000:
+        raise ValidationFailed({"comment": ["Use 2,000 characters or fewer"]})
+    return reason
 
 
 @retrying
 def reschedule(user: User, item: ScheduleItem, due_on: str | date | None, reason: str) -> ScheduleItem:
     """A liaison officer with no link to the schools moves an item's due date."""
-    reason = clean_text(reason)
-    if len(reason) > 2000:
-        raise ValidationFailed({"comment": ["Use 2,000 characters or fewer"]})
+    reason = _reason(reason)
     new_date = due_on if isinstance(due_on, date) else to_date(due_on)
     if due_on not in (None, "") and new_date is None:
         raise ValidationFailed({"due_on": ["Enter the new due date as a real date"]})
