@@ -23,34 +23,13 @@ from fundflow.extensions import db
 from fundflow.models import Application, Event, Notification, OutboundEmail, ScheduleItem, User
 from fundflow.services import audit, impact, schedule
 from tests.factories import Factory
+from tests.integration.test_postgres_races import race
 
 pytestmark = pytest.mark.postgres
 
 REMINDER_KINDS = ("due_soon", "due_today", "overdue", "overdue_escalated")
 
 
-def race(pg_app, jobs: list[Callable[[threading.Barrier], object]]) -> list[object]:
-    """Run each job in its own thread and app context, all released at once; per job, its
-    result or the exception it raised."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[object] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[threading.Barrier], object]) -> None:
-        with pg_app.app_context():
-            try:
-                outcomes[index] = job(barrier)
-            except Exception as exc:  # collected and asserted on by the test
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker is stuck (deadlock?)"
-    return outcomes
 
 
 def run_schedule_job(day: date) -> Callable[[threading.Barrier], schedule.ScheduleRun]:
