@@ -22,7 +22,8 @@ from ..dates import long_date
 from ..extensions import db
 from ..formatting import money
 from ..models import Application, BackfillClaim, Notification, ScheduleItem, User
-from ..workflow import AWAITING_COUNTERSIGN_STATUSES, CLAIM_LIFECYCLE
+from ..workflow import AWAITING_COUNTERSIGN_STATUSES, CLAIM_LIFECYCLE, GuardContext, not_conflicted
+from .clock import today
 from .notifications import Message, notify, page_path, users_with_role
 
 
@@ -45,13 +46,13 @@ def school_headteachers(application: Application) -> list[User]:
 
 
 def free_liaison_officers(application: Application, *, besides: int | None = None) -> list[User]:
-    """Liaison officers who may act on the bid: no school of theirs takes part, they did not
-    write it, and (``besides``) not the officer who already acted."""
-    schools = application.school_ids()
+    """Liaison officers who may act on the bid: the workflow's conflict-of-interest control
+    (``not_conflicted``) passes for them, and (``besides``) not the officer who already acted."""
+    day = today()
     return [
         officer
         for officer in users_with_role("liaison_officer")
-        if officer.school_id not in schools and officer.id not in (application.created_by_id, besides)
+        if officer.id != besides and not_conflicted(GuardContext(application, officer, day)) is None
     ]
 
 
