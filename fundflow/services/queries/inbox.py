@@ -14,12 +14,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import func, or_, select
 
 from ...extensions import db
 from ...models import (
     Application,
-    ApplicationPartner,
     BackfillClaim,
     ImpactReport,
     Notification,
@@ -37,6 +36,7 @@ from ...workflow import (
 )
 from ..errors import NotFound
 from ..sessions import hash_token
+from .liaison import not_conflicted_with
 
 #: Row ids are the database's 32-bit integer keys: a larger number names no message.
 ID_MAX = 2**31 - 1
@@ -135,19 +135,6 @@ class WaitingRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _not_conflicted(user: User) -> Any:
-    """The SQL form of :func:`fundflow.workflow.not_conflicted`: bids in which no school of
-    ``user``'s takes part (lead or partner) and which they did not write."""
-    free = [Application.created_by_id != user.id]
-    if user.school_id is not None:
-        partner = exists().where(
-            ApplicationPartner.application_id == Application.id,
-            ApplicationPartner.school_id == user.school_id,
-        )
-        free += [Application.lead_school_id != user.school_id, ~partner]
-    return and_(*free)
-
-
 def _not_by(column: Any, user: User) -> Any:
     """The person named in ``column`` (a nullable user id) is not ``user``."""
     return or_(column.is_(None), column != user.id)
@@ -186,7 +173,7 @@ def school_due_items(user: User, start: date, end: date, limit: int) -> list[Due
 
 def liaison_due_items(user: User, start: date, end: date, limit: int) -> list[DueRow]:
     """Items owed by every bid the officer is not conflicted on, due between the dates."""
-    return _due_rows(_not_conflicted(user), start, end, limit)
+    return _due_rows(not_conflicted_with(user), start, end, limit)
 
 
 def _waiting(kind: str, statement: Any) -> list[WaitingRow]:
@@ -200,7 +187,7 @@ def liaison_decisions(user: User, limit: int) -> list[WaitingRow]:
     """Decisions waiting for the officer, oldest first in each kind: bids to review, awards
     to countersign (that they did not approve), claims to verify and reports to evaluate, on
     bids they are not conflicted on. Four queries, each at most ``limit`` rows."""
-    free = _not_conflicted(user)
+    free = not_conflicted_with(user)
     bid = (Application.reference, Application.title)
     review = (
         select(Application.id, *bid, Application.submitted_at)
