@@ -10,7 +10,7 @@ from .application import (
 )
 from .base import utcnow
 from .claim import BackfillClaim, Disbursement
-from .event import Event
+from .event import AuditVerification, Event
 from .evidence import EvidenceFile
 from .fund import Fund
 from .idempotency import IdempotencyKey
@@ -52,6 +52,7 @@ __all__ = [
     "Application",
     "ApplicationPartner",
     "ApplicationVersion",
+    "AuditVerification",
     "BackfillClaim",
     "Disbursement",
     "Event",

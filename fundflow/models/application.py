@@ -61,6 +61,9 @@ class Application(TimestampMixin, db.Model):
     countersigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     approved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: When the bid was last approved (countersignature pending or not) or rejected: the
+    #: value-for-money view's "days from submission to decision".
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     #: Interim report dates the approving liaison officer set (funds whose cadence is
     #: "set_by_officer"), as ISO dates, kept until the award is approved.
     interim_report_dates: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -36,3 +36,19 @@ class Event(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+
+
+class AuditVerification(db.Model):
+    """One full check of the audit trail's hash chain: when, by whom, and what it found
+    (shown with each bid's dossier as "the last full verification")."""
+
+    __tablename__ = "audit_verifications"
+    __table_args__ = (Index("ix_audit_verifications_at", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    checked_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    events_checked: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_bad_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    problem: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -41,6 +43,10 @@ class School(TimestampMixin, db.Model):
     postcode: Mapped[str] = mapped_column(String(12), default="", nullable=False)
     causing_concern: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     status: Mapped[str] = mapped_column(String(20), default="open", server_default="open", nullable=False)
+    #: GIAS's ``NumberOfPupils`` and ``PercentageFSM`` (pupils eligible for free school meals),
+    #: blank until an import gives them.
+    pupils: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fsm_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 1), nullable=True)
 
     @property
     def is_closed(self) -> bool:

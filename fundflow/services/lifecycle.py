@@ -157,6 +157,7 @@ def _apply_effects(
         application.awarded_pence = ctx.awarded_pence
         application.conditions = (conditions or "").strip()
         application.decided_by_id = user.id
+        application.decided_at = utcnow()
         if ctx.comment:
             application.override_note = ctx.comment
         if application.status in COMMITTED_AT_AWARD:  # approved now, not waiting for a countersignature
@@ -176,6 +177,7 @@ def _apply_effects(
         payload.update(awarded_pence=application.awarded_pence, available_pence=ctx.available_pence)
         payload["schedule"] = schedule.create_schedule(application, ctx.today)
     elif action == "reject":
+        application.decided_at = utcnow()
         if application.awarded_pence is not None:
             payload["proposed_award_pence"] = application.awarded_pence
         application.awarded_pence = None
