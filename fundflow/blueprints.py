@@ -1,5 +1,6 @@
 """Every blueprint, registered in one place. One blueprint per role, plus auth, the
-shared pages, each person's own pages (account) and the JSON API."""
+shared pages, each person's own pages (account), the oversight pages liaison
+officers, finance and auditors share, and the JSON API."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from .finance.routes import bp as finance
 from .headteacher.routes import bp as headteacher
 from .liaison.routes import bp as liaison
 from .main.routes import bp as main
+from .oversight.routes import bp as oversight
 
-BLUEPRINTS = (main, auth, account, headteacher, liaison, finance, auditor, admin, api)
+BLUEPRINTS = (main, auth, account, headteacher, liaison, finance, auditor, oversight, admin, api)
 
 
 def register(app: Flask) -> None:

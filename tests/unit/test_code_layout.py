@@ -16,7 +16,7 @@ PACKAGE = Path(fundflow.__file__).parent
 #: The areas of the site that belong to one role (or, for the API, to its clients).
 ROLE_AREAS = ("headteacher", "liaison", "finance", "auditor", "admin", "api")
 #: Web-layer code: it parses requests and renders answers, and reads through the services.
-WEB_LAYER = [*ROLE_AREAS, "auth", "main", "account"]
+WEB_LAYER = [*ROLE_AREAS, "auth", "main", "account", "oversight"]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -92,6 +92,7 @@ def test_every_blueprint_is_served(app):
         "liaison",
         "finance",
         "auditor",
+        "oversight",
         "admin",
         "api",
     }
