@@ -243,8 +243,52 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
-def run_transitions(base: str, path: str, token: str, body: str, refs: list[str], seconds: int, threads: int):
-    """``threads`` clients fire the transition, each on the next unused bid, until time or bids run out."""
+class ChainLockSampler(threading.Thread):
+    """Samples ``pg_stat_activity`` every 20 ms while the transitions run: of the database
+    sessions busy in a statement, how many wait on the audit chain's advisory lock. The
+    share says whether the one chain lock bounds the write rate."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(database_url, pool_size=1)
+        self.stop = threading.Event()
+        self.busy = self.waiting = self.samples = 0
+
+    def run(self) -> None:
+        query = text(
+            "SELECT count(*) FILTER (WHERE state = 'active'),"
+            " count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock'"
+            " AND wait_event = 'advisory')"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with self.engine.connect() as connection:
+            while not self.stop.wait(0.02):
+                busy, waiting = connection.execute(query).one()
+                self.busy += busy
+                self.waiting += waiting
+                self.samples += 1
+        self.engine.dispose()
+
+    def report(self) -> dict:
+        return {
+            "chain_lock_samples": self.samples,
+            "busy_sessions_mean": self.busy / self.samples if self.samples else 0.0,
+            "chain_lock_wait_share": self.waiting / self.busy if self.busy else 0.0,
+        }
+
+
+def run_transitions(
+    base: str,
+    path: str,
+    token: str,
+    body: str,
+    refs: list[str],
+    seconds: int,
+    threads: int,
+    database_url: str,
+):
+    """``threads`` clients fire the transition, each on the next unused bid, until time or bids
+    run out, while :class:`ChainLockSampler` watches the database."""
     work: queue.Queue[str] = queue.Queue()
     for ref in refs:
         work.put(ref)
@@ -272,6 +316,8 @@ def run_transitions(base: str, path: str, token: str, body: str, refs: list[str]
                 latencies.append(took)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
+    sampler = ChainLockSampler(database_url)
+    sampler.start()
     started = time.perf_counter()
     workers = [threading.Thread(target=client) for _ in range(threads)]
     for worker in workers:
@@ -279,7 +325,10 @@ def run_transitions(base: str, path: str, token: str, body: str, refs: list[str]
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - started
+    sampler.stop.set()
+    sampler.join()
     return {
+        **sampler.report(),
         "tool": f"Python client, {threads} threads",
         "requests": len(latencies),
         "seconds": elapsed,
@@ -361,7 +410,14 @@ def main() -> int:
         if target.kind == "transition":
             refs = found["submitted"][:-COUNTED_TRANSITIONS]  # left for bench/count_statements.py
             result = run_transitions(
-                app, target.path, tokens["liaison"], target.body, refs, args.seconds, args.connections
+                app,
+                target.path,
+                tokens["liaison"],
+                target.body,
+                refs,
+                args.seconds,
+                args.connections,
+                args.database_url,
             )
         else:
             if target.method == "GET":

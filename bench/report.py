@@ -168,6 +168,14 @@ def _size_section(run: dict) -> list[str]:
         f"{run['statements'].get(MINIMAL, '—')}.",
         "",
     ]
+    if transition.get("chain_lock_samples"):
+        lines += [
+            f"The audit chain's lock while transitions ran: sampled {transition['chain_lock_samples']:,} "
+            f"times, on average {transition['busy_sessions_mean']:.1f} database sessions were busy in a "
+            f"statement and {_pct(transition['chain_lock_wait_share'])} of them were waiting for the "
+            "chain lock.",
+            "",
+        ]
     return lines
 
 

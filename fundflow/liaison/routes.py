@@ -119,7 +119,14 @@ def _action_buttons(application: Application) -> list[dict[str, str]]:
 
 def _tabs(view: queries.QueuePage) -> list[dict[str, Any]]:
     """The queue's tabs and their links, which keep the fund and search filters."""
-    return [{**vars(t), "href": url_for("liaison.queue", section=t.key, **view.kept)} for t in view.tabs]
+    return [
+        {
+            **vars(t),
+            "count_label": t.count_label,
+            "href": url_for("liaison.queue", section=t.key, **view.kept),
+        }
+        for t in view.tabs
+    ]
 
 
 @bp.get("/")
@@ -142,6 +149,7 @@ def queue():
         page=view.page,
         page_args={"section": view.section.key, "status": view.filters.status, **view.kept},
         filtered=view.filtered,
+        total_label=view.total_label,
         today=view.today,
     )
 

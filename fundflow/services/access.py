@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, false, select, union
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import (
@@ -38,11 +39,13 @@ def visible_applications(user: User, *, as_headteacher: bool = False) -> Select:
     if sees_all_applications(user) and not as_headteacher:
         return query
     if user.has_role("headteacher") and user.school_id is not None:
-        partner = exists().where(
-            ApplicationPartner.application_id == Application.id,
-            ApplicationPartner.school_id == user.school_id,
+        # a UNION of two index lookups, not "lead = s OR EXISTS (…)", which no index answers
+        # and so reads every bid
+        taking_part = union(
+            select(Application.id).where(Application.lead_school_id == user.school_id),
+            select(ApplicationPartner.application_id).where(ApplicationPartner.school_id == user.school_id),
         )
-        return query.where(or_(Application.lead_school_id == user.school_id, partner))
+        return query.where(Application.id.in_(taking_part))
     return query.where(false())
 
 
@@ -57,8 +60,13 @@ def can_see(user: User, application: Application, *, as_headteacher: bool = Fals
 
 
 def get_application(user: User, reference: str, *, as_headteacher: bool = False) -> Application:
+    """The bid ``reference`` if ``user`` may see it. Its partners, activities and measures load
+    when first read: an action locks and reloads the bid whole anyway, so loading them here
+    too would read them twice."""
     application = db.session.execute(
-        select(Application).where(Application.reference == reference)
+        select(Application)
+        .where(Application.reference == reference)
+        .options(*(lazyload(getattr(Application, name)) for name in ("partners", "activities", "measures")))
     ).scalar_one_or_none()
     if application is None or not can_see(user, application, as_headteacher=as_headteacher):
         raise NotFound(f"No application {reference}")

@@ -35,12 +35,12 @@ pytestmark = pytest.mark.postgres
 
 BIDS = 20_000
 LARGE = {"applications", "events", "backfill_claims", "disbursements", "schedule_items", "notifications"}
-#: Scans found and not yet removed (issue 13, left open): an unfiltered list's ``total`` is a
-#: count over every row; ``disbursements`` is empty in this seed so any plan may scan it; a
-#: headteacher here leads 1 in 1,000 bids but half the messages are theirs. Shrink this set;
-#: never grow it.
+#: Scans found and not yet removed: an unfiltered list's exact ``total`` (the API's contract)
+#: is a count over every row, which PostgreSQL answers fastest by reading the table;
+#: ``disbursements`` is empty in this seed so any plan may scan it; half the messages here
+#: are the one headteacher's. Shrink this set; never grow it (the test fails when an entry
+#: is no longer needed).
 KNOWN = {
-    ("/headteacher/", "applications"),
     ("/auditor/", "applications"),
     ("/auditor/?page=500", "applications"),
     ("/finance/", "backfill_claims"),
@@ -177,12 +177,15 @@ def bulk_seed(make: Factory) -> dict[str, Any]:
     return {"lead": lead, "officer": officer, "reference": "BULK-000000", "fund_id": fund.id}
 
 
-def seq_scans(plan: dict) -> list[str]:
+def seq_scans(plan: dict, limited: bool = False) -> list[str]:
+    """The large tables ``plan`` scans from end to end. A scan under a LIMIT (the work
+    queue's counts stop at 1,001 rows) stops once it has found that many, so it is not."""
+    limited = limited or plan.get("Node Type") == "Limit"
     found = []
-    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in LARGE:
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in LARGE and not limited:
         found.append(plan["Relation Name"])
     for child in plan.get("Plans", []):
-        found += seq_scans(child)
+        found += seq_scans(child, limited)
     return found
 
 
@@ -235,13 +238,14 @@ def test_hot_pages_use_indexes_on_the_large_tables(pg_app):
             assert clients[who].get(url, headers=headers).status_code == 200, url
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
-    problems = []
+    problems, excused = [], set()
     with db.engine.connect() as connection:
         for url, statement, parameters in captured:
             plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
-            scanned = [
-                t for t in seq_scans(plan[0]["Plan"]) if t != "disbursements" and (url, t) not in KNOWN
-            ]
+            scanned = [t for t in seq_scans(plan[0]["Plan"]) if t != "disbursements"]
+            excused |= {(url, t) for t in scanned if (url, t) in KNOWN}
+            scanned = [t for t in scanned if (url, t) not in KNOWN]
             if scanned:
                 problems.append(f"{url}: Seq Scan on {scanned}\n  {' '.join(statement.split())[:300]}")
     assert not problems, "\n".join(problems)
+    assert KNOWN - excused == set(), "these scans are gone: take them out of KNOWN"

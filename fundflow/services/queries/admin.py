@@ -12,12 +12,13 @@ from sqlalchemy import func, or_, select
 from ...extensions import db
 from ...models import Application, School, User
 from ..errors import NotFound
+from .paging import page_of
 
 
 def users(page: int, per_page: int) -> Pagination:
     """Everyone, active first, by name. School is joined and roles select-in loaded."""
     query = select(User).order_by(User.active.desc(), User.name, User.id)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
 
 
 def get_user(user_id: int) -> User:
@@ -39,7 +40,7 @@ def schools(search: str, page: int, per_page: int) -> Pagination:
                 School.urn.like(f"{escaped}%", escape="\\"),
             )
         )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
 
 
 def bid_counts(fund_ids: Iterable[int]) -> dict[int, int]:

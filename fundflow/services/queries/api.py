@@ -7,17 +7,17 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ...extensions import db
 from ...models import Application, ApplicationPartner, School, User
 from .. import access
 from .funds import funds_page
+from .paging import page_of
 
 __all__ = ["applications_page", "funds_page", "schools_page"]
 
 
 def schools_page(page: int, per_page: int) -> Pagination:
     """One page of schools, by URN."""
-    return db.paginate(select(School).order_by(School.urn), page=page, per_page=per_page, error_out=False)
+    return page_of(select(School).order_by(School.urn), page, per_page)
 
 
 def applications_page(
@@ -35,4 +35,4 @@ def applications_page(
     if fund_id is not None:
         statement = statement.where(Application.fund_id == fund_id)
     statement = statement.order_by(Application.id.desc())
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return page_of(statement, page, per_page)

@@ -28,6 +28,7 @@ from ...workflow import MET_SCHEDULE_STATUSES, OPEN_SCHEDULE_STATUSES, WAIVED_SC
 from ..applications import kept_versions, rows_of_bid, version_changes
 from ..ledger import application_money
 from ..reviews import reviews_for
+from .paging import page_of
 from .schedule import schedule_for
 
 
@@ -44,7 +45,7 @@ def applications(
         query = query.where(Application.status == status)
     if fund_id is not None:
         query = query.where(Application.fund_id == fund_id)
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = page_of(query, page, per_page)
     return pagination, application_money(a.id for a in pagination.items)
 
 

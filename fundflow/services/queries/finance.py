@@ -15,6 +15,7 @@ from ...extensions import db
 from ...models import Application, BackfillClaim, Disbursement
 from ...workflow import PAYABLE_CLAIM_STATUSES
 from ..ledger import claim_paid_pence
+from .paging import page_of
 
 
 def _without_bid_details(*path: Any) -> list[Any]:
@@ -37,7 +38,7 @@ def claims_to_pay(page: int, per_page: int) -> tuple[Pagination, dict[int, int]]
         .options(*_without_bid_details(BackfillClaim.application))
         .order_by(BackfillClaim.id)
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = page_of(query, page, per_page)
     paid = claim_paid_pence(claim.id for claim in pagination.items)
     return pagination, paid
 
@@ -66,7 +67,7 @@ def payments(fund_id: int | None, page: int, per_page: int) -> Pagination:
         )
         .order_by(Disbursement.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 
 from ...extensions import db
 from ...models import Fund
+from .paging import page_of
 
 
 def _newest_first() -> Select:
@@ -21,4 +22,4 @@ def all_funds() -> list[Fund]:
 
 def funds_page(page: int, per_page: int) -> Pagination:
     """One page of the funds, newest first."""
-    return db.paginate(_newest_first(), page=page, per_page=per_page, error_out=False)
+    return page_of(_newest_first(), page, per_page)

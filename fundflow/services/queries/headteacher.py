@@ -16,6 +16,7 @@ from ...workflow import AWARDED_STATUSES
 from ..access import visible_applications
 from ..clock import today
 from ..ledger import claim_paid_pence
+from .paging import page_of
 from .schedule import schedule_for
 
 
@@ -30,7 +31,7 @@ def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
         .options(lazyload(Application.activities), lazyload(Application.measures))
         .order_by(Application.updated_at.desc(), Application.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
 
 
 def funds_taking_bids() -> list[Fund]:
@@ -63,7 +64,7 @@ def claims_page(application: Application, page: int, per_page: int) -> tuple[Pag
         .options(selectinload(BackfillClaim.evidence), lazyload(BackfillClaim.application))
         .order_by(BackfillClaim.period_start.desc(), BackfillClaim.id.desc())
     )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    pagination = page_of(query, page, per_page)
     return pagination, claim_paid_pence(c.id for c in pagination.items)
 
 
@@ -75,7 +76,7 @@ def reports_page(application: Application, page: int, per_page: int) -> Paginati
         .options(selectinload(ImpactReport.evidence), lazyload(ImpactReport.application))
         .order_by(ImpactReport.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
 
 
 def award_schedule(application: Application) -> list[ScheduleItem] | None:

@@ -37,6 +37,7 @@ from ...workflow import (
 from ..errors import NotFound
 from ..sessions import hash_token
 from .liaison import not_conflicted_with
+from .paging import page_of
 
 #: Row ids are the database's 32-bit integer keys: a larger number names no message.
 ID_MAX = 2**31 - 1
@@ -55,7 +56,7 @@ class InboxSummary:
 def messages_page(user: User, page: int, per_page: int) -> Pagination:
     """One page of ``user``'s messages, newest first (read and unread)."""
     statement = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return page_of(statement, page, per_page)
 
 
 def unread_count(user: User) -> int:

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import OutboundEmail
 from .. import clock
 from ..outbox import FAILED, QUEUED, SENT, uk_day_start
+from .paging import page_of
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,4 @@ def failed_emails(page: int, per_page: int) -> Pagination:
         .where(OutboundEmail.status == FAILED)
         .order_by(OutboundEmail.next_attempt_at.desc(), OutboundEmail.id.desc())
     )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return page_of(query, page, per_page)
