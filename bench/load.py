@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -131,8 +132,26 @@ def discover(database_url: str) -> dict:
             .all()
         )
         total = conn.execute(text("SELECT count(*) FROM applications")).scalar_one()
+        closes_on = conn.execute(
+            text("SELECT closes_on FROM funds WHERE id = :fund"), {"fund": fund_id}
+        ).scalar_one()
     engine.dispose()
-    return {"fund_id": fund_id, "bid": bid, "submitted": list(submitted), "applications": total}
+    return {
+        "fund_id": fund_id,
+        "bid": bid,
+        "submitted": list(submitted),
+        "applications": total,
+        "term": school_term(closes_on),
+    }
+
+
+def school_term(day: date) -> str:
+    """The termly report's name for the school term holding ``day`` (``2026-autumn`` is
+    September–December 2026, ``2026-spring`` January–March 2027, ``2026-summer`` April–August
+    2027)."""
+    if day.month >= 9:
+        return f"{day.year}-autumn"
+    return f"{day.year - 1}-{'spring' if day.month <= 3 else 'summer'}"
 
 
 def targets_for(app: str, found: dict, api_total: int) -> list[Target]:
@@ -158,6 +177,45 @@ def targets_for(app: str, found: dict, api_total: int) -> list[Target]:
         Target(
             "API value for money (one call)",
             f"/api/v1/reports/value-for-money?fund_id={fund}",
+            "api:auditor",
+            kind="single",
+            group="single",
+        ),
+        Target("value-for-money page", f"/reports/funds/{fund}/value-for-money", "auditor"),
+        Target("control exceptions page", f"/reports/funds/{fund}/exceptions", "auditor"),
+        Target("API control exceptions", f"/api/v1/reports/exceptions?fund_id={fund}", "api:auditor"),
+        Target("bid dossier page", f"/reports/bids/{found['bid']}/dossier", "auditor"),
+        Target(
+            "API control exceptions (one call)",
+            f"/api/v1/reports/exceptions?fund_id={fund}",
+            "api:auditor",
+            kind="single",
+            group="single",
+        ),
+        Target(
+            "value-for-money page (one call)",
+            f"/reports/funds/{fund}/value-for-money",
+            "auditor",
+            kind="single",
+            group="single",
+        ),
+        Target(
+            "termly report page (one call)",
+            f"/reports/funds/{fund}/termly?term={found['term']}",
+            "auditor",
+            kind="single",
+            group="single",
+        ),
+        Target(
+            "termly report PDF (one call)",
+            f"/api/v1/reports/termly.pdf?fund_id={fund}&term={found['term']}",
+            "api:auditor",
+            kind="single",
+            group="single",
+        ),
+        Target(
+            "bid dossier PDF (one call)",
+            f"/api/v1/applications/{found['bid']}/dossier.pdf",
             "api:auditor",
             kind="single",
             group="single",

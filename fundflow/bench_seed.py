@@ -30,6 +30,7 @@ from sqlalchemy import JSON, func, select, text
 from . import demo
 from .extensions import db
 from .models import (
+    DRIVERS,
     PARTNER_ROLES,
     Activity,
     Application,
@@ -122,6 +123,8 @@ AUTHORITIES = (
     ("908", "Cornwall"), ("878", "Devon"), ("881", "Essex"), ("886", "Kent"), ("888", "Lancashire"),
     ("926", "Norfolk"), ("335", "Walsall"), ("352", "Manchester"), ("871", "Slough"), ("392", "Leeds"),
 )  # fmt: skip
+#: Pupils on roll by phase (GIAS ``NumberOfPupils``): a range to draw from.
+PUPILS = {"Primary": (90, 650), "Secondary": (500, 1800), "Special": (40, 260), "Nursery": (30, 140)}
 FIRST_NAMES = ("Priya", "Tom", "Dan", "Aisha", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Hugo", "Isla")
 SURNAMES = (
     "Shah",
@@ -150,6 +153,11 @@ MEASURES = (
     ("Persistent absence", "%", "14", "9"),
     ("Pupils at the expected standard in writing", "%", "61", "72"),
 )
+EVALUATION_COMMENTS = {
+    "achieved": "Targets met, with evidence of changed practice.",
+    "partly_achieved": "Good progress on most measures; the work continues next year.",
+    "not_achieved": "Little change yet; staff turnover interrupted the release days.",
+}
 NEED = (
     "Attainment at the end of the key stage is below the local average; staff want to learn "
     "from a school that has improved its teaching in this area."
@@ -159,7 +167,7 @@ NEED = (
 COLUMNS: dict[type, tuple[str, ...]] = {
     School: (
         "id", "urn", "name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode",
-        "causing_concern", "status", "created_at", "updated_at",
+        "causing_concern", "status", "pupils", "fsm_percent", "created_at", "updated_at",
     ),
     User: (
         "id", "email", "name", "password_hash", "active", "school_id", "notification_preferences",
@@ -175,7 +183,8 @@ COLUMNS: dict[type, tuple[str, ...]] = {
     Application: (
         "id", "reference", "fund_id", "lead_school_id", "created_by_id", "title", "need", "priority_areas",
         "status", "version", "requested_pence", "awarded_pence", "conditions", "override_note",
-        "decided_by_id", "countersigned_by_id", "submitted_at", "approved_on", "created_at", "updated_at",
+        "decided_by_id", "countersigned_by_id", "submitted_at", "decided_at", "approved_on", "created_at",
+        "updated_at",
     ),
     ApplicationPartner: (
         "id", "application_id", "school_id", "role", "endorsed_at", "endorsed_by_id", "declined_reason",
@@ -267,6 +276,14 @@ class SeedResult:
     events: int
     seconds: float
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def _fsm_percent(rng: random.Random) -> Decimal | None:
+    """A school's share of pupils eligible for free school meals (GIAS ``PercentageFSM``),
+    spread over every band the value-for-money view shows; one school in 25 has none."""
+    if rng.random() < 0.04:
+        return None
+    return Decimal(min(rng.triangular(1, 65, 18), 75)).quantize(Decimal("0.1"))
 
 
 def _move(lifecycle: Lifecycle, action: str, status: str | None, route: str | None = None) -> str:
@@ -462,6 +479,8 @@ class _Loader:
                     "",
                     rng.random() < 0.05,
                     "open",
+                    rng.randint(*PUPILS[phase]),
+                    _fsm_percent(rng),
                     created,
                     created,
                 ),
@@ -586,7 +605,7 @@ class _Loader:
             committing = False
 
         status = APPLICATION_LIFECYCLE.initial
-        version, submitted_at, approved_on = 1, None, None
+        version, submitted_at, approved_on, decided_at = 1, None, None, None
         awarded = decided_by = countersigned_by = None
         endorsed: dict[int, tuple[datetime, int]] = {}
         versions, reviews = [], []
@@ -735,8 +754,9 @@ class _Loader:
                     comment="Please explain how the released staff will be covered.",
                 )
             elif story == "rejected":
+                decided_at = self.at(day)
                 app_event(
-                    self.at(day),
+                    decided_at,
                     self.lee,
                     "reject",
                     version=version,
@@ -755,6 +775,7 @@ class _Loader:
             awarded, decided_by = award, self.lee.id
             countersign = countersigned or story == "awaiting_countersign"
             route = AWAITING_COUNTERSIGN_STATUSES[0] if countersign else None
+            decided_at = self.at(day)  # the liaison officer's approval, countersigned or not
             approve_payload = {
                 "version": version,
                 "awarded_pence": award,
@@ -762,7 +783,7 @@ class _Loader:
                 "available_pence": fund.available,
             }
             if countersign:
-                app_event(self.at(day), self.lee, "approve", route, **approve_payload)
+                app_event(decided_at, self.lee, "approve", route, **approve_payload)
             if story != "awaiting_countersign":
                 if countersign:
                     day = self.later(day, 1, 5)
@@ -781,7 +802,7 @@ class _Loader:
                         schedule=plan,
                     )
                 else:
-                    app_event(self.at(day), self.lee, "approve", **approve_payload, schedule=plan)
+                    app_event(decided_at, self.lee, "approve", **approve_payload, schedule=plan)
         if awarded_story and story != "awaiting_countersign":
             self.deliver(
                 story,
@@ -820,6 +841,7 @@ class _Loader:
                 decided_by,
                 countersigned_by,
                 submitted_at,
+                decided_at,
                 approved_on,
                 created_at,
                 self.at(day),
@@ -1053,7 +1075,9 @@ class _Loader:
                     None,
                 )
                 continue
-            report_day = self.later(item[4], -10, 0)
+            report_day = self.later(item[4], -10, 0 if rng.random() < 0.75 else 25)
+            if report_day > item[4]:  # sent late: ``run-schedule`` marked it late the day after
+                item_event(item, self.at(item[4] + timedelta(days=1)), None, "mark_late")
             report_id = self.report(
                 aid,
                 fid,
@@ -1157,7 +1181,7 @@ class _Loader:
         rid = self.ids.take(ImpactReport)
         results = []
         for m in measures:
-            actual = m[5] if self.rng.random() < 0.6 else (m[4] + m[5]) / 2
+            actual = self.actual(m[4], m[5])
             results.append({"measure_id": m[0], "actual": str(actual)})
             self.writer.add(ImpactResult, (self.ids.take(ImpactResult), rid, m[0], actual))
         status = REPORT_LIFECYCLE.initial
@@ -1176,8 +1200,8 @@ class _Loader:
             eval_day = self.later(day, 1, 20)
             at = self.at(eval_day)
             rating = self.rng.choice(("achieved", "achieved", "partly_achieved", "not_achieved"))
-            drivers = ["collaboration", "practice_change"]
-            comment = "Targets met, with evidence of changed practice."
+            drivers = [d for d in DRIVERS if self.rng.random() < 0.5] or [self.rng.choice(DRIVERS)]
+            comment = EVALUATION_COMMENTS[rating]
             before_status, status = status, _move(REPORT_LIFECYCLE, "evaluate", status)
             self.writer.add(
                 ImpactEvaluation,
@@ -1197,6 +1221,16 @@ class _Loader:
         narrative = "Sessions held; early signs of changed practice across both schools."
         self.writer.add(ImpactReport, (rid, aid, kind, narrative, status, author.id, when, when))
         return rid
+
+    def actual(self, baseline: Decimal, target: Decimal) -> Decimal:
+        """A measure's result: reached the target (half), part of the way (three in ten), or
+        no nearer (the rest), in the direction from baseline to target."""
+        draw, step = self.rng.random(), target - baseline
+        if draw < 0.5:
+            return target + step * Decimal(self.rng.randint(0, 20)) / 100
+        if draw < 0.8:
+            return baseline + step * Decimal(self.rng.randint(20, 90)) / 100
+        return baseline - step * Decimal(self.rng.randint(0, 15)) / 100
 
     # ------------------------------------------------------------------ writing
 

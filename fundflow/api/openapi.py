@@ -64,6 +64,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": op.summary}
     if op.media_type == CSV:
         success["content"] = {CSV: {"schema": {"type": "string"}}}
+    elif op.media_type != JSON:  # a binary download (a PDF)
+        success["content"] = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
     elif op.response is not None:
         success["content"] = {JSON: {"schema": op.response}}
     responses: dict[str, Any] = {str(op.status): success}

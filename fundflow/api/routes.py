@@ -11,9 +11,15 @@ from .. import reports
 from ..forms import client_address
 from ..models import School, User
 from ..reports.access import fund_or_404
+from ..reports.dossier import dossier_filename, dossier_pdf
+from ..reports.pdf import PDF
+from ..reports.termly import termly_filename, termly_pdf
 from ..services import access, admin, applications, auth, claims, impact, inbox, lifecycle, payments, schedule
+from ..services.clock import today
 from ..services.queries import api as queries
+from ..services.queries import exceptions as exception_queries
 from ..services.queries import inbox as inbox_queries
+from ..services.terms import fund_term
 from . import present
 from . import schemas as s
 from .core import CSV, ID, JSON, csv_response, operation
@@ -393,16 +399,46 @@ def schedule_item_action(user: User, item_id: int, body: dict[str, Any]) -> Any:
 @operation(
     "/reports/value-for-money",
     "GET",
-    summary="Value for money: totals and one row per bid",
+    summary="Value for money: money, what it bought, outcomes, targeting, timeliness, one row per bid",
     tag="reports",
     query=s.ValueForMoneyQuery,
     response=s.ValueForMoneySchema(),
     errors=(403, 404, 422),
 )
 def value_for_money(user: User, query: dict[str, Any]) -> Any:
-    """Totals over every bid; the per-bid rows one page at a time (`page`, `per_page` up to 500)."""
+    """Totals and figures over every bid the filters keep; the per-bid rows one page at a time
+    (`page`, `per_page` up to 500). `from` after `to` is 422 on `to`."""
     reports.require_report_access(user)
-    return reports.value_for_money(query.get("fund_id"), query["page"], query["per_page"])
+    return reports.value_for_money(
+        query.get("fund_id"),
+        query["page"],
+        query["per_page"],
+        date_from=query.get("date_from"),
+        date_to=query.get("date_to"),
+        local_authority=query.get("local_authority"),
+        priority_area=query.get("priority_area"),
+    )
+
+
+@operation(
+    "/reports/exceptions",
+    "GET",
+    summary="Control exceptions, newest first: overrides, partial awards, reversals, flagged claims…",
+    tag="reports",
+    query=s.ExceptionsQuery,
+    response=s.ExceptionsPageSchema(),
+    errors=(403, 404, 422),
+)
+def control_exceptions(user: User, query: dict[str, Any]) -> Any:
+    """One page of a fund's control exceptions (every fund's without `fund_id`), each with
+    its kind, the bid's reference, a sentence saying what happened and when."""
+    reports.require_report_access(user)
+    fund_id = query.get("fund_id")
+    if fund_id is not None:
+        fund_or_404(fund_id)
+    kind, page, per_page = query.get("kind"), query["page"], query["per_page"]
+    found = exception_queries.exceptions_page(fund_id, kind, page, per_page, today())
+    return {"items": found.items, "page": found.page, "per_page": found.per_page, "total": found.total}
 
 
 @operation(
@@ -415,6 +451,47 @@ def value_for_money(user: User, query: dict[str, Any]) -> Any:
 )
 def verify_audit(user: User) -> Any:
     return reports.verify_audit_chain(user)
+
+
+@operation(
+    "/applications/<reference>/dossier.pdf",
+    "GET",
+    summary="A bid's dossier as a tagged PDF (PDF/UA), the same as the site's download",
+    tag="reports",
+    media_type=PDF,
+    errors=(403, 404),
+)
+def application_dossier_pdf(user: User, reference: str) -> Response:
+    """The whole record of the bid and its audit trail, each event checked against the chain."""
+    reports.require_report_access(user)
+    application = access.get_application(user, reference)
+    return Response(
+        dossier_pdf(application),
+        mimetype=PDF,
+        headers={"Content-Disposition": f'attachment; filename="{dossier_filename(application)}"'},
+    )
+
+
+@operation(
+    "/reports/termly.pdf",
+    "GET",
+    summary="The termly report of a fund for the Schools Forum, as a tagged PDF (PDF/UA)",
+    tag="reports",
+    query=s.TermlyReportQuery,
+    media_type=PDF,
+    errors=(403, 404, 422),
+)
+def termly_report_pdf(user: User, query: dict[str, Any]) -> Response:
+    """The same document as the site's "Download as PDF". A term that is not right, or not
+    one of the fund's, is 422 on `term`."""
+    reports.require_report_access(user)
+    fund = fund_or_404(query["fund_id"])
+    term = fund_term(fund, query["term"])
+    return Response(
+        termly_pdf(fund, term, today()),
+        mimetype=PDF,
+        headers={"Content-Disposition": f'attachment; filename="{termly_filename(fund, term)}"'},
+    )
 
 
 @operation(

@@ -19,9 +19,12 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from ..models import DRIVERS, PARTNER_ROLES, RATINGS, REPORT_KINDS, ROLES
 from ..models.schedule import SCHEDULE_KINDS
 from ..models.school import STATUSES as SCHOOL_STATUSES
+from ..reports.value_targeting import FSM_BANDS, FSM_NOT_KNOWN
 from ..request_guard import CONTROL
+from ..services.impact import MEASURE_RESULTS
 from ..services.notifications import MESSAGE_KINDS
 from ..services.parsing import DAYS, MEASURE_VALUE, PENCE, ROW_ID, Bounds, NumberRefused, parse_number
+from ..services.queries.exceptions import EXCEPTION_KINDS
 from ..services.schedule import MAX_OFFICER_DATES
 from ..services.terms import CADENCES
 from ..workflow import APPLICATION_LIFECYCLE, APPLICATION_STATES, CLAIM_STATES, SCHEDULE_STATES
@@ -212,10 +215,37 @@ class ValueForMoneyQuery(FundFilterQuery):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    date_from = IsoDate(
+        data_key="from", metadata={"description": "Bids submitted, and payments paid, on or after this day"}
+    )
+    date_to = IsoDate(
+        data_key="to", metadata={"description": "Bids submitted, and payments paid, on or before this day"}
+    )
+    local_authority = Words(10, metadata={"description": "Bids whose lead school is in this LA (GIAS code)"})
+    priority_area = Words(
+        200, metadata={"description": "Bids naming this priority area (case and spaces ignored)"}
+    )
+
+
+class ExceptionsQuery(PageQuery):
+    """Control exceptions: one fund's (or every fund's), of one kind or all, a page at a time."""
+
+    fund_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
+    kind = choice(EXCEPTION_KINDS, metadata={"description": "One kind of exception; every kind if left out"})
 
 
 class RequiredFundQuery(QuerySchema):
     fund_id = fields.Integer(required=True, validate=validate.Range(min=1, max=ID_MAX))
+
+
+class TermlyReportQuery(RequiredFundQuery):
+    """The termly report: a fund and one of its terms (checked against the fund: 422 on `term`)."""
+
+    term = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{4}-(autumn|spring|summer)$", error="Give a term like 2026-autumn"),
+        metadata={"description": "A term of the school year: 2026-autumn, 2026-spring or 2026-summer"},
+    )
 
 
 class TransparencyQuery(FundFilterQuery):
@@ -668,6 +698,19 @@ class NotificationPageSchema(PageSchema):
     unread = fields.Integer(**OUT, metadata={"description": "How many of all your messages are unread"})
 
 
+class ControlExceptionSchema(Schema):
+    kind = fields.String(**OUT, metadata={"enum": list(EXCEPTION_KINDS)})
+    reference = fields.String(**OUT, metadata={"description": "The bid it is about"})
+    detail = fields.String(**OUT, metadata={"description": "What happened, in a sentence, amounts in pounds"})
+    at = UtcDateTime(**OUT)
+
+
+class ExceptionsPageSchema(PageSchema):
+    """Newest first; ``total`` counts the exceptions of the chosen kind (or every kind)."""
+
+    items = fields.List(fields.Nested(ControlExceptionSchema), **OUT)
+
+
 class ChainReportSchema(Schema):
     ok = fields.Boolean(**OUT)
     events_checked = fields.Integer(**OUT)
@@ -696,6 +739,15 @@ class ValueForMoneyTotalsSchema(Schema):
     impact_ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), **OUT)
 
 
+class VfmMeasureSchema(Schema):
+    indicator = fields.String(**OUT)
+    unit = fields.String(**OUT)
+    baseline = fields.String(**OUT, metadata={"description": "A decimal"})
+    target = fields.String(**OUT)
+    latest_actual = fields.String(allow_none=True, **OUT)
+    result = fields.String(**OUT, validate=validate.OneOf(MEASURE_RESULTS))
+
+
 class ValueForMoneyRowSchema(Schema):
     reference = fields.String(**OUT)
     title = fields.String(**OUT)
@@ -712,6 +764,151 @@ class ValueForMoneyRowSchema(Schema):
     impact_rating = fields.String(allow_none=True, **OUT)
     supported_schools = fields.Integer(**OUT)
     cost_per_supported_school_pence = fields.Integer(allow_none=True, **OUT)
+    measures = fields.List(
+        fields.Nested(VfmMeasureSchema),
+        **OUT,
+        metadata={"description": "The bid's measures: baseline, target, latest actual and result"},
+    )
+
+
+class VfmSpendMonthSchema(Schema):
+    month = fields.String(**OUT, metadata={"example": "2026-09"})
+    paid_pence = fields.Integer(**OUT)
+    cumulative_paid_pence = fields.Integer(**OUT)
+
+
+class VfmMoneySchema(Schema):
+    """budget = committed + available; committed = paid + still to pay; awarded = committed + released."""
+
+    budget_pence = fields.Integer(**OUT)
+    awarded_pence = fields.Integer(**OUT, metadata={"description": "Awards made (countersigned if needed)"})
+    awaiting_countersignature_pence = fields.Integer(**OUT)
+    committed_pence = fields.Integer(**OUT)
+    paid_pence = fields.Integer(**OUT, metadata={"description": "Net of reversals, paid in the date range"})
+    still_to_pay_pence = fields.Integer(**OUT)
+    released_pence = fields.Integer(**OUT, metadata={"description": "Unspent rest of ended awards"})
+    available_pence = fields.Integer(**OUT)
+    spend_over_time = fields.List(fields.Nested(VfmSpendMonthSchema), **OUT)
+
+
+class VfmStaffRoleSchema(Schema):
+    staff_role = fields.String(**OUT)
+    days = fields.String(**OUT, metadata={"description": 'A decimal, e.g. "12.5"'})
+    cost_pence = fields.Integer(**OUT)
+
+
+class VfmSchoolSchema(Schema):
+    urn = fields.String(**OUT)
+    name = fields.String(**OUT)
+    role = fields.String(**OUT, validate=validate.OneOf(["lead", *PARTNER_ROLES]))
+    bids = fields.Integer(**OUT)
+    days = fields.String(**OUT)
+    committed_pence = fields.Integer(**OUT)
+
+
+class VfmBoughtSchema(Schema):
+    days_funded = fields.String(**OUT, metadata={"description": "Planned days of awarded bids, a decimal"})
+    days_claimed = fields.String(**OUT, metadata={"description": "Days on verified or paid claims"})
+    by_staff_role = fields.List(fields.Nested(VfmStaffRoleSchema), **OUT, metadata={"description": "Top 20"})
+    by_school = fields.List(fields.Nested(VfmSchoolSchema), **OUT, metadata={"description": "Top 25 by days"})
+    schools_total = fields.Integer(**OUT)
+    average_day_rate_pence = fields.Integer(allow_none=True, **OUT)
+    highest_day_rate_pence = fields.Integer(allow_none=True, **OUT)
+    day_rate_cap_pence = fields.Integer(allow_none=True, **OUT)
+    activities_at_cap = fields.Integer(**OUT)
+    supported_schools = fields.Integer(**OUT)
+    pupils_in_supported_schools = fields.Integer(**OUT)
+    cost_per_supported_school_pence = fields.Integer(allow_none=True, **OUT)
+    cost_per_pupil_pence = fields.Integer(allow_none=True, **OUT)
+
+
+class VfmRatingsSchema(Schema):
+    achieved = fields.Integer(**OUT)
+    partly_achieved = fields.Integer(**OUT)
+    not_achieved = fields.Integer(**OUT)
+
+
+class VfmPriorityAreaSchema(Schema):
+    priority_area = fields.String(**OUT)
+    measures = fields.Integer(**OUT)
+    achieved = fields.Integer(**OUT)
+    part_way = fields.Integer(**OUT)
+    not_achieved = fields.Integer(**OUT)
+    share_achieved = fields.Float(allow_none=True, **OUT)
+    ratings = fields.Nested(VfmRatingsSchema, **OUT)
+    committed_pence = fields.Integer(
+        **OUT,
+        metadata={"description": "What the bids naming the area hold of the fund (a bid naming two: both)"},
+    )
+
+
+class VfmDriverSchema(Schema):
+    driver = fields.String(**OUT, validate=validate.OneOf(DRIVERS))
+    label = fields.String(**OUT)
+    reports = fields.Integer(**OUT)
+    ratings = fields.Nested(VfmRatingsSchema, **OUT)
+
+
+class VfmOutcomesSchema(Schema):
+    measures = fields.Integer(**OUT)
+    with_result = fields.Integer(**OUT)
+    achieved = fields.Integer(**OUT)
+    part_way = fields.Integer(**OUT)
+    not_achieved = fields.Integer(**OUT)
+    no_result_yet = fields.Integer(**OUT)
+    share_achieved = fields.Float(allow_none=True, **OUT, metadata={"description": "achieved ÷ with_result"})
+    cost_per_measure_achieved_pence = fields.Integer(allow_none=True, **OUT)
+    ratings = fields.Nested(VfmRatingsSchema, **OUT)
+    by_priority_area = fields.List(
+        fields.Nested(VfmPriorityAreaSchema), **OUT, metadata={"description": "Top 20 by measures"}
+    )
+    by_driver = fields.List(fields.Nested(VfmDriverSchema), **OUT)
+
+
+class VfmFsmBandSchema(Schema):
+    band = fields.String(**OUT, validate=validate.OneOf([*(b[0] for b in FSM_BANDS), FSM_NOT_KNOWN]))
+    schools = fields.Integer(**OUT)
+    committed_pence = fields.Integer(**OUT)
+    share = fields.Float(allow_none=True, **OUT)
+
+
+class VfmTargetingSchema(Schema):
+    committed_pence = fields.Integer(**OUT)
+    to_schools_causing_concern_pence = fields.Integer(**OUT)
+    share_to_schools_causing_concern = fields.Float(allow_none=True, **OUT)
+    by_fsm_band = fields.List(fields.Nested(VfmFsmBandSchema), **OUT)
+
+
+class VfmReportCountsSchema(Schema):
+    on_time = fields.Integer(**OUT)
+    late = fields.Integer(**OUT)
+    overdue = fields.Integer(**OUT)
+    waived = fields.Integer(**OUT)
+
+
+class VfmTimelinessSchema(Schema):
+    median_days_to_decision = fields.Float(allow_none=True, **OUT)
+    median_days_claim_to_payment = fields.Float(allow_none=True, **OUT)
+    decisions = fields.Integer(**OUT)
+    payments = fields.Integer(**OUT)
+    reports = fields.Nested(VfmReportCountsSchema, **OUT)
+
+
+class VfmFiltersSchema(Schema):
+    date_from = fields.String(allow_none=True, **OUT, metadata={"format": "date"})
+    date_to = fields.String(allow_none=True, **OUT, metadata={"format": "date"})
+    local_authority = fields.String(allow_none=True, **OUT)
+    priority_area = fields.String(allow_none=True, **OUT)
+
+
+class VfmAuthoritySchema(Schema):
+    code = fields.String(**OUT)
+    name = fields.String(**OUT)
+
+
+class VfmOptionsSchema(Schema):
+    local_authorities = fields.List(fields.Nested(VfmAuthoritySchema), **OUT)
+    priority_areas = fields.List(fields.String(), **OUT)
 
 
 class ValueForMoneySchema(Schema):
@@ -726,14 +923,42 @@ class ValueForMoneySchema(Schema):
     page = fields.Integer(**OUT)
     per_page = fields.Integer(**OUT)
     total = fields.Integer(**OUT, metadata={"description": "How many bids there are over all pages"})
+    money = fields.Nested(VfmMoneySchema, **OUT)
+    bought = fields.Nested(VfmBoughtSchema, **OUT)
+    outcomes = fields.Nested(VfmOutcomesSchema, **OUT)
+    targeting = fields.Nested(VfmTargetingSchema, **OUT)
+    timeliness = fields.Nested(VfmTimelinessSchema, **OUT)
+    filters = fields.Nested(VfmFiltersSchema, **OUT)
+    options = fields.Nested(VfmOptionsSchema, **OUT)
+
+
+class GrantLocationSchema(Schema):
+    name = fields.String(**OUT, metadata={"description": "The school's local authority, as GIAS names it"})
+    description = fields.String(**OUT)
 
 
 class OrganisationSchema(Schema):
     id = fields.String(**OUT)
     name = fields.String(**OUT)
+    location = fields.List(
+        fields.Nested(GrantLocationSchema),
+        metadata={"description": "Recipients only, when the school's local authority is known"},
+    )
 
 
 class GrantProgrammeSchema(Schema):
+    code = fields.String(**OUT)
+    title = fields.String(**OUT)
+
+
+class GrantDatesSchema(Schema):
+    startDate = fields.String(**OUT, metadata={"format": "date"})  # noqa: N815 - 360Giving's names
+    endDate = fields.String(**OUT, metadata={"format": "date"})  # noqa: N815
+
+
+class GrantClassificationSchema(Schema):
+    vocabulary = fields.String(**OUT)
+    code = fields.String(**OUT)
     title = fields.String(**OUT)
 
 
@@ -751,6 +976,14 @@ class GrantSchema(Schema):
     recipientOrganization = fields.List(fields.Nested(OrganisationSchema), **OUT)  # noqa: N815
     fundingOrganization = fields.List(fields.Nested(OrganisationSchema), **OUT)  # noqa: N815
     grantProgramme = fields.List(fields.Nested(GrantProgrammeSchema), **OUT)  # noqa: N815
+    plannedDates = fields.List(fields.Nested(GrantDatesSchema), **OUT)  # noqa: N815
+    classifications = fields.List(
+        fields.Nested(GrantClassificationSchema),
+        **OUT,
+        metadata={"description": "The bid's priority areas (vocabulary `fundflow priority area`)"},
+    )
+    dateModified = fields.String(**OUT, metadata={"format": "date-time"})  # noqa: N815
+    dataSource = fields.String(**OUT, metadata={"format": "uri"})  # noqa: N815
 
 
 class GrantPackageSchema(Schema):

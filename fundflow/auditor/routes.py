@@ -3,7 +3,6 @@ that posts on these pages is the sign-out button in the page header."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -13,7 +12,7 @@ from .. import reports
 from ..auth.decorators import restrict_blueprint, role_required
 from ..downloads import csv_download, json_download, transparency_download
 from ..fields import choices_of, chosen_id, fund_choices
-from ..formatting import claim_status_label, money, status_label
+from ..formatting import claim_status_label, status_label
 from ..forms import page_number, per_page
 from ..models import Fund
 from ..services import access, audit, ledger
@@ -32,10 +31,6 @@ restrict_blueprint(bp, "auditor", "liaison_officer", "finance")
 HASH_SHOWN = 12
 
 
-#: Words in payload keys that read better as people write them.
-LABEL_WORDS = {"urn": "URN", "id": "ID", "sha256": "SHA-256", "vfm": "VFM"}
-
-
 AUDIT_PAGES = [
     ("auditor.applications", "Applications"),
     ("auditor.funds", "Funds, ledgers and exports"),
@@ -49,37 +44,6 @@ def audit_pages() -> dict[str, Any]:
     """The section links this person may open (the chain check is for auditors only)."""
     pages = [p for p in AUDIT_PAGES if p[0] != "auditor.verify" or current_user.has_role("auditor")]
     return {"audit_pages": pages}
-
-
-def payload_label(key: str) -> str:
-    words = [LABEL_WORDS.get(word, word) for word in key.removesuffix("_pence").split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def payload_text(key: str, value: Any) -> str:
-    if key.endswith("_pence") and isinstance(value, int) and not isinstance(value, bool):
-        return money(value)
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def payload_items(payload: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """An event's payload as (label, text) pairs: money in pounds, long values shortened."""
-    items = []
-    for key, value in (payload or {}).items():
-        text = payload_text(key, value)
-        if len(text) > 300:
-            text = text[:299] + "…"
-        items.append((payload_label(key), text))
-    return items
 
 
 def event_status_label(event, status: str | None) -> str:
@@ -123,7 +87,6 @@ def application(reference: str):
         "auditor/application.html",
         record=record,
         application=record.application,
-        payload_items=payload_items,
         event_status_label=event_status_label,
         short_hash=short_hash,
     )
@@ -154,7 +117,7 @@ def ledger_page(fund_id: int):
 @bp.get("/verify")
 @role_required("auditor")
 def verify():
-    return render_template("auditor/verify.html", report=audit.verify_chain())
+    return render_template("auditor/verify.html", report=audit.verify_and_record(current_user.email))
 
 
 @bp.get("/funds/<int:fund_id>/360giving.json")

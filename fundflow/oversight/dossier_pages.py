@@ -2,4 +2,41 @@
 
 from __future__ import annotations
 
-from .blueprint import bp  # noqa: F401
+from flask import Response, render_template, send_from_directory
+from flask_login import current_user
+
+from ..reports.dossier import dossier_context, dossier_filename, dossier_pdf
+from ..reports.pdf import STATIC_DIR
+from ..services import access
+from .blueprint import bp
+
+
+@bp.get("/bids/<reference>/dossier")
+def dossier(reference: str) -> str:
+    application = access.get_application(current_user, reference)
+    return render_template("oversight/dossier.html", **dossier_context(application))
+
+
+@bp.get("/bids/<reference>/dossier.pdf", endpoint="dossier_pdf")
+def dossier_pdf_download(reference: str) -> Response:
+    application = access.get_application(current_user, reference)
+    return pdf_response(dossier_pdf(application), dossier_filename(application))
+
+
+@bp.get("/print.css")
+def print_stylesheet() -> Response:
+    """The print stylesheet the printable pages link (media="print"); the PDFs load it
+    from the static files directly."""
+    return send_from_directory(STATIC_DIR, "print.css", max_age=3600)
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF as a download (the termly report's too)."""
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

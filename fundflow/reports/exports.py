@@ -8,7 +8,6 @@ Anything that must fail before the file starts (an unknown fund: 404) is checked
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from .. import formatting
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
 from . import csvfile
@@ -39,22 +39,40 @@ TRANSPARENCY_COLUMNS = (
 )
 EXPENSE_TYPE = "School improvement backfill grant"
 
+#: The audit trail as people read it: what happened in words (the heading the pages show),
+#: its details as sentences with amounts in pounds, the statuses by name; the hashes stay,
+#: to match each row to the chain an auditor checks on the site.
 AUDIT_COLUMNS = (
-    "id",
-    "seq",
-    "at",
-    "actor_email",
-    "action",
-    "subject_type",
-    "subject_id",
-    "application_reference",
-    "fund_id",
-    "from_status",
-    "to_status",
-    "payload",
-    "prev_hash",
-    "hash",
+    "Event number",
+    "Position in the chain",
+    "Time (UTC)",
+    "Done by",
+    "What happened",
+    "Details",
+    "About",
+    "Bid reference",
+    "Fund number",
+    "Status before",
+    "Status after",
+    "Previous event's hash",
+    "Hash",
 )
+#: The kind of status each kind of record has, for its name (see ``formatting.status_text``).
+_STATUS_KINDS = {
+    "application": "application",
+    "claim": "claim",
+    "impact_report": "report",
+    "schedule_item": "schedule",
+}
+#: What each kind of record an event is about is called.
+_SUBJECT_WORDS = {
+    "application": "Bid",
+    "impact_report": "Impact report",
+    "schedule_item": "Schedule item",
+    "api_token": "API token",
+    "user": "Account",
+}
+
 
 PAYMENT_COLUMNS = (
     "disbursement_id",
@@ -204,7 +222,8 @@ def payments_csv(fund_id: int | None) -> str:
 
 def audit_trail_chunks(fund_id: int | None) -> Iterator[str]:
     """The audit trail in chain order: every event of the fund (its rules and its bids), or
-    every event when ``fund_id`` is None. Hashes are included so the chain can be checked.
+    every event when ``fund_id`` is None, each labelled and told in sentences as the pages
+    tell it (never JSON or code names). Hashes are included to match rows to the chain.
     Columns, not ORM objects: a national trail is a million rows."""
     query = (
         select(
@@ -231,16 +250,34 @@ def audit_trail_chunks(fund_id: int | None) -> Iterator[str]:
         query = query.where(Event.fund_id == fund_id)
     rows = (
         (
-            *r[:2],
+            r.id,
+            r.seq,
             _iso_utc(r.at),
-            *r[3:11],
-            csvfile.text(json.dumps(r.payload or {}, sort_keys=True, ensure_ascii=False)),
+            r.actor_email,
+            formatting.trail_label(r.subject_type, r.action, r.payload, r.to_status),
+            csvfile.text(formatting.payload_sentence(r.payload, r.subject_type)),
+            _subject_words(r.subject_type, r.subject_id),
+            r.reference,
+            r.fund_id,
+            _status_words(r.subject_type, r.from_status),
+            _status_words(r.subject_type, r.to_status),
             r.prev_hash,
             r.hash,
         )
         for r in _streamed(query)
     )
     return csvfile.chunks(AUDIT_COLUMNS, rows)
+
+
+def _subject_words(subject_type: str, subject_id: int | None) -> str:
+    what = _SUBJECT_WORDS.get(subject_type) or subject_type.replace("_", " ").capitalize()
+    return what if subject_id is None else f"{what} {subject_id}"
+
+
+def _status_words(subject_type: str, status: str | None) -> str:
+    if status is None:
+        return ""
+    return formatting.status_text(status, _STATUS_KINDS.get(subject_type, "application"))
 
 
 def audit_trail_csv(fund_id: int | None) -> str:

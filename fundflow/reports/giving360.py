@@ -9,25 +9,35 @@ first pass, before its first byte, so a refusal is still a whole 409 answer and 
 file; the second pass, that writes it, validates again (a grant approved in between too).
 The CSV uses the standard's column titles, so 360Giving's own converter (flatten-tool,
 ``--convert-titles``) reads it back into the same package.
+
+Beyond the required fields each grant carries what 360Giving's quality checks look for: the
+recipient's location (its local authority as GIAS names it; no GSS code is invented, since
+GIAS gives none), the grant programme (the fund), planned dates (the bid's activities, else
+the fund's dates), the bid's priority areas as classifications, ``dateModified`` (the bid's
+latest audit Event) and ``dataSource`` (the fund's page on this service). An award of £0 is
+no grant and is left out, and a description never just repeats the title.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jsonschema_rs
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Application, Fund, School
+from ..models import Activity, Application, Event, Fund, School
 from ..services import ledger
 from ..services.errors import Conflict
+from ..services.notifications import page_path, service_url
 from ..workflow import AWARDED_STATUSES
 from . import csvfile
 from .access import fund_or_404
@@ -43,6 +53,9 @@ CURRENCY = "GBP"
 
 # Text goes out verbatim (no spreadsheet-formula guard): 360Giving's converter must read the
 # CSV back to exactly the JSON package, and a need written as "- bullet" lists is common.
+#: The vocabulary of the grants' classifications: the priority areas bids name.
+PRIORITY_AREA_VOCABULARY = "fundflow priority area"
+
 CSV_COLUMNS = (
     ("Identifier", lambda g: g["id"]),
     ("Title", lambda g: g["title"]),
@@ -52,12 +65,40 @@ CSV_COLUMNS = (
     ("Amount Awarded", lambda g: _amount(g["amountAwarded"])),
     ("Amount Disbursed", lambda g: _amount(g["amountDisbursed"])),
     ("Award Date", lambda g: g["awardDate"]),
+    ("Planned Dates:0:Start Date", lambda g: g["plannedDates"][0]["startDate"]),
+    ("Planned Dates:0:End Date", lambda g: g["plannedDates"][0]["endDate"]),
     ("Recipient Org:0:Identifier", lambda g: g["recipientOrganization"][0]["id"]),
     ("Recipient Org:0:Name", lambda g: g["recipientOrganization"][0]["name"]),
+    ("Recipient Org:0:Location:0:Name", lambda g: _location(g).get("name", "")),
+    ("Recipient Org:0:Location:0:Description", lambda g: _location(g).get("description", "")),
     ("Funding Org:0:Identifier", lambda g: g["fundingOrganization"][0]["id"]),
     ("Funding Org:0:Name", lambda g: g["fundingOrganization"][0]["name"]),
+    ("Grant Programme:0:Code", lambda g: g["grantProgramme"][0]["code"]),
     ("Grant Programme:0:Title", lambda g: g["grantProgramme"][0]["title"]),
+    ("Last Modified", lambda g: g["dateModified"]),
+    ("Data Source", lambda g: g["dataSource"]),
 )
+#: Per classification (the CSV has as many sets as the grant with the most).
+CLASSIFICATION_COLUMNS = (("Vocabulary", "vocabulary"), ("Code", "code"), ("Title", "title"))
+
+
+def _location(grant: dict[str, Any]) -> dict[str, Any]:
+    return (grant["recipientOrganization"][0].get("location") or [{}])[0]
+
+
+def _csv_header(classifications: int) -> list[str]:
+    return [title for title, _ in CSV_COLUMNS] + [
+        f"Classifications:{n}:{title}" for n in range(classifications) for title, _ in CLASSIFICATION_COLUMNS
+    ]
+
+
+def _csv_row(grant: dict[str, Any], classifications: int) -> list[str]:
+    given = grant.get("classifications", [])
+    return [cell(grant) for _, cell in CSV_COLUMNS] + [
+        given[n][key] if n < len(given) else ""
+        for n in range(classifications)
+        for _, key in CLASSIFICATION_COLUMNS
+    ]
 
 
 def _pounds(pence: int | None) -> float:
@@ -153,55 +194,133 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
             Application.reference,
             Application.title,
             Application.need,
+            Application.priority_areas,
             Application.requested_pence,
             Application.awarded_pence,
             Application.approved_on,
+            Application.updated_at,
             School.urn,
             School.name,
+            School.la_name,
+            School.la_code,
         )
         .join(School, School.id == Application.lead_school_id)
         .where(
             Application.fund_id == fund.id,
             Application.status.in_(AWARDED_STATUSES),
             Application.approved_on.is_not(None),
-            Application.awarded_pence.is_not(None),
+            Application.awarded_pence > 0,  # an award of £0 is no grant
         )
         .order_by(Application.approved_on, Application.reference)
         .execution_options(yield_per=BATCH)
     )
     funder = {"id": config["FUNDER_ORG_ID"], "name": config["FUNDER_ORG_NAME"]}
+    programme = {"code": f"{config['GRANTNAV_PREFIX']}fund-{fund.id}", "title": fund.name}
+    source = service_url() + page_path("auditor.ledger", fund_id=fund.id)
+    fund_dates = (fund.opens_on, fund.delivery_ends_on or fund.closes_on)
     for rows in result.partitions():
-        money = ledger.application_money([r.id for r in rows])
+        ids = [r.id for r in rows]
+        money, dates, modified = ledger.application_money(ids), _planned_dates(ids), _last_events(ids)
         for r in rows:
-            yield {
+            start, end = dates.get(r.id, (None, None))
+            recipient: dict[str, Any] = {"id": f"GB-EDU-{r.urn}", "name": r.name}
+            if r.la_name.strip():
+                recipient["location"] = [_local_authority(r.la_name, r.la_code)]
+            grant = {
                 "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
                 "title": r.title,
-                "description": r.need.strip() or r.title,
+                "description": _description(r.title, r.need, fund.name),
                 "currency": CURRENCY,
                 "amountAppliedFor": _pounds(r.requested_pence),
                 "amountAwarded": _pounds(r.awarded_pence),
                 "amountDisbursed": _pounds(money[r.id][1]),
                 "awardDate": r.approved_on.isoformat(),
-                "recipientOrganization": [{"id": f"GB-EDU-{r.urn}", "name": r.name}],
+                "plannedDates": [
+                    {
+                        "startDate": (start or fund_dates[0]).isoformat(),
+                        "endDate": max(end or fund_dates[1], start or fund_dates[0]).isoformat(),
+                    }
+                ],
+                "recipientOrganization": [recipient],
                 "fundingOrganization": [dict(funder)],
-                "grantProgramme": [{"title": fund.name}],
+                "grantProgramme": [dict(programme)],
+                "dateModified": _date_time(modified.get(r.id) or r.updated_at),
+                "dataSource": source,
             }
+            areas = _classifications(r.priority_areas)
+            if areas:
+                grant["classifications"] = areas
+            yield grant
 
 
-def _publishable(fund_id: int) -> Iterator[dict[str, Any]]:
+def _description(title: str, need: str, fund_name: str) -> str:
+    """The bid's need; never the title again (360Giving's quality check flags a description
+    that repeats the title), so an empty or repeated need says what the grant is instead."""
+    need = (need or "").strip()
+    if need and need.casefold() != title.strip().casefold():
+        return need
+    return f"A school-to-school support award from {fund_name} for “{title.strip()}”."
+
+
+def _local_authority(la_name: str, la_code: str) -> dict[str, Any]:
+    """The recipient school's local authority, as GIAS names it. GIAS gives the DfE's own
+    code, not the ONS (GSS) geoCode 360Giving asks for, so no geoCode is given."""
+    location: dict[str, Any] = {"name": la_name.strip()}
+    if la_code.strip():
+        location["description"] = f"Local authority (DfE code {la_code.strip()})"
+    return location
+
+
+def _classifications(areas: list[str] | None) -> list[dict[str, str]]:
+    seen: dict[str, dict[str, str]] = {}
+    for area in areas or []:
+        title = str(area).strip()
+        code = re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")
+        if title and code and code not in seen:
+            seen[code] = {"vocabulary": PRIORITY_AREA_VOCABULARY, "code": code, "title": title}
+    return list(seen.values())
+
+
+def _date_time(moment: datetime) -> str:
+    """A stored naive-UTC time as the RFC 3339 date-time 360Giving asks for."""
+    return moment.replace(microsecond=0, tzinfo=UTC).isoformat()
+
+
+def _planned_dates(ids: list[int]) -> dict[int, tuple[date | None, date | None]]:
+    """Each bid's first activity start and last activity end (one query per batch)."""
+    rows = db.session.execute(
+        select(Activity.application_id, func.min(Activity.starts_on), func.max(Activity.ends_on))
+        .where(Activity.application_id.in_(ids))
+        .group_by(Activity.application_id)
+    )
+    return {application_id: (start, end) for application_id, start, end in rows}
+
+
+def _last_events(ids: list[int]) -> dict[int, datetime]:
+    """When each bid's record last changed: its latest audit Event (one query per batch)."""
+    rows = db.session.execute(
+        select(Event.application_id, func.max(Event.at))
+        .where(Event.application_id.in_(ids))
+        .group_by(Event.application_id)
+    )
+    return {application_id: at for application_id, at in rows}
+
+
+def _publishable(fund_id: int) -> tuple[int, Iterator[dict[str, Any]]]:
     """Check every grant of the fund now (raising :class:`GrantNotPublishable` before any
-    byte is sent), then give the grants again, one at a time, for writing."""
-    for _ in iter_grants_360(fund_id):
-        pass
-    return iter_grants_360(fund_id)
+    byte is sent), then give the grants again, one at a time, for writing, with the largest
+    number of classifications a grant has (the CSV's columns)."""
+    most = 0
+    for grant in iter_grants_360(fund_id):
+        most = max(most, len(grant.get("classifications", [])))
+    return most, iter_grants_360(fund_id)
 
 
 def grants_360_csv_chunks(fund_id: int) -> Iterator[str]:
     """The 360Giving CSV in pieces, every grant checked before the first piece."""
-    grants = _publishable(fund_id)
+    classifications, grants = _publishable(fund_id)
     return csvfile.chunks(
-        [title for title, _ in CSV_COLUMNS],
-        ([cell(grant) for _, cell in CSV_COLUMNS] for grant in grants),
+        _csv_header(classifications), (_csv_row(grant, classifications) for grant in grants)
     )
 
 
@@ -211,7 +330,7 @@ def grants_360_json_chunks(
     """The 360Giving package in pieces, every grant checked before the first piece: the same
     text as ``json.dumps(grants_360_package(fund_id), indent=2, ensure_ascii=False)``.
     ``dump`` shapes each grant (the API passes its schema's)."""
-    return _package_text(_publishable(fund_id), dump, sort_keys)
+    return _package_text(_publishable(fund_id)[1], dump, sort_keys)
 
 
 def _package_text(

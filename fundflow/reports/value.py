@@ -1,11 +1,14 @@
 """The value-for-money report: one row per bid with its money, its review score and its
-impact rating, aggregated in SQL (a fixed number of queries however many bids)."""
+impact rating, and what the fund bought and achieved (money, bought, outcomes, targeting,
+timeliness: ``value_*.py``), aggregated in SQL (a fixed number of queries however many bids)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 
 from ..extensions import db
 from ..models import (
@@ -21,12 +24,34 @@ from ..models import (
     School,
 )
 from ..services import ledger
-from ..workflow import AWARDED_STATUSES, COMMITTED_AT_AWARD, COMMITTED_AT_PAID, COUNTED_CLAIM_STATUSES
+from ..workflow import (
+    AWAITING_COUNTERSIGN_STATUSES,
+    AWARDED_STATUSES,
+    COMMITTED_AT_AWARD,
+    COMMITTED_AT_PAID,
+    COUNTED_CLAIM_STATUSES,
+)
+from . import value_bought, value_money, value_outcomes, value_targeting, value_timeliness
 from .access import fund_or_404
+from .value_scope import Scope, options
 
 
-def value_for_money(fund_id: int | None = None, page: int = 1, per_page: int | None = None) -> dict[str, Any]:
+def value_for_money(
+    fund_id: int | None = None,
+    page: int = 1,
+    per_page: int | None = None,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    local_authority: str | None = None,
+    priority_area: str | None = None,
+) -> dict[str, Any]:
     """Value for money of every bid ever submitted (in one fund, or in all).
+
+    Filters (each optional): ``date_from``/``date_to`` keep bids submitted in the range and
+    payments paid in it (``paid_on``); ``local_authority`` bids whose lead school has that
+    ``la_code``; ``priority_area`` bids naming that area (case and spaces ignored).
+    ``date_from`` after ``date_to`` is a :class:`ValidationFailed` on ``to``.
 
     Returns ``{"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}``:
 
@@ -42,51 +67,122 @@ def value_for_money(fund_id: int | None = None, page: int = 1, per_page: int | N
     * ``totals``: the sums over every bid (not just the page), the number of supported
       schools, the overall cost per supported school (over the bids that hold money), the
       average review score and the count of each impact rating, aggregated in SQL;
-    * ``fund``: the fund's ledger when ``fund_id`` is given, else ``None``.
+    * ``fund``: the fund's ledger when ``fund_id`` is given, else ``None``;
+    * ``money``, ``bought``, ``outcomes``, ``targeting``, ``timeliness``: see their modules;
+      each row also has its ``measures`` with their results, read in one query;
+    * ``filters``: what was applied; ``options``: the local authorities and priority areas
+      the fund's bids have, for choosing filters.
 
     A supported school is a partner marked ``supported``; when no partner is, the partners
     support the lead school, which is then the one supported school. Drafts never
     submitted are left out: they are not bids yet.
     """
+    scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area)
     fund = fund_or_404(fund_id) if fund_id is not None else None
-    query = _per_bid_rows(fund_id)
-    totals = _totals(query.subquery())
-    page_query = query.order_by(Application.reference)
-    if per_page is not None:
-        page_query = page_query.limit(per_page).offset((page - 1) * per_page)
+    totals, held = _totals(bid_figures(scope).subquery())
+    rows = _page_rows(scope, page, per_page)
+    measures = value_outcomes.measures_of([r["application_id"] for r in rows])
+    money = value_money.money(scope, fund, held)
+    # What targeting and the schools need of each bid: its committed money and partners.
+    committed = bid_figures(scope, full=False).cte("bid_money").prefix_with("MATERIALIZED")
+    schools = value_targeting.school_figures(committed)
+    # What the schools and priority areas need: the awarded bids' committed money alone.
+    awards = (
+        bid_figures(scope, full=False, partners=False)
+        .where(Application.status.in_(AWARDED_STATUSES))
+        .cte("award_money")
+        .prefix_with("MATERIALIZED")
+    )
     return {
         "fund_id": fund_id,
         "fund": _fund_ledger(fund) if fund is not None else None,
         "totals": totals,
-        "rows": [_row(r._mapping) for r in db.session.execute(page_query)],
+        "rows": [_row(r, measures.get(r["application_id"], [])) for r in rows],
         "page": page,
         "per_page": per_page,
         "total": totals["applications"],
+        "money": money,
+        "bought": value_bought.bought(scope, fund, awards, schools, money["committed_pence"]),
+        "outcomes": value_outcomes.outcomes(scope, money["committed_pence"], awards),
+        "targeting": value_targeting.targeting(schools, money["committed_pence"]),
+        "timeliness": value_timeliness.timeliness(scope),
+        "filters": scope.echo(),
+        "options": options(fund_id),
     }
 
 
-def _per_bid_rows(fund_id: int | None) -> Select:
-    """One row per submitted bid with its money, latest review score and impact rating."""
-    claimed = _per_bid(
-        BackfillClaim.application_id,
-        func.sum(BackfillClaim.amount_pence).label("pence"),
-        where=BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
-    )
+#: Bids fetched per round trip by :func:`value_for_money_rows` (their measures are read per batch).
+ROWS_BATCH = 500
+
+
+def value_for_money_rows(
+    fund_id: int | None = None,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    local_authority: str | None = None,
+    priority_area: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every per-bid row of :func:`value_for_money` (the same filters, the same row keys,
+    by reference) without the rest of the report, for a file: one SELECT read
+    :data:`ROWS_BATCH` rows at a time (a server-side cursor on PostgreSQL) when the first
+    is asked for, and each batch's measures in one more query. Nothing runs (not even the
+    filters' check) until the first row is asked for: check the fund and the filters first."""
+    scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area)
+    query = bid_figures(scope).order_by(Application.reference)
+    streamed = query.execution_options(yield_per=ROWS_BATCH, stream_results=True)
+    result = db.session.connection().execute(streamed)
+    try:
+        for batch in result.partitions():
+            rows = [dict(r._mapping) for r in batch]
+            measures = value_outcomes.measures_of([r["application_id"] for r in rows])
+            yield from (_row(r, measures.get(r["application_id"], [])) for r in rows)
+    finally:
+        result.close()
+
+
+def _page_rows(scope: Scope, page: int, per_page: int | None) -> list[dict[str, Any]]:
+    """One page of the per-bid rows, by reference. The page's bids are found first (an index
+    walk by reference) so that their figures are worked out for them alone."""
+    if per_page is None:
+        query = bid_figures(scope)
+    else:
+        ids = list(
+            db.session.execute(
+                select(Application.id)
+                .where(*scope.bid_conditions())
+                .order_by(Application.reference)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        query = bid_figures(scope, ids)
+    return [dict(r._mapping) for r in db.session.execute(query.order_by(Application.reference))]
+
+
+def bid_figures(scope: Scope, ids: Any = None, *, full: bool = True, partners: bool = True) -> Select:
+    """One row per submitted bid of ``scope`` (or of ``ids`` among them) with its money,
+    latest review score and impact rating. Each per-bid sum reads only the bids covered.
+    ``full=False`` gives only what the bid holds of the fund (``application_id, status,
+    awarded_pence, committed_pence, supported_partners``): the columns targeting and the
+    schools need, at a third of the cost; ``partners=False`` leaves out
+    ``supported_partners`` too."""
+    within = ids if ids is not None else scope.bid_ids()
+    # Without the rest, what was paid matters only where it is what the bid holds.
+    paid_within = within if full else scope.bid_ids().where(Application.status.in_(COMMITTED_AT_PAID))
     paid = _per_bid(
         BackfillClaim.application_id,
         func.sum(Disbursement.amount_pence).label("pence"),
+        BackfillClaim.application_id.in_(paid_within),
         join=(BackfillClaim, BackfillClaim.id == Disbursement.claim_id),
-    )
-    latest_review = _per_bid(Review.application_id, func.max(Review.id).label("review_id"))
-    latest_evaluation = _per_bid(
-        ImpactReport.application_id,
-        func.max(ImpactEvaluation.id).label("evaluation_id"),
-        join=(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id),
     )
     supported = _per_bid(
         ApplicationPartner.application_id,
         func.count(ApplicationPartner.id).label("schools"),
-        where=ApplicationPartner.role == "supported",
+        ApplicationPartner.role == "supported",
+        ApplicationPartner.application_id.in_(within),
     )
     paid_pence = func.coalesce(paid.c.pence, 0)
     committed = case(
@@ -94,8 +190,37 @@ def _per_bid_rows(fund_id: int | None) -> Select:
         (Application.status.in_(COMMITTED_AT_PAID), paid_pence),
         else_=0,
     )
-    query = (
+    conditions = [*scope.bid_conditions(), *([Application.id.in_(ids)] if ids is not None else [])]
+    supported_partners = func.coalesce(supported.c.schools, 0).label("supported_partners")
+    if not full:
+        query = select(
+            Application.id.label("application_id"),
+            Application.status,
+            Application.awarded_pence,
+            committed.label("committed_pence"),
+        ).outerjoin(paid, paid.c.application_id == Application.id)
+        if partners:
+            query = query.add_columns(supported_partners).outerjoin(
+                supported, supported.c.application_id == Application.id
+            )
+        return query.where(*conditions)
+    claimed = _per_bid(
+        BackfillClaim.application_id,
+        func.sum(BackfillClaim.amount_pence).label("pence"),
+        BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
+        BackfillClaim.application_id.in_(within),
+    )
+    review = _latest(Review.application_id, Review.id, Review.value_for_money.label("score"), within)
+    evaluation = _latest(
+        ImpactReport.application_id,
+        ImpactEvaluation.id,
+        ImpactEvaluation.rating.label("rating"),
+        within,
+        join=(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id),
+    )
+    return (
         select(
+            Application.id.label("application_id"),
             Application.reference,
             Application.title,
             Application.fund_id,
@@ -107,39 +232,45 @@ def _per_bid_rows(fund_id: int | None) -> Select:
             func.coalesce(claimed.c.pence, 0).label("claimed_pence"),
             paid_pence.label("paid_pence"),
             committed.label("committed_pence"),
-            Review.value_for_money.label("value_for_money_score"),
-            ImpactEvaluation.rating.label("impact_rating"),
-            func.coalesce(supported.c.schools, 0).label("supported_partners"),
+            review.c.score.label("value_for_money_score"),
+            evaluation.c.rating.label("impact_rating"),
+            supported_partners,
         )
         .join(School, School.id == Application.lead_school_id)
         .outerjoin(claimed, claimed.c.application_id == Application.id)
         .outerjoin(paid, paid.c.application_id == Application.id)
-        .outerjoin(latest_review, latest_review.c.application_id == Application.id)
-        .outerjoin(Review, Review.id == latest_review.c.review_id)
-        .outerjoin(latest_evaluation, latest_evaluation.c.application_id == Application.id)
-        .outerjoin(ImpactEvaluation, ImpactEvaluation.id == latest_evaluation.c.evaluation_id)
+        .outerjoin(review, and_(review.c.application_id == Application.id, review.c.newest == 1))
+        .outerjoin(evaluation, and_(evaluation.c.application_id == Application.id, evaluation.c.newest == 1))
         .outerjoin(supported, supported.c.application_id == Application.id)
-        .where(Application.submitted_at.is_not(None))
+        .where(*conditions)
     )
-    if fund_id is not None:
-        query = query.where(Application.fund_id == fund_id)
-    return query
 
 
-def _per_bid(
-    application_id: Any, value: Any, *, join: tuple[Any, Any] | None = None, where: Any = None
-) -> Any:
+def _per_bid(application_id: Any, value: Any, *where: Any, join: tuple[Any, Any] | None = None) -> Any:
     """A subquery of one labelled aggregate (``value``) per bid, keyed ``application_id``."""
     query = select(application_id.label("application_id"), value)
     if join is not None:
         query = query.join(*join)
-    if where is not None:
-        query = query.where(where)
-    return query.group_by(application_id).subquery()
+    return query.where(*where).group_by(application_id).subquery()
 
 
-def _row(values: Any) -> dict[str, Any]:
+def _latest(
+    application_id: Any, order: Any, value: Any, within: Any, *, join: tuple[Any, Any] | None = None
+) -> Any:
+    """A subquery of each covered bid's rows numbered newest first (by ``order``), with
+    ``value``: join it on ``newest == 1`` for the latest (one read of the table, no
+    second join back to it by id)."""
+    newest = func.row_number().over(partition_by=application_id, order_by=order.desc()).label("newest")
+    query = select(application_id.label("application_id"), value, newest)
+    if join is not None:
+        query = query.join(*join)
+    return query.where(application_id.in_(within)).subquery()
+
+
+def _row(values: dict[str, Any], measures: list[dict[str, Any]]) -> dict[str, Any]:
     row = dict(values)
+    row.pop("application_id")
+    row["measures"] = measures
     supported_partners = int(row.pop("supported_partners"))
     for key in ("claimed_pence", "paid_pence", "committed_pence"):
         row[key] = int(row[key] or 0)
@@ -150,9 +281,10 @@ def _row(values: Any) -> dict[str, Any]:
     return row
 
 
-def _totals(bids: Any) -> dict[str, Any]:
+def _totals(bids: Any) -> tuple[dict[str, Any], dict[str, int]]:
     """The report's totals over every bid of ``bids`` (the per-bid rows as a subquery), in
-    one query: the same sums the rows would give, without loading them."""
+    one query: the same sums the rows would give, without loading them. Also the money the
+    bids hold for ``money``: ``awarded``, ``waiting`` (for a countersignature), ``committed``."""
     c = bids.c
     holds_money = c.committed_pence != 0
     schools = case((c.supported_partners > 0, c.supported_partners), else_=1)
@@ -169,6 +301,9 @@ def _totals(bids: Any) -> dict[str, Any]:
             total(c.requested_pence).label("requested_pence"),
             # An award waiting for its countersignature is not yet made.
             total(case((c.status.in_(AWARDED_STATUSES), c.awarded_pence), else_=0)).label("awarded_pence"),
+            total(case((c.status.in_(AWAITING_COUNTERSIGN_STATUSES), c.awarded_pence), else_=0)).label(
+                "waiting_pence"
+            ),
             total(c.claimed_pence).label("claimed_pence"),
             total(c.paid_pence).label("paid_pence"),
             total(c.committed_pence).label("committed_pence"),
@@ -179,6 +314,7 @@ def _totals(bids: Any) -> dict[str, Any]:
         )
     ).one()
     committed, supported = int(row.committed_pence), int(row.supported_schools)
+    held = {"awarded": int(row.awarded_pence), "waiting": int(row.waiting_pence), "committed": committed}
     return {
         "applications": int(row.applications),
         "requested_pence": int(row.requested_pence),
@@ -192,7 +328,7 @@ def _totals(bids: Any) -> dict[str, Any]:
             round(int(row.score_sum) / row.score_count, 2) if row.score_count else None
         ),
         "impact_ratings": {rating: int(getattr(row, f"rating_{i}")) for i, rating in enumerate(RATINGS)},
-    }
+    }, held
 
 
 def _fund_ledger(fund: Fund) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import (
     ApiToken,
     Application,
+    AuditVerification,
     BackfillClaim,
     Event,
     Fund,
@@ -319,6 +320,30 @@ def verify_chain(batch_size: int = VERIFY_BATCH) -> ChainReport:
     if mismatch is not None:
         return ChainReport(False, checked, mismatch[0], mismatch[1])
     return ChainReport(True, checked, None)
+
+
+def verify_and_record(checked_by: str) -> ChainReport:
+    """:func:`verify_chain`, and its result kept as an :class:`AuditVerification` row (shown
+    with every bid's dossier as the last full verification), committed on its own.
+
+    Not an :class:`Event`: a check changes no money and no status, and recording it in the
+    chain would change the chain it checked. Call it with no unsaved changes in the session
+    (a page or a command that only reads): its commit would save them too."""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("verify_and_record needs a session with no unsaved changes")
+    report = verify_chain()
+    db.session.add(
+        AuditVerification(
+            at=utcnow(),
+            checked_by=checked_by,
+            ok=report.ok,
+            events_checked=report.events_checked,
+            first_bad_event_id=report.first_bad_event_id,
+            problem=report.problem or "",
+        )
+    )
+    db.session.commit()
+    return report
 
 
 _SCAN = json.JSONDecoder().scan_once

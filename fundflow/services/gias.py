@@ -17,6 +17,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -39,11 +40,56 @@ COLUMNS = {
     "status": "EstablishmentStatus (name)",
     "trust": "Trusts (name)",
     "postcode": "Postcode",
+    "pupils": "NumberOfPupils",
+    "fsm_percent": "PercentageFSM",
 }
 REQUIRED = ("URN", "EstablishmentName")
 BATCH = 500
 #: GIAS's status names (compared in lower case) → the status fundflow stores.
 GIAS_STATUSES = {label.lower(): status for status, label in STATUS_LABELS.items()}
+
+
+#: The most pupils a school's row may hold (far above any English school's roll).
+MAX_PUPILS = 100_000
+
+
+class BadFigure(ValueError):
+    """A pupil count or free school meals share that is a number, but not a possible one."""
+
+
+def pupil_count(value: str | None) -> int | None:
+    """GIAS's ``NumberOfPupils`` as a whole number; blank or not a whole number (GIAS leaves
+    many establishments blank) is ``None``, not an error. Raises :class:`BadFigure` when
+    negative or impossibly large."""
+    number = _number(value)
+    if number is None or number != number.to_integral_value():
+        return None
+    if not 0 <= number <= MAX_PUPILS:
+        raise BadFigure(f"NumberOfPupils: “{(value or '').strip()}” is not a possible number of pupils")
+    return int(number)
+
+
+def fsm_percent(value: str | None) -> Decimal | None:
+    """GIAS's ``PercentageFSM`` to one decimal place; blank or not a number (GIAS writes
+    "SUPP" where the figure is suppressed) is ``None``. Raises :class:`BadFigure` outside
+    0 to 100."""
+    number = _number(value)
+    if number is None:
+        return None
+    if not 0 <= number <= 100:
+        raise BadFigure(f"PercentageFSM: “{(value or '').strip()}” is not a percentage from 0 to 100")
+    return number.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _number(value: str | None) -> Decimal | None:
+    text = (value or "").strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def establishment_status(value: str | None) -> str | None:
@@ -151,6 +197,11 @@ def import_schools(
             result.errors.append((line, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())))
             continue
         values["status"] = status
+        try:
+            values.update(_figures(row))
+        except BadFigure as exc:
+            result.errors.append((line, str(exc)))
+            continue
         batch.append((line, values))
         if len(batch) >= BATCH:
             _save(batch, result)
@@ -175,7 +226,19 @@ def import_schools(
     return result
 
 
+def _figures(row: dict) -> dict:
+    """The pupil count and free school meals share the row gives: only the columns the file
+    has, so a file without them leaves the figures already held as they are."""
+    figures = {}
+    if COLUMNS["pupils"] in row:
+        figures["pupils"] = pupil_count(row[COLUMNS["pupils"]])
+    if COLUMNS["fsm_percent"] in row:
+        figures["fsm_percent"] = fsm_percent(row[COLUMNS["fsm_percent"]])
+    return figures
+
+
 _UPDATABLE = ("name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode", "status")
+_FIGURES = ("pupils", "fsm_percent")
 
 
 def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
@@ -194,9 +257,13 @@ def _save(batch: list[tuple[int, dict]], result: ImportResult) -> None:
                 db.session.add(school)
                 existing[school.urn] = school
                 result.created += 1
-            elif any(getattr(school, k) != values[k] for k in _UPDATABLE):
-                for k in _UPDATABLE:
+            elif any(getattr(school, k) != values[k] for k in _updatable(values)):
+                for k in _updatable(values):
                     setattr(school, k, values[k])
                 result.updated += 1
             else:
                 result.unchanged += 1
+
+
+def _updatable(values: dict) -> tuple[str, ...]:
+    return _UPDATABLE + tuple(k for k in _FIGURES if k in values)

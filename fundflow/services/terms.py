@@ -8,7 +8,15 @@ move any date on the award's schedule.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from .errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from ..models import Fund
 
 #: (month, day) a termly report is due: before Christmas, before Easter, before summer.
 TERMLY = ((12, 12), (3, 27), (7, 17))
@@ -39,3 +47,134 @@ def interim_dates(cadence: str, start: date, final_due: date) -> list[date]:
             if first <= when <= last:
                 found.append(when)
     return sorted(found)
+
+
+# --------------------------------------------------------------------------------------
+# Terms of the school year, as the termly report names them
+# --------------------------------------------------------------------------------------
+
+#: The three terms in school-year order, each with its first (month, day) and the year it
+#: falls in counted from the year the school year starts (0: that year, 1: the next).
+TERM_SEASONS = ("autumn", "spring", "summer")
+_TERM_STARTS = {"autumn": (0, 9, 1), "spring": (1, 1, 1), "summer": (1, 4, 1)}
+_TERM_ENDS = {"autumn": (0, 12, 31), "spring": (1, 3, 31), "summer": (1, 8, 31)}
+TERM_PATTERN = re.compile(r"^(\d{4})-(autumn|spring|summer)$")
+
+
+@dataclass(frozen=True, order=True)
+class Term:
+    """A term of the school year that starts in ``year``: ``2026-autumn`` is 1 September to
+    31 December 2026, ``2026-spring`` 1 January to 31 March 2027 and ``2026-summer`` 1 April
+    to 31 August 2027 (the summer holiday counts with the summer term, so the three terms
+    cover every day)."""
+
+    year: int
+    index: int  # 0 autumn, 1 spring, 2 summer: the order the terms come in
+
+    @property
+    def season(self) -> str:
+        return TERM_SEASONS[self.index]
+
+    @property
+    def code(self) -> str:
+        """How a URL names it: ``2026-autumn``."""
+        return f"{self.year}-{self.season}"
+
+    @property
+    def starts_on(self) -> date:
+        offset, month, day = _TERM_STARTS[self.season]
+        return date(self.year + offset, month, day)
+
+    @property
+    def ends_on(self) -> date:
+        offset, month, day = _TERM_ENDS[self.season]
+        return date(self.year + offset, month, day)
+
+    @property
+    def label(self) -> str:
+        """In words: "autumn term 2026", "spring term 2027" (the calendar year it is in)."""
+        return f"{self.season} term {self.starts_on.year}"
+
+    @property
+    def school_year(self) -> str:
+        """The school year it belongs to: "2026 to 2027"."""
+        return f"{self.year} to {self.year + 1}"
+
+    def next(self) -> Term:
+        return Term(self.year + (self.index + 1) // 3, (self.index + 1) % 3)
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.starts_on <= last and first <= self.ends_on
+
+
+class BadTerm(ValueError):
+    """The text is not a term written as ``YYYY-autumn``, ``YYYY-spring`` or ``YYYY-summer``."""
+
+
+def parse_term(text: str | None) -> Term:
+    """``2026-autumn`` → :class:`Term`; anything else (other words, a year outside 2000–2100)
+    raises :class:`BadTerm` with a sentence to show."""
+    found = TERM_PATTERN.match((text or "").strip().lower())
+    if not found or not 2000 <= int(found.group(1)) <= 2100:
+        raise BadTerm("Enter a term like 2026-autumn, 2026-spring or 2026-summer")
+    return Term(int(found.group(1)), TERM_SEASONS.index(found.group(2)))
+
+
+def term_of(day: date) -> Term:
+    """The term ``day`` falls in (the summer holiday is in the summer term)."""
+    if day.month >= 9:
+        return Term(day.year, 0)
+    return Term(day.year - 1, 1 if day.month <= 3 else 2)
+
+
+def terms_between(first: date, last: date) -> list[Term]:
+    """Every term that overlaps ``first`` … ``last``, in order."""
+    found, term = [], term_of(first)
+    while term.starts_on <= last:
+        found.append(term)
+        term = term.next()
+    return found
+
+
+def fund_span(fund: Fund) -> tuple[date, date]:
+    """The days a fund's termly reports may cover: from it opening to the end of delivery,
+    widened to its whole financial year (1 April to 31 March, from ``financial_year`` like
+    "2026-27") where that is wider, so a report can cover the term a fund's budget was set
+    in before it opened for bids."""
+    first, last = fund.opens_on, fund.delivery_ends_on
+    found = re.match(r"^(\d{4})-\d{2}$", fund.financial_year or "")
+    if found:
+        year = int(found.group(1))
+        first, last = min(first, date(year, 4, 1)), max(last, date(year + 1, 3, 31))
+    return first, last
+
+
+def fund_terms(fund: Fund) -> list[Term]:
+    """The terms a fund's termly report can be made for, in order."""
+    return terms_between(*fund_span(fund))
+
+
+def fund_term(fund: Fund, text: str | None) -> Term:
+    """The term ``text`` names, if it is one of the fund's; otherwise a validation failure
+    on the field ``term`` (422 in the API, an error message on the page)."""
+    try:
+        term = parse_term(text)
+    except BadTerm as error:
+        raise ValidationFailed({"term": [str(error)]}) from None
+    first, last = fund_span(fund)
+    if not term.overlaps(first, last):
+        terms = fund_terms(fund)
+        raise ValidationFailed(
+            {"term": [f"Choose a term of {fund.name}: from the {terms[0].label} to the {terms[-1].label}"]}
+        )
+    return term
+
+
+def default_term(fund: Fund, today: date) -> Term:
+    """The term a report opens on when none is chosen: today's, if it is one of the fund's;
+    otherwise the fund's last term (a fund that has finished) or its first (one to come)."""
+    terms = fund_terms(fund)
+    current = term_of(today)
+    if current in terms:
+        return current
+    return terms[-1] if current > terms[-1] else terms[0]

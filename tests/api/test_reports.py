@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fundflow import reports
+from fundflow import formatting, reports
 from fundflow.extensions import db
 from fundflow.models import Application, Disbursement, Event
 from fundflow.reports import giving360
@@ -90,7 +90,7 @@ def test_value_for_money_has_totals_and_one_row_per_bid(api, make, funded):
     response = api.get(f"/reports/value-for-money?fund_id={funded['fund'].id}", make.user("auditor"))
     assert response.status_code == 200
     report = response.get_json()
-    assert set(report) == {"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}
+    assert set(report) >= {"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}
     assert (report["page"], report["per_page"], report["total"]) == (1, 100, 3)
     rows = {r["reference"]: r for r in report["rows"]}
     assert set(rows) == {
@@ -428,11 +428,12 @@ def test_audit_trail_csv_has_every_event_of_the_fund(api, make, funded):
     assert response.status_code == 200
     rows = rows_of(response.get_data(as_text=True))
     expected = Event.query.filter_by(fund_id=funded["fund"].id).order_by(Event.seq).all()
-    assert [int(r["id"]) for r in rows] == [e.id for e in expected]
-    first = next(r for r in rows if r["action"] == "create")
-    assert first["to_status"] == "draft"
-    assert len(first["hash"]) == 64
-    assert json.loads(rows[-1]["payload"]) == expected[-1].payload
+    assert [int(r["Event number"]) for r in rows] == [e.id for e in expected]
+    first = next(r for r in rows if r["What happened"] == "Bid started")
+    assert first["Status after"] == "Draft"
+    assert len(first["Hash"]) == 64
+    assert rows[-1]["Details"] == formatting.payload_sentence(expected[-1].payload, expected[-1].subject_type)
+    assert not any("{" in r["Details"] or "_" in r["What happened"] for r in rows)
 
 
 def test_payments_csv_lists_every_disbursement_including_reversals(make, funded):
@@ -457,3 +458,107 @@ def test_reports_without_a_fund_cover_every_fund(make, funded):
     assert other.reference in {r["reference"] for r in report["rows"]}
     assert len(rows_of(reports.audit_trail_csv(None))) == Event.query.count()
     assert len(rows_of(reports.payments_csv(None))) == Disbursement.query.count()
+
+
+# ------------------------------------------------------------------ 360Giving quality fields
+
+
+@pytest.fixture
+def located(make):
+    """An award whose lead school has a local authority, with two priority areas and dated
+    activities, beside one whose school has none."""
+    fund = make.fund(countersign_threshold_pence=None)
+    school = make.school(la_name="Slough", la_code="871")
+    app = make.application("approved", fund=fund, lead=make.headteacher(school), awarded_pence=1_000_00)
+    app.priority_areas = ["Early reading", "Leadership development"]
+    app.activities[0].starts_on = today() + timedelta(days=10)
+    app.activities[0].ends_on = today() + timedelta(days=70)
+    db.session.commit()
+    other = make.application("approved", fund=fund)
+    return {"fund": fund, "app": app, "other": other, "school": school}
+
+
+def _grant_of(fund_id: int, app: Application) -> dict:
+    grants = {g["id"]: g for g in reports.grants_360(fund_id)}
+    return grants[f"360G-fundflow-{app.reference}"]
+
+
+def test_360giving_grant_carries_location_programme_dates_classifications_and_provenance(app, located):
+    fund, bid = located["fund"], located["app"]
+    grant = _grant_of(fund.id, bid)
+    assert grant["recipientOrganization"][0]["location"] == [
+        {"name": "Slough", "description": "Local authority (DfE code 871)"}
+    ]
+    assert "geoCode" not in grant["recipientOrganization"][0]["location"][0]  # GIAS has no GSS code
+    assert grant["grantProgramme"] == [{"code": f"360G-fundflow-fund-{fund.id}", "title": fund.name}]
+    assert grant["plannedDates"] == [
+        {
+            "startDate": (today() + timedelta(days=10)).isoformat(),
+            "endDate": (today() + timedelta(days=70)).isoformat(),
+        }
+    ]
+    assert grant["classifications"] == [
+        {"vocabulary": "fundflow priority area", "code": "early-reading", "title": "Early reading"},
+        {
+            "vocabulary": "fundflow priority area",
+            "code": "leadership-development",
+            "title": "Leadership development",
+        },
+    ]
+    latest = db.session.execute(
+        db.select(db.func.max(Event.at)).where(Event.application_id == bid.id)
+    ).scalar_one()
+    assert grant["dateModified"] == latest.replace(microsecond=0).isoformat() + "+00:00"
+    assert grant["dataSource"] == f"http://localhost:5000/auditor/funds/{fund.id}"
+    assert grant["description"] == bid.need and grant["title"] != grant["description"]
+    assert giving360.grant_problems(grant) == []
+
+
+def test_360giving_grant_without_dated_activities_or_local_authority_uses_the_funds_dates(located):
+    fund, other = located["fund"], located["other"]
+    grant = _grant_of(fund.id, other)
+    assert "location" not in grant["recipientOrganization"][0]
+    assert grant["plannedDates"] == [
+        {"startDate": fund.opens_on.isoformat(), "endDate": fund.delivery_ends_on.isoformat()}
+    ]
+
+
+def test_360giving_leaves_out_awards_of_nothing(located):
+    located["other"].awarded_pence = 0
+    db.session.commit()
+    ids = {g["id"] for g in reports.grants_360(located["fund"].id)}
+    assert ids == {f"360G-fundflow-{located['app'].reference}"}
+
+
+@pytest.mark.parametrize("need", ["Phonics partnership", "  phonics PARTNERSHIP ", ""])
+def test_360giving_description_never_repeats_the_title(make, need):
+    fund = make.fund(countersign_threshold_pence=None)
+    bid = make.application("approved", fund=fund)
+    bid.need = need
+    db.session.commit()
+    grant = reports.grants_360(fund.id)[0]
+    assert grant["title"] == "Phonics partnership"
+    assert grant["description"].strip().casefold() != grant["title"].casefold()
+    assert "Phonics partnership" in grant["description"] and fund.name in grant["description"]
+
+
+def test_360giving_api_publishes_the_quality_fields(api, make, located):
+    response = api.get(f"/exports/360giving.json?fund_id={located['fund'].id}", make.user("auditor"))
+    assert response.status_code == 200
+    package = response.get_json()
+    assert [e.message for e in package_validator().iter_errors(package)] == []
+    grant = next(g for g in package["grants"] if g["id"].endswith(located["app"].reference))
+    assert grant == _grant_of(located["fund"].id, located["app"])
+
+
+def test_360giving_csv_with_locations_and_classifications_converts_back_to_the_package(located, tmp_path):
+    fund_id = located["fund"].id
+    text = reports.grants_360_csv(fund_id)
+    header = rows_of(text)[0].keys()
+    assert "Classifications:1:Title" in header and "Classifications:2:Title" not in header
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "grants.csv").write_text(text)
+    out = tmp_path / "out.json"
+    with resources.as_file(giving360.SCHEMA_DIR / giving360.GRANT_SCHEMA) as grant_schema_path:
+        _unflatten(grant_schema_path, tmp_path / "in", out)
+    assert json.loads(out.read_text()) == reports.grants_360_package(fund_id)

@@ -23,8 +23,10 @@ from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Disbursement, Fund, ImpactReport, School, User
 from fundflow.services import auth
 from fundflow.services import claims as claim_service
+from fundflow.services.clock import today
 from fundflow.services.evidence import Upload
 from fundflow.services.queries.schedule import schedule_for
+from fundflow.services.terms import default_term
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -65,6 +67,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "admin.set_password_link": (302, 403, 403, 403, 403, 403, 403, 200),
     "admin.users": (302, 403, 403, 403, 403, 403, 403, 200),
     "api.application_events": (401, 200, 200, 404, 200, 200, 200, 404),
+    "api.application_dossier_pdf": (401, 403, 403, 403, 200, 200, 200, 403),
+    "api.termly_report_pdf": (401, 403, 403, 403, 200, 200, 200, 403),
     "api.export_360_csv": (401, 403, 403, 403, 200, 200, 200, 403),
     "api.export_360_json": (401, 403, 403, 403, 200, 200, 200, 403),
     "api.export_audit_trail": (401, 403, 403, 403, 200, 200, 200, 403),
@@ -78,6 +82,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "api.me": (401, 200, 200, 200, 200, 200, 200, 200),
     "api.openapi_json": (200, 200, 200, 200, 200, 200, 200, 200),
     "api.value_for_money": (401, 403, 403, 403, 200, 200, 200, 403),
+    "api.control_exceptions": (401, 403, 403, 403, 200, 200, 200, 403),
     "api.verify_audit": (401, 403, 403, 403, 403, 403, 200, 403),
     "auditor.application": (302, 403, 403, 403, 200, 200, 200, 403),
     "auditor.applications": (302, 403, 403, 403, 200, 200, 200, 403),
@@ -135,6 +140,20 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "main.lifecycle_diagram": (200, 200, 200, 200, 200, 200, 200, 200),
     "main.privacy": (200, 200, 200, 200, 200, 200, 200, 200),
     "main.stylesheet": (200, 200, 200, 200, 200, 200, 200, 200),
+    # the value-for-money page, its charts and its CSV tables (issue 14)
+    "oversight.value_for_money": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.value_for_money_chart": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.value_for_money_csv": (302, 403, 403, 403, 200, 200, 200, 403),
+    # each bid's dossier, its PDF and the print stylesheet of the printable pages (issue 14)
+    "oversight.dossier": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.dossier_pdf": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.print_stylesheet": (302, 403, 403, 403, 200, 200, 200, 403),
+    # the control exceptions of a fund and their CSV (issue 14)
+    "oversight.exceptions": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.exceptions_csv": (302, 403, 403, 403, 200, 200, 200, 403),
+    # the termly report for the Schools Forum and its PDF (issue 14)
+    "oversight.termly": (302, 403, 403, 403, 200, 200, 200, 403),
+    "oversight.termly_pdf": (302, 403, 403, 403, 200, 200, 200, 403),
 }
 
 
@@ -200,6 +219,7 @@ def _samples(app) -> dict[str, dict[str, object]]:
         "email_id": 1,
         "message_id": 1,  # someone's message: its owner marks it read, anyone else gets 404
         "notification_id": 1,
+        "term": default_term(db.session.get(Fund, fund), today()).code,  # the termly report's
     }
     per_endpoint = {
         "headteacher.edit_need": {"reference": draft},
@@ -222,6 +242,8 @@ def _samples(app) -> dict[str, dict[str, object]]:
         "finance.pay": {"claim_id": verified},
         "api.claim_actions": {"claim_id": pending},
         "account.calendar_feed": {"token": "no-such-calendar-link"},
+        "oversight.value_for_money_chart": {"chart": "spend-over-time"},
+        "oversight.value_for_money_csv": {"table": "bids"},
     }
     return {"base": base, **per_endpoint}
 
@@ -235,6 +257,10 @@ def _url(app, rule, samples) -> str:
     missing = [a for a in rule.arguments if a not in args]
     assert not missing, f"{rule.endpoint}: add a sample value for {missing} in _samples()"
     query = {"fund_id": args["fund_id"]} if rule.endpoint.startswith("api.export") else {}
+    if rule.endpoint in ("api.termly_report_pdf", "oversight.termly", "oversight.termly_pdf"):
+        query = {"term": args["term"]}
+        if rule.endpoint.startswith("api."):
+            query["fund_id"] = args["fund_id"]
     with app.test_request_context():
         from flask import url_for
 

@@ -30,8 +30,6 @@ pytestmark = pytest.mark.postgres
 REMINDER_KINDS = ("due_soon", "due_today", "overdue", "overdue_escalated")
 
 
-
-
 def run_schedule_job(day: date) -> Callable[[threading.Barrier], schedule.ScheduleRun]:
     def job(barrier: threading.Barrier) -> schedule.ScheduleRun:
         barrier.wait()

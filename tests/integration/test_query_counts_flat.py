@@ -223,9 +223,7 @@ def counted(_shared_app) -> dict[str, list[tuple[list[str], int]]]:
             lead = make.headteacher()
             watched_fund = make.fund(countersign_threshold_pence=None)
             approver = make.liaison()
-            watched = make.application(
-                "approved", fund=watched_fund, lead=lead, liaison=approver, days="100"
-            )
+            watched = make.application("approved", fund=watched_fund, lead=lead, liaison=approver, days="100")
             world = World(
                 make=make,
                 lead=lead,

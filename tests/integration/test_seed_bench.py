@@ -7,9 +7,30 @@ from sqlalchemy import func, select
 
 from fundflow import bench_seed
 from fundflow.extensions import db
-from fundflow.models import Application, BackfillClaim, Disbursement, Event, ScheduleItem, User
+from fundflow.models import (
+    RATINGS,
+    Application,
+    BackfillClaim,
+    Disbursement,
+    Event,
+    ImpactEvaluation,
+    ImpactResult,
+    Measure,
+    ScheduleItem,
+    School,
+    User,
+)
 from fundflow.services import access, audit
-from fundflow.workflow import APPLICATION_STATES, CLAIM_STATES, SCHEDULE_STATES
+from fundflow.workflow import (
+    APPLICATION_STATES,
+    AWAITING_COUNTERSIGN_STATUSES,
+    AWARDED_STATUSES,
+    CLAIM_STATES,
+    EDITABLE_STATUSES,
+    IN_REVIEW_STATUSES,
+    MET_SCHEDULE_STATUSES,
+    SCHEDULE_STATES,
+)
 from tests import invariant_checks
 
 from ..conftest import make_app
@@ -30,6 +51,39 @@ def _seed_and_check(count: int) -> None:
     assert report.ok, report
     invariant_checks.commitments_within_budget()
     invariant_checks.money_within_claims_award_and_request()
+    _check_the_impact_evidence_columns()
+
+
+def _count(*where) -> int:
+    return db.session.execute(select(func.count()).where(*where)).scalar_one()
+
+
+def _check_the_impact_evidence_columns() -> None:
+    """What the value-for-money view reads is filled, and varied enough to have a shape."""
+    decided = Application.status.in_(AWARDED_STATUSES + AWAITING_COUNTERSIGN_STATUSES + ("rejected",))
+    assert _count(decided, Application.decided_at.is_(None)) == 0
+    undecided = Application.status.in_(EDITABLE_STATUSES + IN_REVIEW_STATUSES + ("withdrawn",))
+    assert _count(undecided, Application.decided_at.is_not(None)) == 0
+    assert _count(Application.decided_at < Application.submitted_at) == 0
+    assert _count(School.pupils.is_(None)) == 0
+    bands = [(0, 10), (10, 20), (20, 30), (30, 40), (40, 101)]
+    for low, high in bands:
+        assert _count(School.fsm_percent >= low, School.fsm_percent < high) > 0, (low, high)
+    assert set(db.session.execute(select(ImpactEvaluation.rating).distinct()).scalars()) == set(RATINGS)
+    drivers = {tuple(d) for d in db.session.execute(select(ImpactEvaluation.drivers)).scalars()}
+    assert len(drivers) > 2
+    result = select(func.count()).select_from(ImpactResult).join(Measure)
+    actual, base, target = ImpactResult.actual, Measure.baseline, Measure.target
+    up, down = target >= base, target < base
+    reached = (up & (actual >= target)) | (down & (actual <= target))
+    moved = (up & (actual > base)) | (down & (actual < base))
+    assert db.session.execute(result.where(reached)).scalar_one() > 0
+    assert db.session.execute(result.where(~reached, moved)).scalar_one() > 0
+    assert db.session.execute(result.where(~moved)).scalar_one() > 0
+    late = ScheduleItem.status.in_(MET_SCHEDULE_STATUSES), ScheduleItem.completed_on > ScheduleItem.due_on
+    assert _count(*late) > 0
+    months = select(func.count(Disbursement.paid_on.distinct()))
+    assert db.session.execute(months).scalar_one() > 5
 
 
 def _visible_count(email: str) -> int:
@@ -40,7 +94,7 @@ def _visible_count(email: str) -> int:
 
 def _run_twice(count: int) -> None:
     _seed_and_check(count)
-    demo_bids = 14
+    demo_bids = 43  # the demo's bids over its two fund years
     assert _visible_count("headteacher@demo.test") > 11  # the demo's 11, plus bulk bids
     assert _visible_count("partner@demo.test") > 9
     assert _visible_count("liaison@demo.test") == count + demo_bids

@@ -150,7 +150,7 @@ def test_a_large_audit_trail_streams_in_bounded_memory(client, auth, make, paid)
     small_peak, small_size, _, _ = _download(client, path)
     append_events(16_000, fund_id=paid.fund_id)
     peak, size, count, first = _download(client, path)
-    assert first.startswith(b"id,seq,at,")
+    assert first.startswith(b"Event number,Position in the chain,Time (UTC),")
     assert count > 20_000 // csvfile.ROWS_PER_CHUNK
     assert size > 4 * small_size
     assert peak < 1.5 * small_peak, (peak, small_peak)
@@ -249,7 +249,8 @@ def test_exports_read_in_batches_on_each_database(request, database, monkeypatch
     assert len(grants) == 5 and all(g["amountDisbursed"] == 300.0 for g in grants)
     assert len(list(csv.reader(io.StringIO(reports.grants_360_csv(fund.id))))) == 6
     events = list(csv.DictReader(io.StringIO(reports.audit_trail_csv(fund.id))))
-    assert [int(e["seq"]) for e in events] == sorted(int(e["seq"]) for e in events)
+    positions = [int(e["Position in the chain"]) for e in events]
+    assert positions == sorted(positions)
     assert len(events) > 7 + 5 and len(list(csv.reader(io.StringIO(reports.payments_csv(fund.id))))) == 6
 
 

@@ -156,6 +156,22 @@ class ReportCounts:
     waived: int = 0
 
 
+def report_tallies(today: date) -> list[Any]:
+    """The four counts of :class:`ReportCounts`, in its order, as SQL aggregates over
+    ``ScheduleItem`` rows (select them from report items, grouped as the caller needs)."""
+    met = ScheduleItem.status.in_(MET_SCHEDULE_STATUSES)
+
+    def tally(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return [
+        tally(met & (ScheduleItem.completed_on <= ScheduleItem.due_on)),
+        tally(met & (ScheduleItem.completed_on > ScheduleItem.due_on)),
+        tally(ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES) & (ScheduleItem.due_on < today)),
+        tally(ScheduleItem.status.in_(WAIVED_SCHEDULE_STATUSES)),
+    ]
+
+
 def report_counts(fund_ids: Iterable[int], today: date) -> dict[int, ReportCounts]:
     """:class:`ReportCounts` for each fund, in one query grouped by fund. A report counts
     against its due date as it stands (after any change of date)."""
@@ -163,19 +179,8 @@ def report_counts(fund_ids: Iterable[int], today: date) -> dict[int, ReportCount
     counts = {i: ReportCounts() for i in ids}
     if not ids:
         return counts
-    met = ScheduleItem.status.in_(MET_SCHEDULE_STATUSES)
-
-    def tally(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     rows = db.session.execute(
-        select(
-            Application.fund_id,
-            tally(met & (ScheduleItem.completed_on <= ScheduleItem.due_on)),
-            tally(met & (ScheduleItem.completed_on > ScheduleItem.due_on)),
-            tally(ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES) & (ScheduleItem.due_on < today)),
-            tally(ScheduleItem.status.in_(WAIVED_SCHEDULE_STATUSES)),
-        )
+        select(Application.fund_id, *report_tallies(today))
         .select_from(ScheduleItem)
         .join(Application, Application.id == ScheduleItem.application_id)
         .where(Application.fund_id.in_(ids), ScheduleItem.kind.in_(REPORT_ITEM_KINDS))

@@ -1,0 +1,261 @@
+"""The value-for-money report's ``outcomes``: did it work? Each measure of an awarded bid
+against its target (the rule in :mod:`fundflow.services.impact`, as SQL), the liaison
+officers' ratings of the reports, by priority area and by improvement driver."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, select, true, union_all
+
+from ..extensions import db
+from ..models import (
+    DRIVER_LABELS,
+    DRIVERS,
+    RATINGS,
+    Application,
+    ImpactEvaluation,
+    ImpactReport,
+    ImpactResult,
+    Measure,
+)
+from ..services.impact import MEASURE_RESULTS, measure_result_sql
+from .value_scope import Scope
+from .value_sql import json_items, normalised
+
+#: How many priority areas the report lists (the most measures first).
+TOP_PRIORITY_AREAS = 20
+#: The results counted, as the report names them.
+COUNTED_RESULTS = MEASURE_RESULTS
+
+
+def measure_results(application_ids: Any) -> Select:
+    """Each measure of the given bids with its latest actual (the newest result reported) and
+    its result, as a query (``application_ids``: a subquery or list for ``IN``)."""
+    of_bids = select(Measure.id).where(Measure.application_id.in_(application_ids))
+    latest = (
+        select(ImpactResult.measure_id, func.max(ImpactResult.id).label("result_id"))
+        .where(ImpactResult.measure_id.in_(of_bids))
+        .group_by(ImpactResult.measure_id)
+        .subquery()
+    )
+    return (
+        select(
+            Measure.id.label("measure_id"),
+            Measure.application_id,
+            Measure.indicator,
+            Measure.unit,
+            Measure.baseline,
+            Measure.target,
+            ImpactResult.actual.label("latest_actual"),
+            measure_result_sql(Measure.baseline, Measure.target, ImpactResult.actual).label("result"),
+        )
+        .outerjoin(latest, latest.c.measure_id == Measure.id)
+        .outerjoin(ImpactResult, ImpactResult.id == latest.c.result_id)
+        .where(Measure.application_id.in_(application_ids))
+    )
+
+
+def decimal_text(value: Any) -> str | None:
+    """A measure's figure as a plain decimal string without trailing zeros: "75", "2.5"."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def measures_of(application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each bid's measures with their baseline, target, latest actual and result, in one query."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    if not application_ids:
+        return found
+    rows = db.session.execute(measure_results(application_ids).order_by(Measure.application_id, Measure.id))
+    for r in rows:
+        found.setdefault(r.application_id, []).append(
+            {
+                "indicator": r.indicator,
+                "unit": r.unit,
+                "baseline": decimal_text(r.baseline),
+                "target": decimal_text(r.target),
+                "latest_actual": decimal_text(r.latest_actual),
+                "result": r.result,
+            }
+        )
+    return found
+
+
+def _count_of(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _result_counts(result: Any) -> list[Any]:
+    return [
+        func.count().label("measures"),
+        *(_count_of(result == name).label(name) for name in COUNTED_RESULTS),
+    ]
+
+
+def _rating_counts(rating: Any) -> list[Any]:
+    return [_count_of(rating == name).label(f"rating_{name}") for name in RATINGS]
+
+
+def _ratings(row: Any) -> dict[str, int]:
+    return {name: int(getattr(row, f"rating_{name}")) for name in RATINGS}
+
+
+def _share(achieved: int, with_result: int) -> float | None:
+    return round(achieved / with_result, 4) if with_result else None
+
+
+def outcomes(scope: Scope, committed: int, bids: Any) -> dict[str, Any]:
+    """``committed``: the report's committed money (for the cost per measure achieved);
+    ``bids``: the awarded bids' money (a CTE with ``application_id``, ``committed_pence``), for
+    the money by priority area."""
+    counts, area_rows = _results_in_all_and_by_area(scope, bids)
+    evaluations = (
+        select(ImpactEvaluation.rating, ImpactEvaluation.drivers, ImpactReport.application_id)
+        .join(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id)
+        .where(ImpactReport.application_id.in_(scope.bid_ids()))
+        .subquery()
+    )
+    ratings = db.session.execute(select(*_rating_counts(evaluations.c.rating))).one()
+    achieved = int(counts.achieved)
+    with_result = int(counts.measures) - int(counts.no_result_yet)
+    return {
+        "measures": int(counts.measures),
+        "with_result": with_result,
+        **{name: int(getattr(counts, name)) for name in COUNTED_RESULTS},
+        "share_achieved": _share(achieved, with_result),
+        "cost_per_measure_achieved_pence": round(committed / achieved) if achieved else None,
+        "ratings": _ratings(ratings),
+        "by_priority_area": _by_priority_area(area_rows, evaluations),
+        "by_driver": _by_driver(evaluations),
+    }
+
+
+def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]]:
+    """The results of the awarded bids' measures in all (a row with ``measures`` and each
+    result's count) and in the priority areas with the most measures (areas differing only
+    in case or spaces are one; rows with ``key``, ``area``, the counts and ``committed``:
+    the money the bids naming the area hold, a bid naming two areas counting in both), in
+    one statement. The results are counted per bid once; each bid then joins the areas it
+    names (once each), so the JSON lists are read per bid, not per measure."""
+    measures = measure_results(scope.awarded_ids()).subquery()
+    per_bid = (
+        select(measures.c.application_id, *_result_counts(measures.c.result))
+        .group_by(measures.c.application_id)
+        .cte("bid_results")
+        .prefix_with("MATERIALIZED")
+    )
+    area = json_items(Application.priority_areas)
+    key = normalised(area.c.value)
+    named = (
+        select(
+            Application.id.label("application_id"),
+            key.label("key"),
+            func.min(func.trim(area.c.value)).label("name"),
+        )
+        .select_from(Application)
+        .join(area, true())
+        .where(Application.id.in_(scope.awarded_ids()), key != "")
+        .group_by(Application.id, key)
+        .subquery()
+    )
+
+    def total(column: Any) -> Any:
+        return func.coalesce(func.sum(column), 0)
+
+    counted = [total(per_bid.c[name]).label(name) for name in ("measures", *COUNTED_RESULTS)]
+    measured = total(per_bid.c.measures)
+    areas = (
+        select(
+            named.c.key,
+            func.min(case((per_bid.c.measures > 0, named.c.name))).label("area"),
+            *counted,
+            total(bids.c.committed_pence).label("committed"),
+            func.row_number().over(order_by=(measured.desc(), named.c.key)).label("rank"),
+        )
+        .select_from(named)
+        .outerjoin(per_bid, per_bid.c.application_id == named.c.application_id)
+        .outerjoin(bids, bids.c.application_id == named.c.application_id)
+        .group_by(named.c.key)
+        .having(measured > 0)
+        .subquery()
+    )
+    in_all = select(
+        literal(None).label("key"),
+        literal(None).label("area"),
+        *counted,
+        literal(0).label("committed"),
+        literal(0).label("rank"),
+    ).select_from(per_bid)
+    top = select(*areas.c).where(areas.c.rank <= TOP_PRIORITY_AREAS)
+    rows = db.session.execute(union_all(in_all, top)).all()
+    everything = next(r for r in rows if r.rank == 0)
+    return everything, sorted((r for r in rows if r.rank != 0), key=lambda r: r.rank)
+
+
+def _by_priority_area(rows: list[Any], evaluations: Any) -> list[dict[str, Any]]:
+    """The top priority areas' rows (:func:`_results_in_all_and_by_area`) with their bids'
+    report ratings (one more statement)."""
+    if not rows:
+        return []
+    area = json_items(Application.priority_areas)
+    key = normalised(area.c.value)
+    keys = [r.key for r in rows]
+    rated = {
+        r.key: r
+        for r in db.session.execute(
+            select(key.label("key"), *_rating_counts(evaluations.c.rating))
+            .select_from(evaluations)
+            .join(Application, Application.id == evaluations.c.application_id)
+            .join(area, true())
+            .where(key.in_(keys))
+            .group_by(key)
+        )
+    }
+    areas = []
+    for r in rows:
+        with_result = int(r.measures) - int(r.no_result_yet)
+        areas.append(
+            {
+                "priority_area": r.area,
+                "measures": int(r.measures),
+                "achieved": int(r.achieved),
+                "part_way": int(r.part_way),
+                "not_achieved": int(r.not_achieved),
+                "share_achieved": _share(int(r.achieved), with_result),
+                "ratings": _ratings(rated[r.key]) if r.key in rated else dict.fromkeys(RATINGS, 0),
+                "committed_pence": int(r.committed),
+            }
+        )
+    return areas
+
+
+def _by_driver(evaluations: Any) -> list[dict[str, Any]]:
+    """Each improvement driver (in the models' order): the evaluated reports naming it and
+    their ratings."""
+    driver = json_items(evaluations.c.drivers)
+    found = {
+        r.driver: r
+        for r in db.session.execute(
+            select(
+                driver.c.value.label("driver"),
+                func.count().label("reports"),
+                *_rating_counts(evaluations.c.rating),
+            )
+            .select_from(evaluations)
+            .join(driver, true())
+            .group_by(driver.c.value)
+        )
+    }
+    return [
+        {
+            "driver": name,
+            "label": DRIVER_LABELS[name],
+            "reports": int(found[name].reports) if name in found else 0,
+            "ratings": _ratings(found[name]) if name in found else dict.fromkeys(RATINGS, 0),
+        }
+        for name in DRIVERS
+    ]
