@@ -66,6 +66,16 @@ def json_download(chunks: Iterator[str], filename: str) -> Response:
     return streamed(chunks, "application/json", filename)
 
 
+def pdf_download(data: bytes, filename: str) -> Response:
+    """A PDF built in memory (a dossier, a termly report) as a download, for the pages and the
+    API alike (``nosniff`` is added to every response by :mod:`fundflow.security`)."""
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def transparency_download(template: str, **context: Any) -> Response | tuple[str, int]:
     """The transparency-file page: a GET form (fund, first and last date) that downloads
     the CSV once it is filled in correctly. Until then the dates default to the fund's year."""

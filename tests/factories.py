@@ -8,8 +8,8 @@ import itertools
 from datetime import date, timedelta
 
 from fundflow.extensions import db
-from fundflow.models import Application, BackfillClaim, Fund, School, User
-from fundflow.services import admin, applications, claims, impact, lifecycle, payments
+from fundflow.models import Application, BackfillClaim, Fund, Review, School, User
+from fundflow.services import admin, applications, claims, impact, lifecycle, payments, reviews
 from fundflow.services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from fundflow.services.clock import as_of, today
 
@@ -258,6 +258,29 @@ class Factory:
                 reference=reference or f"PAY-{self.n():05d}",
             ),
         )
+
+    def review(self, liaison: User, app: Application) -> Review:
+        """The liaison officer's favourable review of a bid under review ("Clear plan, fair rates.")."""
+        return reviews.record_review(
+            liaison,
+            app,
+            reviews.ReviewInput(
+                eligible=True,
+                aligned_with_priorities=True,
+                supporting_school_has_capacity=True,
+                value_for_money=3,
+                comments="Clear plan, fair rates.",
+                recommendation="approve",
+            ),
+        )
+
+    def paid_with_reversal(self, claim: BackfillClaim) -> None:
+        """Pays a verified claim to the wrong account (PAY-WRONG), reverses that payment and pays
+        it again (PAY-RIGHT): a claim whose record holds a reversal."""
+        finance = self.user("finance")
+        wrong = self.pay(claim, finance=finance, reference="PAY-WRONG")
+        payments.reverse_disbursement(finance, wrong, "Paid to the wrong account")
+        self.pay(claim, finance=finance, reference="PAY-RIGHT")
 
     def lead_of(self, app: Application) -> User:
         return db.session.get(User, app.created_by_id)

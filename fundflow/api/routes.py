@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from .. import reports
+from ..downloads import pdf_download
 from ..forms import client_address
 from ..models import School, User
 from ..reports.access import fund_or_404
@@ -465,11 +466,7 @@ def application_dossier_pdf(user: User, reference: str) -> Response:
     """The whole record of the bid and its audit trail, each event checked against the chain."""
     reports.require_report_access(user)
     application = access.get_application(user, reference)
-    return Response(
-        dossier_pdf(application),
-        mimetype=PDF,
-        headers={"Content-Disposition": f'attachment; filename="{dossier_filename(application)}"'},
-    )
+    return pdf_download(dossier_pdf(application), dossier_filename(application))
 
 
 @operation(
@@ -487,11 +484,7 @@ def termly_report_pdf(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)
     fund = fund_or_404(query["fund_id"])
     term = fund_term(fund, query["term"])
-    return Response(
-        termly_pdf(fund, term, today()),
-        mimetype=PDF,
-        headers={"Content-Disposition": f'attachment; filename="{termly_filename(fund, term)}"'},
-    )
+    return pdf_download(termly_pdf(fund, term, today()), termly_filename(fund, term))
 
 
 @operation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template, send_from_directory
 from flask_login import current_user
 
+from ..downloads import pdf_download
 from ..reports.dossier import dossier_context, dossier_filename, dossier_pdf
 from ..reports.pdf import STATIC_DIR
 from ..services import access
@@ -20,7 +21,7 @@ def dossier(reference: str) -> str:
 @bp.get("/bids/<reference>/dossier.pdf", endpoint="dossier_pdf")
 def dossier_pdf_download(reference: str) -> Response:
     application = access.get_application(current_user, reference)
-    return pdf_response(dossier_pdf(application), dossier_filename(application))
+    return pdf_download(dossier_pdf(application), dossier_filename(application))
 
 
 @bp.get("/print.css")
@@ -29,14 +30,3 @@ def print_stylesheet() -> Response:
     from the static files directly."""
     return send_from_directory(STATIC_DIR, "print.css", max_age=3600)
 
-
-def pdf_response(pdf: bytes, filename: str) -> Response:
-    """A PDF as a download (the termly report's too)."""
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField, ValidationError
 
+from ..downloads import pdf_download
 from ..fields import choices_of
 from ..formatting import day
 from ..models import Fund
@@ -20,7 +21,6 @@ from ..services import access, terms
 from ..services.clock import today
 from ..services.errors import ValidationFailed
 from .blueprint import bp
-from .dossier_pages import pdf_response
 
 
 class TermForm(FlaskForm):
@@ -66,4 +66,4 @@ def termly(fund_id: int):
 def termly_pdf_download(fund_id: int) -> Response:
     fund = access.get_fund(fund_id)
     term = terms.fund_term(fund, request.args.get("term") or terms.default_term(fund, today()).code)
-    return pdf_response(termly_pdf(fund, term, today()), termly_filename(fund, term))
+    return pdf_download(termly_pdf(fund, term, today()), termly_filename(fund, term))

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from fundflow import reports
 from fundflow.extensions import db
 from fundflow.models import Event
-from fundflow.services import payments, reviews
 from fundflow.services.clock import today
 
 
@@ -29,24 +28,10 @@ def paid_bid(make):
     payment: every kind of record the auditor's page shows."""
     liaison = make.liaison()
     application = make.application("under_review", liaison=liaison)
-    reviews.record_review(
-        liaison,
-        application,
-        reviews.ReviewInput(
-            eligible=True,
-            aligned_with_priorities=True,
-            supporting_school_has_capacity=True,
-            value_for_money=3,
-            comments="Clear plan, fair rates.",
-            recommendation="approve",
-        ),
-    )
+    make.review(liaison, application)
     make.act(application, liaison, "approve", awarded_pence=1_000_00, conditions="Report each term.")
     claim = make.claim(application, amount_pence=300_00, state="verified")
-    finance = make.user("finance")
-    wrong = make.pay(claim, finance=finance, reference="PAY-WRONG")
-    payments.reverse_disbursement(finance, wrong, "Paid to the wrong account")
-    make.pay(claim, finance=finance, reference="PAY-RIGHT")
+    make.paid_with_reversal(claim)
     return application
 
 

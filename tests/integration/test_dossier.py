@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from fundflow.extensions import db
 from fundflow.models import AuditVerification, Event
-from fundflow.services import impact, payments, reviews
+from fundflow.services import impact
 
 PAGE = "/reports/bids/{}/dossier"
 
@@ -27,24 +27,10 @@ def full_bid(make, *, extra_claims: int = 0):
     payment reversed and paid again, delivery finished and a final report evaluated."""
     liaison = make.liaison()
     application = make.application("under_review", liaison=liaison)
-    reviews.record_review(
-        liaison,
-        application,
-        reviews.ReviewInput(
-            eligible=True,
-            aligned_with_priorities=True,
-            supporting_school_has_capacity=True,
-            value_for_money=3,
-            comments="Clear plan, fair rates.",
-            recommendation="approve",
-        ),
-    )
+    make.review(liaison, application)
     make.act(application, liaison, "approve", awarded_pence=1_000_00, conditions="Report each term.")
     claim = make.claim(application, amount_pence=300_00, state="verified", liaison=liaison)
-    finance = make.user("finance")
-    wrong = make.pay(claim, finance=finance, reference="PAY-WRONG")
-    payments.reverse_disbursement(finance, wrong, "Paid to the wrong account")
-    make.pay(claim, finance=finance, reference="PAY-RIGHT")
+    make.paid_with_reversal(claim)
     for _ in range(extra_claims):
         make.claim(application, amount_pence=1_00, state="rejected", liaison=liaison)
     lead = make.lead_of(application)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Event, ImpactReport, Review, ScheduleItem
-from fundflow.services import audit, reviews
+from fundflow.services import audit
 from fundflow.services.errors import ValidationFailed
 from fundflow.services.unit_of_work import transaction
 
@@ -120,18 +120,7 @@ def test_every_event_about_a_bids_record_files_under_that_bid_and_its_fund(make)
     make.application("closed")
     make.claim(make.application("approved"), state="paid")
     liaison = make.liaison()
-    reviews.record_review(
-        liaison,
-        make.application("under_review", liaison=liaison),
-        reviews.ReviewInput(
-            eligible=True,
-            aligned_with_priorities=True,
-            supporting_school_has_capacity=True,
-            value_for_money=3,
-            comments="Clear plan, fair rates.",
-            recommendation="approve",
-        ),
-    )
+    make.review(liaison, make.application("under_review", liaison=liaison))
     of_a_bid = {
         "claim": BackfillClaim,
         "review": Review,

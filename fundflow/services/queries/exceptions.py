@@ -406,18 +406,17 @@ def _reversal(r: Any) -> str:
     )
 
 
-def _flagged(r: Any) -> str:
-    return (
-        f"Claim {r.record_id} ({money(r.pence_a)} for {r.text_a}) was flagged as possible double "
-        f"funding: it overlaps claim {r.other_id} on {r.text_b}"
-    )
+def _claim_overlap(what: str) -> Callable[[Any], str]:
+    """A sentence about a claim that overlaps another: the flagged and the verified kind differ
+    only in what happened to the claim."""
 
+    def sentence(r: Any) -> str:
+        return (
+            f"Claim {r.record_id} ({money(r.pence_a)} for {r.text_a}) {what} "
+            f"claim {r.other_id} on {r.text_b}"
+        )
 
-def _overlapping(r: Any) -> str:
-    return (
-        f"Claim {r.record_id} ({money(r.pence_a)} for {r.text_a}) was verified although it overlaps "
-        f"claim {r.other_id} on {r.text_b}"
-    )
+    return sentence
 
 
 def _at_cap(r: Any) -> str:
@@ -440,8 +439,8 @@ DETAILS: dict[str, Callable[[Any], str]] = {
     "causing_concern_override": _override,
     "partial_award": _partial,
     "reversal": _reversal,
-    "flagged_claim": _flagged,
-    "overlapping_claim": _overlapping,
+    "flagged_claim": _claim_overlap("was flagged as possible double funding: it overlaps"),
+    "overlapping_claim": _claim_overlap("was verified although it overlaps"),
     "day_rate_at_cap": _at_cap,
     "late_report": _late,
     "waived_report": _waived,
