@@ -29,4 +29,3 @@ def print_stylesheet() -> Response:
     """The print stylesheet the printable pages link (media="print"); the PDFs load it
     from the static files directly."""
     return send_from_directory(STATIC_DIR, "print.css", max_age=3600)
-

@@ -412,8 +412,7 @@ def _claim_overlap(what: str) -> Callable[[Any], str]:
 
     def sentence(r: Any) -> str:
         return (
-            f"Claim {r.record_id} ({money(r.pence_a)} for {r.text_a}) {what} "
-            f"claim {r.other_id} on {r.text_b}"
+            f"Claim {r.record_id} ({money(r.pence_a)} for {r.text_a}) {what} claim {r.other_id} on {r.text_b}"
         )
 
     return sentence
