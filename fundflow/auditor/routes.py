@@ -109,7 +109,7 @@ def ledger_page(fund_id: int):
     fund = _report_fund(fund_id)
     page, rows_per_page = page_number(), per_page()
     # totals over every bid and one page of rows; the report carries the fund's ledger too
-    vfm = reports.value_for_money(fund.id, page, rows_per_page)
+    vfm = reports.value_summary(fund.id, page, rows_per_page)
     rows = queries.RowsPage(vfm["rows"], vfm["total"], page, rows_per_page)
     return render_template("auditor/ledger.html", fund=fund, ledger=vfm["fund"], vfm=vfm, pagination=rows)
 

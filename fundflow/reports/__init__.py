@@ -25,7 +25,7 @@ from .giving360 import (
     grants_360_json_chunks,
     grants_360_package,
 )
-from .value import value_for_money
+from .value import value_for_money, value_summary
 
 __all__ = [
     "AUDIT_ROLES",
@@ -45,5 +45,6 @@ __all__ = [
     "transparency_chunks",
     "transparency_csv",
     "value_for_money",
+    "value_summary",
     "verify_audit_chain",
 ]

@@ -78,11 +78,8 @@ def value_for_money(
     submitted are left out: they are not bids yet.
     """
     scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area)
-    fund = fund_or_404(fund_id) if fund_id is not None else None
-    totals, held = _totals(bid_figures(scope).subquery())
-    rows = _page_rows(scope, page, per_page)
-    measures = value_outcomes.measures_of([r["application_id"] for r in rows])
-    money = value_money.money(scope, fund, held)
+    summary = _summary(scope, page, per_page)
+    money = summary["money"]
     # What targeting and the schools need of each bid: its committed money and partners.
     committed = bid_figures(scope, full=False).cte("bid_money").prefix_with("MATERIALIZED")
     schools = value_targeting.school_figures(committed)
@@ -93,21 +90,40 @@ def value_for_money(
         .cte("award_money")
         .prefix_with("MATERIALIZED")
     )
+    fund = fund_or_404(fund_id) if fund_id is not None else None
     return {
-        "fund_id": fund_id,
-        "fund": _fund_ledger(fund) if fund is not None else None,
-        "totals": totals,
-        "rows": [_row(r, measures.get(r["application_id"], [])) for r in rows],
-        "page": page,
-        "per_page": per_page,
-        "total": totals["applications"],
-        "money": money,
+        **summary,
         "bought": value_bought.bought(scope, fund, awards, schools, money["committed_pence"]),
         "outcomes": value_outcomes.outcomes(scope, money["committed_pence"], awards),
         "targeting": value_targeting.targeting(schools, money["committed_pence"]),
         "timeliness": value_timeliness.timeliness(scope),
         "filters": scope.echo(),
         "options": options(fund_id),
+    }
+
+
+def value_summary(fund_id: int, page: int = 1, per_page: int | None = None) -> dict[str, Any]:
+    """The part of :func:`value_for_money` a fund's ledger page shows: ``fund_id``, ``fund``,
+    ``totals``, one page of ``rows``, ``page``, ``per_page``, ``total`` and ``money``, without
+    what the value-for-money view adds (what it bought, outcomes, targeting, timeliness),
+    so the ledger costs a third of the whole report."""
+    return _summary(Scope.of(fund_id, None, None, None, None), page, per_page)
+
+
+def _summary(scope: Scope, page: int, per_page: int | None) -> dict[str, Any]:
+    fund = fund_or_404(scope.fund_id) if scope.fund_id is not None else None
+    totals, held = _totals(bid_figures(scope).subquery())
+    rows = _page_rows(scope, page, per_page)
+    measures = value_outcomes.measures_of([r["application_id"] for r in rows])
+    return {
+        "fund_id": scope.fund_id,
+        "fund": _fund_ledger(fund) if fund is not None else None,
+        "totals": totals,
+        "rows": [_row(r, measures.get(r["application_id"], [])) for r in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": totals["applications"],
+        "money": value_money.money(scope, fund, held),
     }
 
 

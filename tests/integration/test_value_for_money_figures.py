@@ -283,6 +283,17 @@ def test_the_filters(app):
     check_filters(build())
 
 
+def test_the_ledgers_summary_is_the_reports_own_figures_and_costs_less(app, count_queries):
+    fund_id = build()["fund"].id
+    with count_queries() as whole:
+        report = reports.value_for_money(fund_id, 1, 2)
+    with count_queries() as part:
+        summary = reports.value_summary(fund_id, 1, 2)
+    assert summary == {key: report[key] for key in summary}
+    assert set(summary) == {"fund_id", "fund", "totals", "rows", "page", "per_page", "total", "money"}
+    assert len(part) < len(whole) / 2
+
+
 def test_the_rows_alone_are_the_reports_rows_read_in_batches(app, monkeypatch, count_queries):
     from fundflow.reports import value
 
