@@ -369,12 +369,17 @@ def queue_page(
     filters = QueueFilters(fund_id=filters.fund_id, status=status, search=search)
     now = clock_today()
     offered = funds()
+    # Other tabs drop the status filter (their statuses differ), so count them without it;
+    # this section's own count serves its pages too, unless a status narrows them.
+    counts = section_counts(replace(filters, status=None), now, user)
     pagination = page_of(
-        queue_statement(section.key, filters, now, user), page, per_page, count_up_to=QUEUE_COUNT_LIMIT
+        queue_statement(section.key, filters, now, user),
+        page,
+        per_page,
+        count_up_to=QUEUE_COUNT_LIMIT,
+        total=None if status else counts[section.key],
     )
     rows = _queue_rows(section, pagination.items, user, now)
-    # Other tabs drop the status filter (their statuses differ), so count them without it.
-    counts = section_counts(replace(filters, status=None), now, user)
     counts[section.key] = pagination.total
     tabs = [
         QueueTab(s.key, s.tab, s.tab_hidden, counts[s.key], s.key == section.key) for s in SECTIONS.values()

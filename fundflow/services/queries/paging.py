@@ -26,14 +26,23 @@ from sqlalchemy.sql import operators
 from ...extensions import db
 
 
-def page_of(statement: Select, page: int, per_page: int, *, count_up_to: int | None = None) -> Pagination:
+def page_of(
+    statement: Select,
+    page: int,
+    per_page: int,
+    *,
+    count_up_to: int | None = None,
+    total: int | None = None,
+) -> Pagination:
     """Page ``page`` (from 1) of ``statement``, ``per_page`` rows a page; a page past the end
     is empty. ``statement`` must be fully ordered (a unique key last) for pages not to
     overlap, as for any paging.
 
     With ``count_up_to``, rows are counted only up to one more than that (see
-    :func:`count_up_to`): the total then says "more than ``count_up_to``", and the pages
-    reach that far."""
+    :func:`counted`): the total then says "more than ``count_up_to``", and the pages reach
+    that far. ``total``: the count, when the caller has already made it (so it is not made
+    twice)."""
+    known = {} if total is None else {"total": total}
     return _Page(
         statement=statement,
         page=page,
@@ -41,6 +50,7 @@ def page_of(statement: Select, page: int, per_page: int, *, count_up_to: int | N
         max_per_page=None,
         error_out=False,
         count_up_to=count_up_to,
+        **known,
     )
 
 
