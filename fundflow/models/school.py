@@ -35,6 +35,10 @@ GIVING360_PREFIXES = {
 }
 
 
+def _urn_as_identifier(context: Any) -> str | None:
+    return context.get_current_parameters().get("urn")
+
+
 def giving360_id(nation: str, identifier: str) -> str:
     """A school's org-id in the 360Giving register from its nation and identifier (for queries
     that select columns rather than School objects)."""
@@ -67,8 +71,9 @@ class School(TimestampMixin, db.Model):
     nation: Mapped[str] = mapped_column(
         String(20), default="england", server_default="england", nullable=False
     )
-    #: The official identifier, normalised (see services/school_identifiers.py).
-    identifier: Mapped[str] = mapped_column(String(12), nullable=False)
+    #: The official identifier, normalised (see services/school_identifiers.py); an English
+    #: school inserted with its URN alone (bulk inserts too) takes the URN.
+    identifier: Mapped[str] = mapped_column(String(12), default=_urn_as_identifier, nullable=False)
     #: English schools only (the same as ``identifier``); blank for the other nations.
     urn: Mapped[str | None] = mapped_column(String(6), unique=True, nullable=True)
     #: The local authority's GSS code (E06…, W06…, S12…), "" when not known.
