@@ -65,6 +65,9 @@ class Config:
     GRANTNAV_PREFIX = os.environ.get("FUNDFLOW_360G_PREFIX", "360G-fundflow-")
     FUNDER_ORG_ID = os.environ.get("FUNDFLOW_FUNDER_ORG_ID", "GB-LAE-SLG")
     FUNDER_ORG_NAME = os.environ.get("FUNDFLOW_FUNDER_ORG_NAME", "Slough Borough Council")
+    #: The short name of the first organisation (made from the two settings above and
+    #: REFERENCE_PREFIX by the migration that introduced organisations, or on first use).
+    FUNDER_ORG_SLUG = os.environ.get("FUNDFLOW_FUNDER_ORG_SLUG", "slough")
     TRANSPARENCY_THRESHOLD_PENCE = _int("FUNDFLOW_TRANSPARENCY_THRESHOLD_PENCE", 50_000)
     # Who runs the fund, named on the contact page, the privacy notice and the accessibility
     # statement (the council itself is FUNDER_ORG_NAME).

@@ -166,7 +166,8 @@ NEED = (
 # Columns written, per table, in the order each row tuple gives them.
 COLUMNS: dict[type, tuple[str, ...]] = {
     School: (
-        "id", "urn", "name", "phase", "la_code", "la_name", "trust", "establishment_type", "postcode",
+        "id", "urn", "identifier", "name", "phase", "la_code", "la_name", "trust", "establishment_type",
+        "postcode",
         "causing_concern", "status", "pupils", "fsm_percent", "created_at", "updated_at",
     ),
     User: (
@@ -175,7 +176,8 @@ COLUMNS: dict[type, tuple[str, ...]] = {
     ),
     UserRole: ("user_id", "role"),
     Fund: (
-        "id", "name", "financial_year", "budget_pence", "opens_on", "closes_on", "delivery_ends_on",
+        "id", "organisation_id", "name", "financial_year", "budget_pence", "opens_on", "closes_on",
+        "delivery_ends_on",
         "max_award_pence", "max_daily_rate_pence", "countersign_threshold_pence",
         "requires_partner_endorsement", "report_cadence", "final_report_weeks", "claim_deadline_weeks",
         "created_at", "updated_at",
@@ -224,8 +226,8 @@ COLUMNS: dict[type, tuple[str, ...]] = {
         "waived_reason", "next_reminder_on", "reminders_sent", "escalated_on", "created_at", "updated_at",
     ),
     Event: (
-        "id", "seq", "at", "actor_id", "actor_email", "action", "subject_type", "subject_id",
-        "application_id", "fund_id", "from_status", "to_status", "payload", "prev_hash", "hash",
+        "id", "organisation_id", "seq", "at", "actor_id", "actor_email", "action", "subject_type",
+        "subject_id", "application_id", "fund_id", "from_status", "to_status", "payload", "prev_hash", "hash",
     ),
 }  # fmt: skip
 #: Parents before children, so every foreign key finds its row.
@@ -393,8 +395,10 @@ class _Loader:
         self.next_urn = int(largest_urn) + 1 if largest_urn else FIRST_BULK_URN
         demo_fund = db.session.execute(select(Fund).order_by(Fund.id).limit(1)).scalar_one()
         self.demo_fund = self._plan_of(demo_fund, ledger.ledger(demo_fund.id).available_pence, True)
+        #: The bench's funds are the demo council's (its first organisation's).
+        self.organisation_id = demo_fund.organisation_id
         self.opens, self.closes, self.year = demo.financial_year(self.today)
-        self.reference_prefix = f"{_reference_prefix()}-{self.today.year}"
+        self.reference_prefix = f"{demo_fund.organisation.reference_prefix}-{self.today.year}"
         self.next_reference = _next_reference_number(self.reference_prefix)
         self.next_payment = 1
         self.fund: _FundPlan | None = None
@@ -470,6 +474,7 @@ class _Loader:
                 (
                     sid,
                     urn,
+                    urn,  # an English school's identifier is its URN
                     name,
                     phase,
                     code,
@@ -537,7 +542,9 @@ class _Loader:
             "claim_deadline_weeks": 4,
         }
         created = self.at(opens - timedelta(days=30))
-        self.writer.add(Fund, (fid, *(row[c] for c in COLUMNS[Fund][1:-2]), created, created))
+        self.writer.add(
+            Fund, (fid, self.organisation_id, *(row[c] for c in COLUMNS[Fund][2:-2]), created, created)
+        )
         self.event(created, self.users["admin@demo.test"], "create_fund", "fund", fid, None, fid, payload=row)
         return _FundPlan(fid, opens, delivery_ends, 10_000_00, budget, False)
 
@@ -1237,9 +1244,9 @@ class _Loader:
     def write_chunk(self) -> None:
         """Write the chunk's rows, then its Events at the end of the chain, and commit."""
         self.writer.flush()
-        audit._lock_chain()
-        last = db.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
-        seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
+        # every bench event is about the demo council's funds, bids and staff: its chain
+        audit._lock_chain(self.organisation_id)
+        seq, prev = audit.chain_end(self.organisation_id)
         for pending in self.events:
             seq += 1
             pending.seq, pending.prev_hash = seq, prev
@@ -1248,6 +1255,7 @@ class _Loader:
                 Event,
                 (
                     self.ids.take(Event),
+                    self.organisation_id,
                     seq,
                     pending.at,
                     pending.actor_id,
@@ -1277,15 +1285,10 @@ class _Loader:
             for index in range(first, first + size):
                 self.bid(index)
             self.write_chunk()
+        _fund_councils()
         _finish()
         elapsed = time.perf_counter() - started
         return SeedResult(self.count, self.events_written, elapsed, dict(self.writer.written))
-
-
-def _reference_prefix() -> str:
-    from flask import current_app
-
-    return current_app.config["REFERENCE_PREFIX"]
 
 
 def _next_reference_number(prefix: str) -> int:
@@ -1297,6 +1300,18 @@ def _next_reference_number(prefix: str) -> int:
         .limit(1)
     ).scalar()
     return int(last.rsplit("-", 1)[1]) + 1 if last else 1
+
+
+def _fund_councils() -> None:
+    """Every fund written takes bids from its organisation's member councils."""
+    db.session.execute(
+        text(
+            "INSERT INTO fund_local_authorities (fund_id, local_authority_id)"
+            " SELECT funds.id, ola.local_authority_id FROM funds"
+            " JOIN organisation_local_authorities ola ON ola.organisation_id = funds.organisation_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM fund_local_authorities fla WHERE fla.fund_id = funds.id)"
+        )
+    )
 
 
 def _finish() -> None:

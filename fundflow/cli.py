@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import admin, audit, auth, gias
+from .services import admin, audit, auth, gias, organisations, school_identifiers, school_imports
 from .services.errors import DomainError, ValidationFailed
 
 fundflow_cli = AppGroup("fundflow", help="fundflow administration commands.")
@@ -37,19 +37,80 @@ def _fail(exc: DomainError) -> None:
     help="A role; repeat for more than one.",
 )
 @click.option("--school", "school_urn", default=None, help="URN of the person's school.")
+@click.option(
+    "--organisation",
+    "organisation_slug",
+    default=None,
+    help="Slug of the organisation council staff work for (default: the first).",
+)
 @click.option("--password", required=True, help="At least 12 characters.")
-def create_user(email: str, name: str, roles: tuple[str, ...], school_urn: str | None, password: str) -> None:
-    """Create a user (schools must exist first)."""
+def create_user(
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    school_urn: str | None,
+    organisation_slug: str | None,
+    password: str,
+) -> None:
+    """Create a user (schools and organisations must exist first)."""
     try:
         user = admin.create_user(
             None,
             admin.UserInput(
-                email=email, name=name, roles=list(roles), password=password, school_urn=school_urn
+                email=email,
+                name=name,
+                roles=list(roles),
+                password=password,
+                school_urn=school_urn,
+                organisation_slug=organisation_slug,
             ),
         )
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Created {user.email} ({', '.join(user.roles)})")
+
+
+@fundflow_cli.command("create-organisation")
+@click.argument("slug")
+@click.option("--name", required=True, help="The council's or partnership's name.")
+@click.option("--funder-id", required=True, help="Its 360Giving identifier, e.g. GB-LAS-GLG.")
+@click.option("--reference-prefix", required=True, help="Starts its bid references, e.g. WPSIF.")
+@click.option(
+    "--local-authority",
+    "local_authorities",
+    multiple=True,
+    required=True,
+    help="A member council's GSS code (CODE=Name for one not known yet); repeat for more.",
+)
+@click.option(
+    "--term-calendar",
+    type=click.Choice(["three_terms", "four_terms"]),
+    default=None,
+    help="Default: four terms if every member council is Scottish, else three.",
+)
+def create_organisation(
+    slug: str,
+    name: str,
+    funder_id: str,
+    reference_prefix: str,
+    local_authorities: tuple[str, ...],
+    term_calendar: str | None,
+) -> None:
+    """Create an organisation: a council, or a partnership of councils."""
+    try:
+        organisation = organisations.create_organisation(
+            None,
+            slug=slug,
+            name=name,
+            funder_id=funder_id,
+            reference_prefix=reference_prefix,
+            local_authorities=list(local_authorities),
+            term_calendar=term_calendar,
+        )
+    except DomainError as exc:
+        _fail(exc)
+    councils = ", ".join(a.name for a in organisation.local_authorities)
+    click.echo(f"Created organisation {organisation.slug} ({organisation.name}; {councils})")
 
 
 @fundflow_cli.command("issue-token")
@@ -86,9 +147,20 @@ CLI_CHECKER = "the verify-audit command"
 
 
 @fundflow_cli.command("verify-audit")
-def verify_audit() -> None:
-    """Check the audit trail's hash chain, and record the check (shown in every dossier)."""
-    report = audit.verify_and_record(CLI_CHECKER)
+@click.option(
+    "--organisation", "organisation_slug", default=None, help="Check only this organisation's chain."
+)
+def verify_audit(organisation_slug: str | None) -> None:
+    """Check every organisation's audit hash chain (or one's), and record a full check (shown
+    in every dossier)."""
+    if organisation_slug is not None:
+        try:
+            organisation = organisations.by_slug(organisation_slug)
+        except DomainError as exc:
+            _fail(exc)
+        report = audit.verify_chain(organisation_id=organisation.id)
+    else:
+        report = audit.verify_and_record(CLI_CHECKER)
     if report.ok:
         click.echo(f"OK: {report.events_checked} events, hash chain intact")
         return
@@ -111,18 +183,28 @@ def purge_idempotency_keys() -> None:
 
 @fundflow_cli.command("import-schools")
 @click.argument("file", type=click.File("rb"))
-def import_schools(file) -> None:
-    """Import or update schools from a GIAS establishments CSV (Windows-1252 or UTF-8)."""
+@click.option(
+    "--nation",
+    type=click.Choice(["england", "wales", "scotland", "northern-ireland"]),
+    default=None,
+    help="Whose published list FILE is; found from the file when not given.",
+)
+def import_schools(file, nation: str | None) -> None:
+    """Import or update schools from a nation's published list: the GIAS establishments CSV
+    (England), the Welsh address list of schools (ODS), the Scottish school contact details
+    (xlsx) or the Department of Education's institutions CSV (Northern Ireland)."""
     try:
         size = os.fstat(file.fileno()).st_size
     except (OSError, AttributeError, ValueError):
         size = 0
+    raw = school_imports.as_seekable(file)
     try:
-        if size:
+        chosen = school_identifiers.nation_of(nation) if nation else school_imports.detect_nation(raw)
+        if size and chosen == "england":
             with click.progressbar(length=size, label="Importing schools", file=sys.stderr) as bar:
-                result = gias.import_schools(None, file, on_read=bar.update)
+                result = gias.import_schools(None, raw, on_read=bar.update)
         else:
-            result = gias.import_schools(None, file)
+            chosen, result = school_imports.import_schools(None, raw, chosen)
     except DomainError as exc:
         _fail(exc)
     for line, message in result.errors:

@@ -201,6 +201,7 @@ EVENT_WORDS: dict[tuple[str, str], str] = {
 #: Headings of the events no lifecycle declares: accounts, schools, funds and imports.
 OTHER_EVENT_LABELS: dict[str, str] = {
     "create_fund": "Fund created",
+    "create_organisation": "Organisation created",
     "update_fund": "Fund rules changed",
     "create_school": "School added",
     "update_school": "School's causing-concern marker changed",

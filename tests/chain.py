@@ -9,19 +9,25 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from fundflow.extensions import db
-from fundflow.models import Event
+from fundflow.models import Event, Fund
 from fundflow.services import audit
 
 
 def append_events(count: int, *, fund_id: int | None = None, batch: int = 5_000) -> None:
-    """Append ``count`` events (no status changes) after the chain's last, committed."""
-    last = db.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
+    """Append ``count`` events (no status changes) after the last of the chain of the fund's
+    organisation (the service's chain without a fund), committed."""
+    organisation_id = (
+        db.session.execute(select(Fund.organisation_id).where(Fund.id == fund_id)).scalar_one()
+        if fund_id is not None
+        else None
+    )
+    seq, prev = audit.chain_end(organisation_id)
     start = datetime(2026, 1, 1)
     rows: list[dict[str, Any]] = []
     for _ in range(count):
         seq += 1
         values = {
+            "organisation_id": organisation_id,
             "seq": seq,
             "at": start + timedelta(seconds=seq, microseconds=seq % 997),
             "actor_id": None,

@@ -69,7 +69,7 @@ class Factory:
                 name=f"User {n}",
                 roles=list(roles),
                 password=PASSWORD,
-                school_urn=school.urn if school else None,
+                school_id=school.id if school else None,
             ),
         )
 

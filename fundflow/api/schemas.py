@@ -18,6 +18,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..models import DRIVERS, PARTNER_ROLES, RATINGS, REPORT_KINDS, ROLES
 from ..models.schedule import SCHEDULE_KINDS
+from ..models.school import NATIONS as SCHOOL_NATIONS
 from ..models.school import STATUSES as SCHOOL_STATUSES
 from ..reports.value_targeting import FSM_BANDS, FSM_NOT_KNOWN
 from ..request_guard import CONTROL
@@ -304,7 +305,26 @@ class FundInputSchema(Schema):
 
 
 class SchoolInputSchema(Schema):
-    urn = Words(6, required=True, metadata={"example": "110123"})
+    urn = Words(
+        6,
+        load_default=None,
+        metadata={"example": "110123", "description": "An English school's URN (or nation and identifier)"},
+    )
+    nation = fields.String(
+        validate=validate.OneOf(SCHOOL_NATIONS),
+        load_default="england",
+        metadata={"description": "england, wales, scotland or northern_ireland"},
+    )
+    identifier = Words(
+        12,
+        load_default=None,
+        metadata={
+            "example": "6812345",
+            "description": "The official identifier: URN (England, 6 digits), school number "
+            "(Wales, 7 digits), SEED code (Scotland, 7 digits) or DE reference (Northern Ireland, NNN-NNNN)",
+        },
+    )
+    gss_code = Words(9, load_default="", metadata={"example": "W06000015"})
     name = Words(200, required=True)
     phase = Words(60, load_default="")
     la_code = Words(10, load_default="")
@@ -502,7 +522,12 @@ class FundSchema(Schema):
 
 
 class SchoolSchema(Schema):
-    urn = fields.String(**OUT)
+    school_id = fields.Integer(attribute="id", **OUT)
+    urn = fields.String(allow_none=True, metadata={"description": "English schools only, else null"}, **OUT)
+    nation = fields.String(validate=validate.OneOf(SCHOOL_NATIONS), **OUT)
+    identifier = fields.String(**OUT)
+    giving360_id = fields.String(metadata={"example": "GB-WALEDU-6812345"}, **OUT)
+    gss_code = fields.String(**OUT)
     name = fields.String(**OUT)
     phase = fields.String(**OUT)
     la_code = fields.String(**OUT)

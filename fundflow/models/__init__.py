@@ -25,10 +25,28 @@ from .impact import (
     ImpactResult,
 )
 from .notification import DELIVERY_CHOICES, Notification, OutboundEmail, PasswordResetRequest
+from .organisation import (
+    NATIONS_BY_GSS_LETTER,
+    TERM_CALENDARS,
+    LocalAuthority,
+    Organisation,
+    fund_local_authorities,
+    organisation_local_authorities,
+)
 from .review import RECOMMENDATIONS, Review
 from .schedule import SCHEDULE_KIND_LABELS, SCHEDULE_KINDS, ScheduleItem
 from .school import School
-from .user import ROLE_LABELS, ROLES, ApiToken, LoginAttempt, SetPasswordLink, User, UserRole, UserSession
+from .user import (
+    ROLE_LABELS,
+    ROLES,
+    ROLES_WITHOUT_ORGANISATION,
+    ApiToken,
+    LoginAttempt,
+    SetPasswordLink,
+    User,
+    UserRole,
+    UserSession,
+)
 
 __all__ = [
     "DELIVERY_CHOICES",
@@ -46,6 +64,13 @@ __all__ = [
     "RECOMMENDATIONS",
     "REPORT_KINDS",
     "ROLES",
+    "ROLES_WITHOUT_ORGANISATION",
+    "NATIONS_BY_GSS_LETTER",
+    "TERM_CALENDARS",
+    "LocalAuthority",
+    "Organisation",
+    "fund_local_authorities",
+    "organisation_local_authorities",
     "ROLE_LABELS",
     "Activity",
     "ApiToken",

@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -10,17 +21,31 @@ from ..extensions import db
 
 class Event(db.Model):
     """One line of the audit trail. Append-only; ``hash`` covers the content and
-    ``prev_hash``, so editing or deleting any row breaks the chain."""
+    ``prev_hash``, so editing or deleting any row breaks the chain.
+
+    Each organisation has its own chain (``organisation_id``; None: the service's own, for
+    what belongs to no organisation), numbered by ``seq`` from 1 and starting from that
+    organisation's ``audit_genesis``."""
 
     __tablename__ = "events"
     #: A bid's trail and a fund's trail, each read in chain order.
     __table_args__ = (
         Index("ix_events_application_id_seq", "application_id", "seq"),
         Index("ix_events_fund_id_seq", "fund_id", "seq"),
+        UniqueConstraint("organisation_id", "seq", name="uq_events_organisation_id_seq"),
+        # the service's chain: NULLs are distinct in a unique constraint, so its own index
+        Index(
+            "uq_events_service_seq",
+            "seq",
+            unique=True,
+            sqlite_where=text("organisation_id IS NULL"),
+            postgresql_where=text("organisation_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     actor_email: Mapped[str] = mapped_column(String(254), nullable=False)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Boolean, Date, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin
+from .organisation import LocalAuthority, Organisation, fund_local_authorities
 
 
 class Fund(TimestampMixin, db.Model):
@@ -15,6 +16,8 @@ class Fund(TimestampMixin, db.Model):
     __tablename__ = "funds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The council or partnership running the fund: only its staff see the fund and its bids.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     financial_year: Mapped[str] = mapped_column(String(9), nullable=False)
     budget_pence: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -35,6 +38,12 @@ class Fund(TimestampMixin, db.Model):
     final_report_weeks: Mapped[int] = mapped_column(Integer, default=6, server_default="6", nullable=False)
     #: Backfill is claimed within this many weeks of each activity's planned end.
     claim_deadline_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4", nullable=False)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    #: The member councils whose schools may bid (a partnership fund: any of them).
+    local_authorities: Mapped[list[LocalAuthority]] = relationship(
+        secondary=fund_local_authorities, order_by=LocalAuthority.name, lazy="selectin"
+    )
 
     def is_open_on(self, day: date) -> bool:
         return self.opens_on <= day <= self.closes_on

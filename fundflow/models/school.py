@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, String
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -17,9 +18,39 @@ STATUS_LABELS = {
 }
 STATUSES = tuple(STATUS_LABELS)
 
+#: The UK nation whose published list names the school, and how each reads.
+NATION_LABELS = {
+    "england": "England",
+    "wales": "Wales",
+    "scotland": "Scotland",
+    "northern_ireland": "Northern Ireland",
+}
+NATIONS = tuple(NATION_LABELS)
+#: The 360Giving org-id prefix of each nation's schools register.
+GIVING360_PREFIXES = {
+    "england": "GB-EDU-",
+    "wales": "GB-WALEDU-",
+    "scotland": "GB-SCOTEDU-",
+    "northern_ireland": "GB-NIEDU-",
+}
+
+
+def _urn_as_identifier(context: Any) -> str | None:
+    return context.get_current_parameters().get("urn")
+
+
+def giving360_id(nation: str, identifier: str) -> str:
+    """A school's org-id in the 360Giving register from its nation and identifier (for queries
+    that select columns rather than School objects)."""
+    return f"{GIVING360_PREFIXES[nation]}{identifier}"
+
 
 class School(TimestampMixin, db.Model):
-    """An establishment, identified by its 6-digit URN from GIAS.
+    """An establishment, identified by its nation and that nation's official identifier: the
+    URN in England (GIAS), the school number in Wales, the SEED code in Scotland, the DE
+    reference number in Northern Ireland. Welsh school numbers and SEED codes are both seven
+    digits, so only the pair is unique. English schools keep ``urn`` (equal to ``identifier``)
+    for the URLs and API fields that name them by URN.
 
     Schools are never deleted: a closed school keeps its row (and so its name on every bid
     it took part in) with ``status`` "closed", and cannot be named on a new bid."""
@@ -29,11 +60,24 @@ class School(TimestampMixin, db.Model):
         CheckConstraint(
             "status IN ('open', 'proposed_to_close', 'proposed_to_open', 'closed')", name="status"
         ),
+        CheckConstraint(
+            "nation IN ('england', 'wales', 'scotland', 'northern_ireland')", name="nation"
+        ),
+        UniqueConstraint("nation", "identifier"),
         Index("ix_schools_name_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    urn: Mapped[str] = mapped_column(String(6), unique=True, nullable=False)
+    nation: Mapped[str] = mapped_column(
+        String(20), default="england", server_default="england", nullable=False
+    )
+    #: The official identifier, normalised (see services/school_identifiers.py); an English
+    #: school inserted with its URN alone (bulk inserts too) takes the URN.
+    identifier: Mapped[str] = mapped_column(String(12), default=_urn_as_identifier, nullable=False)
+    #: English schools only (the same as ``identifier``); blank for the other nations.
+    urn: Mapped[str | None] = mapped_column(String(6), unique=True, nullable=True)
+    #: The local authority's GSS code (E06…, W06…, S12…), "" when not known.
+    gss_code: Mapped[str] = mapped_column(String(9), default="", server_default="", nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     phase: Mapped[str] = mapped_column(String(60), default="", nullable=False)
     la_code: Mapped[str] = mapped_column(String(10), default="", nullable=False)
@@ -48,13 +92,33 @@ class School(TimestampMixin, db.Model):
     pupils: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fsm_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 1), nullable=True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # An English school is named by its URN alone in much of the code and the tests
+        # (School(urn=...)); its identifier is the URN, and the other way round.
+        nation = kwargs.setdefault("nation", "england")
+        if nation == "england":
+            if kwargs.get("identifier") is None and kwargs.get("urn"):
+                kwargs["identifier"] = kwargs["urn"]
+            elif kwargs.get("urn") is None and kwargs.get("identifier"):
+                kwargs["urn"] = kwargs["identifier"]
+        super().__init__(**kwargs)
+
     @property
     def is_closed(self) -> bool:
         return self.status == "closed"
+
+    @property
+    def nation_label(self) -> str:
+        return NATION_LABELS.get(self.nation, self.nation)
+
+    @property
+    def giving360_id(self) -> str:
+        """The school's org-id in the 360Giving register, e.g. GB-EDU-110123, GB-SCOTEDU-8300011."""
+        return giving360_id(self.nation or "england", self.identifier)
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
     def __repr__(self) -> str:
-        return f"<School {self.urn} {self.name}>"
+        return f"<School {self.nation} {self.identifier} {self.name}>"

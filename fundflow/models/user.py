@@ -14,14 +14,19 @@ from .school import School
 #: password hash starts with it, so nothing signs in with it.
 NO_PASSWORD = "!unset:"
 
-ROLES = ("headteacher", "liaison_officer", "finance", "auditor", "admin")
+ROLES = ("headteacher", "liaison_officer", "finance", "auditor", "admin", "service_admin")
 ROLE_LABELS = {
     "headteacher": "Headteacher",
     "liaison_officer": "Liaison officer",
     "finance": "Finance",
     "auditor": "Auditor",
     "admin": "Administrator",
+    "service_admin": "Service administrator",
 }
+
+#: Roles of no organisation: a headteacher belongs to a school; a service administrator
+#: creates organisations and sees no bids.
+ROLES_WITHOUT_ORGANISATION = ("headteacher", "service_admin")
 
 
 class UserRole(db.Model):
@@ -43,6 +48,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), nullable=True)
+    #: The council or partnership a member of council staff works for; None for headteachers
+    #: and service administrators.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), nullable=True, index=True
+    )
     #: Kinds of message the person wants in their daily digest rather than at once
     #: (``{kind: "digest"}``; a kind not named is emailed at once).
     notification_preferences: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 from .. import formatting
 from ..extensions import db
 from ..models import Application, AuditVerification, Event, EvidenceFile
-from ..services.audit import GENESIS_HASH, event_hash
+from ..services.audit import chain_genesis, event_hash
 from ..services.queries.auditor import ApplicationRecord, application_record
 from .pdf import html_to_pdf
 
@@ -98,17 +98,18 @@ class Dossier:
 
 def checked_events(application_id: int) -> list[CheckedEvent]:
     """The bid's events in chain order, each with the hash of the event one before it in the
-    whole chain, read in the same query (a self-join on ``seq``), and checked."""
+    whole chain (its organisation's), read in the same query (a self-join on ``seq``), and
+    checked."""
     before = aliased(Event)
     rows = db.session.execute(
         select(Event, before.hash)
-        .outerjoin(before, before.seq == Event.seq - 1)
+        .outerjoin(before, (before.organisation_id == Event.organisation_id) & (before.seq == Event.seq - 1))
         .where(Event.application_id == application_id)
         .order_by(Event.seq)
     ).all()
     checked = []
     for event, previous_hash in rows:
-        expected_prev = GENESIS_HASH if event.seq == 1 else previous_hash
+        expected_prev = chain_genesis(event.organisation_id) if event.seq == 1 else previous_hash
         checked.append(
             CheckedEvent(
                 event=event,

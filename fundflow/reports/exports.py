@@ -71,6 +71,7 @@ _SUBJECT_WORDS = {
     "schedule_item": "Schedule item",
     "api_token": "API token",
     "user": "Account",
+    "organisation": "Organisation",
 }
 
 

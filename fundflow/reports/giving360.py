@@ -11,11 +11,13 @@ The CSV uses the standard's column titles, so 360Giving's own converter (flatten
 ``--convert-titles``) reads it back into the same package.
 
 Beyond the required fields each grant carries what 360Giving's quality checks look for: the
-recipient's location (its local authority as GIAS names it; no GSS code is invented, since
-GIAS gives none), the grant programme (the fund), planned dates (the bid's activities, else
-the fund's dates), the bid's priority areas as classifications, ``dateModified`` (the bid's
-latest audit Event) and ``dataSource`` (the fund's page on this service). An award of £0 is
-no grant and is left out, and a description never just repeats the title.
+recipient's location (its local authority as its nation's list names it, with its GSS code
+where the school carries one; none is invented), the grant programme (the fund), planned
+dates (the bid's activities, else the fund's dates), the bid's priority areas as
+classifications, ``dateModified`` (the bid's latest audit Event) and ``dataSource`` (the
+fund's page on this service). An award of £0 is no grant and is left out, and a
+description never just repeats the title. Each recipient school is named by its nation's
+register (``School.giving360_id``: GB-EDU-, GB-WALEDU-, GB-SCOTEDU-, GB-NIEDU-).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Activity, Application, Event, Fund, School
+from ..models.school import giving360_id
 from ..services import ledger
 from ..services.errors import Conflict
 from ..services.notifications import page_path, service_url
@@ -199,10 +202,12 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
             Application.awarded_pence,
             Application.approved_on,
             Application.updated_at,
-            School.urn,
+            School.nation,
+            School.identifier,
             School.name,
             School.la_name,
             School.la_code,
+            School.gss_code,
         )
         .join(School, School.id == Application.lead_school_id)
         .where(
@@ -223,9 +228,9 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
         money, dates, modified = ledger.application_money(ids), _planned_dates(ids), _last_events(ids)
         for r in rows:
             start, end = dates.get(r.id, (None, None))
-            recipient: dict[str, Any] = {"id": f"GB-EDU-{r.urn}", "name": r.name}
+            recipient: dict[str, Any] = {"id": giving360_id(r.nation, r.identifier), "name": r.name}
             if r.la_name.strip():
-                recipient["location"] = [_local_authority(r.la_name, r.la_code)]
+                recipient["location"] = [_local_authority(r.la_name, r.la_code, r.gss_code)]
             grant = {
                 "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
                 "title": r.title,
@@ -262,10 +267,15 @@ def _description(title: str, need: str, fund_name: str) -> str:
     return f"A school-to-school support award from {fund_name} for “{title.strip()}”."
 
 
-def _local_authority(la_name: str, la_code: str) -> dict[str, Any]:
-    """The recipient school's local authority, as GIAS names it. GIAS gives the DfE's own
-    code, not the ONS (GSS) geoCode 360Giving asks for, so no geoCode is given."""
+def _local_authority(la_name: str, la_code: str, gss_code: str = "") -> dict[str, Any]:
+    """The recipient school's local authority, as its nation's list names it, with the ONS
+    (GSS) code as geoCode where the school carries one (Welsh and Scottish councils, looked
+    up from their names on import); GIAS's own DfE code is not a GSS code, so it is only
+    described."""
     location: dict[str, Any] = {"name": la_name.strip()}
+    if gss_code.strip():
+        location["geoCode"] = gss_code.strip()
+        location["geoCodeType"] = "LAD"
     if la_code.strip():
         location["description"] = f"Local authority (DfE code {la_code.strip()})"
     return location

@@ -176,6 +176,7 @@ def position(fund: Fund, term: Term, today: date) -> Position:
     end = term.ends_on
     before = _midnight(end + timedelta(days=1))
     latest = (
+        # a fund's events are all in its organisation's chain, so ``seq`` names one of them
         select(Event.subject_id.label("application_id"), func.max(Event.seq).label("seq"))
         .where(
             Event.fund_id == fund.id,
@@ -188,7 +189,7 @@ def position(fund: Fund, term: Term, today: date) -> Position:
     )
     status_then = (
         select(latest.c.application_id, Event.to_status.label("status"))
-        .join(Event, Event.seq == latest.c.seq)
+        .join(Event, (Event.organisation_id == fund.organisation_id) & (Event.seq == latest.c.seq))
         .subquery()
     )
     paid_then = (

@@ -14,9 +14,20 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, Application, Fund, School, SetPasswordLink, User, UserRole, utcnow
+from ..models import (
+    ROLES,
+    ROLES_WITHOUT_ORGANISATION,
+    Application,
+    Fund,
+    Organisation,
+    School,
+    SetPasswordLink,
+    User,
+    UserRole,
+    utcnow,
+)
 from ..models.user import NO_PASSWORD
-from . import audit
+from . import audit, organisations, school_identifiers
 from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
 from .parsing import clean_text, text_field, to_date
 from .sessions import end_access, hash_token
@@ -161,10 +172,20 @@ def _fund_payload(fund: Fund) -> dict[str, Any]:
 
 
 @retrying
-def create_fund(user: User | None, data: FundInput) -> Fund:
+def create_fund(user: User | None, data: FundInput, organisation: Organisation | None = None) -> Fund:
+    """A fund of ``organisation``: by default the admin's own (the first organisation for the
+    shell), taking bids from every one of its member councils' schools."""
     require_admin(user)
     fund = Fund(**_validated_fund(data))
     with transaction():
+        if organisation is None:
+            organisation = (
+                db.session.get(Organisation, user.organisation_id)
+                if user is not None and user.organisation_id is not None
+                else organisations.home_organisation()
+            )
+        fund.organisation = organisation
+        fund.local_authorities = list(organisation.local_authorities)
         db.session.add(fund)
         db.session.flush()
         audit.record(user, "create_fund", fund, payload=_fund_payload(fund))
@@ -200,8 +221,11 @@ def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
 
 @dataclass(frozen=True)
 class SchoolInput:
-    urn: str
-    name: str
+    """A school as an admin, the API or an import gives it. English schools may be given by
+    ``urn`` alone (as before); the other nations by ``nation`` and ``identifier``."""
+
+    urn: str | None = None
+    name: str = ""
     phase: str = ""
     la_code: str = ""
     la_name: str = ""
@@ -209,15 +233,46 @@ class SchoolInput:
     establishment_type: str = ""
     postcode: str = ""
     causing_concern: bool = False
+    nation: str = "england"
+    identifier: str | None = None
+    gss_code: str = ""
+
+
+GSS_PATTERN = re.compile(r"^[ENSW]\d{8}$")
+
+
+def _identity(problems: Problems, data: SchoolInput) -> dict[str, Any]:
+    """The school's nation, its normalised identifier and (English schools) its URN."""
+    nation = school_identifiers.nation_of(data.nation if isinstance(data.nation, str) else "")
+    if nation is None:
+        problems.add("nation", "Choose England, Wales, Scotland or Northern Ireland")
+        return {}
+    urn = clean_text(data.urn) if isinstance(data.urn, str) else str(data.urn or "")
+    given = clean_text(data.identifier) if isinstance(data.identifier, str) else str(data.identifier or "")
+    field = "identifier" if given or nation != "england" else "urn"
+    if nation == "england" and urn and given and urn != given:
+        problems.add("identifier", "An English school's identifier is its URN: give one, or make them match")
+        return {}
+    if nation != "england" and urn:
+        problems.add("urn", "Only English schools have a URN: give the school's identifier instead")
+        return {}
+    try:
+        identifier = school_identifiers.normalise(nation, given or urn)
+    except school_identifiers.InvalidIdentifier as exc:
+        problems.add(field, str(exc))
+        return {}
+    return {"nation": nation, "identifier": identifier, "urn": identifier if nation == "england" else None}
 
 
 def validate_school(data: SchoolInput) -> dict[str, Any]:
     problems = Problems()
-    urn = clean_text(data.urn) if isinstance(data.urn, str) else str(data.urn or "")
-    if not URN_PATTERN.match(urn):
-        problems.add("urn", "Enter the school's 6-digit URN")
-    values = {
-        "urn": urn,
+    values = _identity(problems, data)
+    gss_code = clean_text(data.gss_code).upper() if isinstance(data.gss_code, str) else ""
+    if gss_code and not GSS_PATTERN.match(gss_code):
+        problems.add(
+            "gss_code", "Enter the local authority's 9-character GSS code, like W06000015, or leave it blank"
+        )
+    values |= {
         "name": text_field(problems, "name", data.name, required=True, limit=200),
         "phase": text_field(problems, "phase", data.phase or "", required=False, limit=60),
         "la_code": text_field(problems, "la_code", data.la_code or "", required=False, limit=10),
@@ -228,6 +283,7 @@ def validate_school(data: SchoolInput) -> dict[str, Any]:
         ),
         "postcode": text_field(problems, "postcode", data.postcode or "", required=False, limit=12),
         "causing_concern": data.causing_concern,
+        "gss_code": gss_code,
     }
     if not isinstance(data.causing_concern, bool):
         problems.add("causing_concern", "Answer yes or no")
@@ -239,8 +295,13 @@ def validate_school(data: SchoolInput) -> dict[str, Any]:
 def create_school(user: User | None, data: SchoolInput) -> School:
     require_admin(user)
     values = validate_school(data)
-    if db.session.execute(select(School.id).where(School.urn == values["urn"])).first():
-        raise Conflict(f"A school with URN {values['urn']} already exists", code="duplicate_urn")
+    nation, identifier = values["nation"], values["identifier"]
+    taken = select(School.id).where(School.nation == nation, School.identifier == identifier)
+    if db.session.execute(taken).first():
+        if nation == "england":
+            raise Conflict(f"A school with URN {identifier} already exists", code="duplicate_urn")
+        name = school_identifiers.IDENTIFIER_NAMES[nation]
+        raise Conflict(f"A school with {name} {identifier} already exists", code="duplicate_school")
     school = School(**values)
     with transaction():
         db.session.add(school)
@@ -249,7 +310,13 @@ def create_school(user: User | None, data: SchoolInput) -> School:
             user,
             "create_school",
             school,
-            payload={"urn": school.urn, "name": school.name, "causing_concern": school.causing_concern},
+            payload={
+                "urn": school.urn,
+                "nation": school.nation,
+                "identifier": school.identifier,
+                "name": school.name,
+                "causing_concern": school.causing_concern,
+            },
         )
     return school
 
@@ -286,6 +353,11 @@ class UserInput:
     #: None: the person sets their own with a one-time link (:func:`create_user_with_link`).
     password: str | None = None
     school_urn: str | None = None
+    #: The person's school by its id: any nation's school (``school_urn`` names English ones).
+    school_id: int | None = None
+    #: The slug of the organisation a member of council staff works for; None: the first
+    #: organisation (headteachers and service administrators belong to none).
+    organisation_slug: str | None = None
 
 
 def _validated_roles(problems: Problems, roles: list[str], school: School | None) -> list[str]:
@@ -301,12 +373,19 @@ def _validated_roles(problems: Problems, roles: list[str], school: School | None
         problems.add(
             "roles", "An administrator takes no part in decisions or payments: not with liaison or finance"
         )
+    if "service_admin" in chosen and len(chosen) > 1:
+        problems.add("roles", "A service administrator sees no bids: give them no other role")
     if "headteacher" in chosen and school is None:
         problems.add("school_urn", "A headteacher belongs to a school: give its URN")
     return chosen
 
 
-def _school_for(problems: Problems, urn: str | None) -> School | None:
+def _school_for(problems: Problems, urn: str | None, school_id: int | None = None) -> School | None:
+    if school_id is not None:
+        school = db.session.get(School, school_id)
+        if school is None:
+            problems.add("school_id", f"No school with id {school_id}")
+        return school
     urn = (urn or "").strip()
     if not urn:
         return None
@@ -314,6 +393,24 @@ def _school_for(problems: Problems, urn: str | None) -> School | None:
     if school is None:
         problems.add("school_urn", f"No school with URN {urn}: add or import it first")
     return school
+
+
+def _organisation_for(problems: Problems, slug: str | None, roles: list[str]) -> Organisation | None:
+    """Council staff work for one organisation (the first when none is named); headteachers
+    and service administrators for none."""
+    slug = (slug or "").strip()
+    staff = any(role not in ROLES_WITHOUT_ORGANISATION for role in roles)
+    if not staff:
+        if slug:
+            problems.add("organisation", "Only council staff belong to an organisation")
+        return None
+    if not slug:
+        return organisations.home_organisation()
+    try:
+        return organisations.by_slug(slug)
+    except NotFound as exc:
+        problems.add("organisation", exc.message)
+        return None
 
 
 def check_password(problems: Problems, password: str, field: str = "password") -> None:
@@ -339,8 +436,9 @@ def _new_user(data: UserInput) -> User:
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         problems.add("email", "Enter an email address like name@school.org.uk")
     name = text_field(problems, "name", data.name, required=True, limit=200)
-    school = _school_for(problems, data.school_urn)
+    school = _school_for(problems, data.school_urn, data.school_id)
     roles = _validated_roles(problems, data.roles, school)
+    organisation = _organisation_for(problems, data.organisation_slug, roles)
     if data.password is not None:
         check_password(problems, data.password)
     problems.raise_if_any()
@@ -355,6 +453,7 @@ def _new_user(data: UserInput) -> User:
         ),
         school_id=school.id if school else None,
         school=school,
+        organisation_id=organisation.id if organisation else None,
         role_rows=[UserRole(role=r) for r in roles],
     )
 

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -390,7 +389,8 @@ def create_draft(user: User, details: BidDetails) -> Application:
     )
     _apply_details(application, details, problems, fund)
     problems.raise_if_any()
-    prefix = f"{current_app.config['REFERENCE_PREFIX']}-{today().year}"
+    # the fund's organisation's prefix: references stay unique across organisations
+    prefix = f"{fund.organisation.reference_prefix}-{today().year}"
     for _attempt in range(5):
         try:
             with transaction():

@@ -5,6 +5,13 @@ hash, so editing, reordering or deleting any row is detected by :func:`verify_ch
 Appending takes a transaction-scoped lock so that concurrent writers extend the chain one
 at a time (an advisory lock on PostgreSQL; SQLite serialises write transactions anyway).
 It is the last lock of the order written down in ``unit_of_work``.
+
+Each organisation has its own chain (issue 15), numbered from 1 and starting from its
+``audit_genesis``, with its own lock; what belongs to no organisation (a headteacher's own
+account, a schools import from the shell) is in the service's chain (``organisation_id``
+None, starting from :data:`SERVICE_GENESIS_HASH`). An event joins the chain of its fund's
+organisation; one about no fund, the organisation it is about, or the account's, or the
+actor's.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from ..models import (
     Event,
     Fund,
     ImpactReport,
+    Organisation,
     Review,
     ScheduleItem,
     School,
@@ -42,7 +50,11 @@ from . import messages
 from .unit_of_work import note_chain_locked
 
 GENESIS_HASH = "0" * 64
-_CHAIN_LOCK_KEY = 7_276_277  # arbitrary constant naming "the audit chain" advisory lock
+#: Where the service's own chain (events of no organisation) starts.
+SERVICE_GENESIS_HASH = hashlib.sha256(b"fundflow audit chain of the service").hexdigest()
+# arbitrary constant naming "the audit chain" advisory locks; the second key is the chain's
+# organisation id (0: the service's chain)
+_CHAIN_LOCK_KEY = 7_276_277
 
 
 def _canonical(value: Any) -> Any:
@@ -171,11 +183,49 @@ def event_hash(event: Event) -> str:
     return values_hash([getattr(event, name) for name in HASHED_FIELDS])
 
 
-def _lock_chain() -> None:
-    """Step 5, the last, of the lock order in ``unit_of_work``: held until commit."""
+def _lock_chain(organisation_id: int | None = None) -> None:
+    """Step 5, the last, of the lock order in ``unit_of_work``: held until commit. One lock
+    per chain, so organisations do not wait for each other."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, :chain)"),
+            {"key": _CHAIN_LOCK_KEY, "chain": organisation_id or 0},
+        )
     note_chain_locked()
+
+
+def chain_genesis(organisation_id: int | None) -> str:
+    """The ``prev_hash`` of the first event of an organisation's chain (or the service's)."""
+    if organisation_id is None:
+        return SERVICE_GENESIS_HASH
+    return db.session.execute(
+        select(Organisation.audit_genesis).where(Organisation.id == organisation_id)
+    ).scalar_one()
+
+
+def chain_end(organisation_id: int | None) -> tuple[int, str]:
+    """The last ``seq`` and hash of a chain (0 and its genesis if it has no events yet)."""
+    last = db.session.execute(
+        select(Event.seq, Event.hash).where(_in_chain(organisation_id)).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    return (last.seq, last.hash) if last else (0, chain_genesis(organisation_id))
+
+
+def _in_chain(organisation_id: int | None) -> Any:
+    return (
+        Event.organisation_id.is_(None)
+        if organisation_id is None
+        else Event.organisation_id == organisation_id
+    )
+
+
+_NOT_GIVEN: Any = object()
+
+
+def _chain_of(fund_id: int | None, actor: User | None) -> int | None:
+    if fund_id is not None:
+        return db.session.execute(select(Fund.organisation_id).where(Fund.id == fund_id)).scalar_one()
+    return actor.organisation_id if actor is not None else None
 
 
 def record_event(
@@ -189,13 +239,18 @@ def record_event(
     from_status: str | None = None,
     to_status: str | None = None,
     payload: dict[str, Any] | None = None,
+    organisation_id: int | None = _NOT_GIVEN,
 ) -> Event:
-    """Append one event in the caller's transaction (the caller commits)."""
+    """Append one event in the caller's transaction (the caller commits), to the chain of
+    ``organisation_id``; if not given, of the fund's organisation, or else the actor's."""
     db.session.flush()
-    _lock_chain()
-    last = db.session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    if organisation_id is _NOT_GIVEN:
+        organisation_id = _chain_of(fund_id, actor)
+    _lock_chain(organisation_id)
+    last_seq, last_hash = chain_end(organisation_id)
     event = Event(
-        seq=(last.seq + 1) if last else 1,
+        organisation_id=organisation_id,
+        seq=last_seq + 1,
         at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_email=actor.email if actor else "system",
@@ -207,7 +262,7 @@ def record_event(
         from_status=from_status,
         to_status=to_status,
         payload=_canonical(payload or {}),
-        prev_hash=last.hash if last else GENESIS_HASH,
+        prev_hash=last_hash,
     )
     event.hash = event_hash(event)
     db.session.add(event)
@@ -226,6 +281,7 @@ _SUBJECT_TYPES: dict[type, str] = {
     School: "school",
     User: "user",
     ApiToken: "api_token",
+    Organisation: "organisation",
 }
 
 
@@ -237,7 +293,18 @@ def _subject_type(subject: Any) -> str:
     raise TypeError(f"no audit subject type for {subject!r}")
 
 
-Subject = Application | BackfillClaim | ImpactReport | Review | ScheduleItem | Fund | School | User | ApiToken
+Subject = (
+    Application
+    | BackfillClaim
+    | ImpactReport
+    | Review
+    | ScheduleItem
+    | Fund
+    | School
+    | User
+    | ApiToken
+    | Organisation
+)
 
 
 def record(
@@ -257,6 +324,11 @@ def record(
     db.session.flush()
     application_id: int | None = None
     fund_id: int | None = None
+    organisation_id: int | None = _NOT_GIVEN
+    if isinstance(subject, Organisation):
+        organisation_id = subject.id
+    elif isinstance(subject, User) and subject.organisation_id is not None:
+        organisation_id = subject.organisation_id
     if isinstance(subject, Application):
         application_id, fund_id = subject.id, subject.fund_id
     elif isinstance(subject, BackfillClaim | ImpactReport | Review | ScheduleItem):
@@ -274,6 +346,7 @@ def record(
         from_status=transition[0],
         to_status=transition[1],
         payload=payload,
+        organisation_id=organisation_id,
     )
     messages.on_event(actor, action, subject, payload)
     return event
@@ -291,32 +364,44 @@ class ChainReport:
 VERIFY_BATCH = 10_000
 
 
-def verify_chain(batch_size: int = VERIFY_BATCH) -> ChainReport:
-    """Walk the whole chain in order, recomputing every hash, then check every record's
-    status against its latest event.
+#: ``verify_chain``'s default: every chain.
+EVERY_CHAIN: Any = object()
+
+
+def verify_chain(batch_size: int = VERIFY_BATCH, organisation_id: int | None = EVERY_CHAIN) -> ChainReport:
+    """Walk every chain (or one organisation's; None: the service's) in order, recomputing
+    every hash, then check every record's status (of that organisation) against its latest
+    event.
 
     Raw rows are streamed in batches (a server-side cursor on PostgreSQL): no ORM objects,
     so memory stays flat and a million events take seconds, not minutes."""
-    expected_prev = GENESIS_HASH
+    geneses = {None: SERVICE_GENESIS_HASH} | dict(
+        db.session.execute(select(Organisation.id, Organisation.audit_genesis)).tuples().all()
+    )
+    chain: Any = EVERY_CHAIN
+    expected_prev = ""
     expected_seq = 1
     checked = 0
-    seq, prev_hash = 2 + HASHED_FIELDS.index("seq"), 2 + HASHED_FIELDS.index("prev_hash")
-    payload = 2 + _PAYLOAD
+    seq, prev_hash = 3 + HASHED_FIELDS.index("seq"), 3 + HASHED_FIELDS.index("prev_hash")
+    payload = 3 + _PAYLOAD
     loads = _parse_json
-    with closing(_event_rows(batch_size)) as rows:
+    with closing(_event_rows(batch_size, organisation_id)) as rows:
         for row in rows:
             checked += 1
+            if row[2] != chain:  # the next chain begins
+                chain, expected_seq = row[2], 1
+                expected_prev = geneses.get(chain, "")
             if row[seq] != expected_seq:
                 return ChainReport(False, checked, row[0], f"sequence {expected_seq} is missing")
             if row[prev_hash] != expected_prev:
                 return ChainReport(False, checked, row[0], "does not follow the event before it")
-            values = list(row[2:])
+            values = list(row[3:])
             values[_PAYLOAD] = loads(row[payload]) if row[payload] is not None else None
             expected_prev = row[1]
             if values_hash(values) != expected_prev:
                 return ChainReport(False, checked, row[0], "its content was changed")
             expected_seq += 1
-    mismatch = _status_without_its_event()
+    mismatch = _status_without_its_event(organisation_id)
     if mismatch is not None:
         return ChainReport(False, checked, mismatch[0], mismatch[1])
     return ChainReport(True, checked, None)
@@ -359,8 +444,9 @@ def _parse_json(text: str) -> Any:
     return value if end == len(text) else json.loads(text)
 
 
-def _event_rows(batch_size: int) -> Iterator[tuple[Any, ...]]:
-    """Every event as a plain tuple ``(id, hash, *HASHED_FIELDS)`` in chain order, the payload
+def _event_rows(batch_size: int, organisation_id: int | None = EVERY_CHAIN) -> Iterator[tuple[Any, ...]]:
+    """Every event (of one chain, or all) as a plain tuple ``(id, hash, organisation_id,
+    *HASHED_FIELDS)`` chain by chain in chain order, the payload
     as JSON text (parsing it here is faster than the driver's JSON loading),
     fetched ``batch_size`` at a time in the session's transaction.
 
@@ -368,9 +454,11 @@ def _event_rows(batch_size: int) -> Iterator[tuple[Any, ...]]:
     cost as much again as hashing. Elsewhere through a Core result (no ORM objects either)."""
     columns = [
         cast(Event.payload, Text) if name == "payload" else Event.__table__.c[name]
-        for name in ("id", "hash", *HASHED_FIELDS)
+        for name in ("id", "hash", "organisation_id", *HASHED_FIELDS)
     ]
-    query = select(*columns).order_by(Event.seq)
+    query = select(*columns).order_by(Event.organisation_id, Event.seq)
+    if organisation_id is not EVERY_CHAIN:
+        query = query.where(_in_chain(organisation_id))
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         cursor = connection.connection.dbapi_connection.cursor(name="fundflow_verify_chain")
@@ -403,22 +491,23 @@ _STATUS_SUBJECTS = (
 )
 
 
-def _status_without_its_event() -> tuple[int | None, str] | None:
+def _status_without_its_event(organisation_id: int | None = EVERY_CHAIN) -> tuple[int | None, str] | None:
     """The chain alone cannot see its newest events cut off. So every record's status must
     be the one its latest status event moved it to: deleting that event (or editing a
     status by hand) leaves a record whose status no event explains.
 
     One statement, in SQL: the latest status event of every subject (one pass over the
     events), each kind of record joined to it, and only the records that disagree returned
-    (none, unless the trail was tampered with)."""
+    (none, unless the trail was tampered with). With ``organisation_id``, only the records
+    of that organisation's funds (the service's chain has none)."""
     latest = (
-        select(Event.subject_type, Event.subject_id, func.max(Event.seq).label("seq"))
+        select(Event.subject_type, Event.subject_id, Event.organisation_id, func.max(Event.seq).label("seq"))
         .where(
             Event.subject_type.in_([subject_type for subject_type, _ in _STATUS_SUBJECTS]),
             Event.to_status.is_not(None),
             Event.subject_id.is_not(None),
         )
-        .group_by(Event.subject_type, Event.subject_id)
+        .group_by(Event.subject_type, Event.subject_id, Event.organisation_id)
         .cte("latest_status")
     )
     initial = {"schedule_item": SCHEDULE_LIFECYCLE.initial}
@@ -428,7 +517,7 @@ def _status_without_its_event() -> tuple[int | None, str] | None:
         # a schedule item is made "due" with its award's approval (its Event names the
         # schedule); its later moves have Events of their own
         explained = func.coalesce(last_event.to_status, initial.get(subject_type))
-        disagreements.append(
+        query = (
             select(
                 literal(kind).label("kind"),
                 model.id.label("id"),
@@ -438,9 +527,20 @@ def _status_without_its_event() -> tuple[int | None, str] | None:
             )
             .select_from(model)
             .outerjoin(latest, (latest.c.subject_type == subject_type) & (latest.c.subject_id == model.id))
-            .outerjoin(last_event, last_event.seq == latest.c.seq)
+            .outerjoin(
+                last_event,
+                # a record's events are all in its fund's organisation's chain
+                (last_event.organisation_id == latest.c.organisation_id) & (last_event.seq == latest.c.seq),
+            )
             .where(explained.is_distinct_from(model.status))
         )
+        if organisation_id is not EVERY_CHAIN:
+            if model is not Application:
+                query = query.join(Application, Application.id == model.application_id)
+            query = query.join(Fund, Fund.id == Application.fund_id).where(
+                Fund.organisation_id == organisation_id
+            )
+        disagreements.append(query)
     # no LIMIT: with one, PostgreSQL guesses a nested loop over every record (minutes)
     row = db.session.execute(union_all(*disagreements).order_by("kind", "id")).first()
     if row is None:

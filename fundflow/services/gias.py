@@ -147,6 +147,10 @@ def _text_lines(raw: BinaryIO, on_read: Callable[[int], None] | None) -> Iterato
             yield line.decode("cp1252", errors="replace")
 
 
+#: Public name for the other nations' CSV imports (services/school_imports.py).
+text_lines = _text_lines
+
+
 def rows(raw: BinaryIO, on_read: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each data row; line numbers count the header as line 1."""
     reader = csv.DictReader(_text_lines(raw, on_read))

@@ -8,22 +8,41 @@ from sqlalchemy import func, select, text
 
 from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Event, ImpactReport, Review, ScheduleItem
-from fundflow.services import audit
+from fundflow.services import audit, organisations
 from fundflow.services.errors import ValidationFailed
 from fundflow.services.unit_of_work import transaction
 
 
 def all_events() -> list[Event]:
-    return list(db.session.execute(select(Event).order_by(Event.seq)).scalars())
+    """Every event, chain by chain (the service's first), each chain in order."""
+    return list(
+        db.session.execute(
+            select(Event).order_by(Event.organisation_id.is_not(None), Event.organisation_id, Event.seq)
+        ).scalars()
+    )
+
+
+def bid_chain() -> list[Event]:
+    """The chain the bids' events are in: their fund's organisation's (the first one)."""
+    home = organisations.home_organisation().id
+    return list(
+        db.session.execute(select(Event).where(Event.organisation_id == home).order_by(Event.seq)).scalars()
+    )
 
 
 def test_chain_links_every_event_to_the_one_before(make):
     make.application("closed")
     events = all_events()
-    assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert events[0].prev_hash == audit.GENESIS_HASH
-    for before, after in zip(events, events[1:], strict=False):
-        assert after.prev_hash == before.hash
+    chains = {e.organisation_id for e in events}
+    # the bid's events are in its council's chain; its headteachers' accounts in the service's
+    assert chains == {None, organisations.home_organisation().id}
+    for chain in chains:
+        links = [e for e in events if e.organisation_id == chain]
+        assert [e.seq for e in links] == list(range(1, len(links) + 1))
+        assert links[0].prev_hash == audit.chain_genesis(chain)
+        for before, after in zip(links, links[1:], strict=False):
+            assert after.prev_hash == before.hash
+    assert audit.chain_genesis(organisations.home_organisation().id) == audit.GENESIS_HASH
     report = audit.verify_chain()
     assert (report.ok, report.events_checked, report.first_bad_event_id) == (True, len(events), None)
 
@@ -62,7 +81,7 @@ def test_every_status_change_of_a_bid_has_exactly_one_event(make):
 )
 def test_editing_an_event_breaks_the_chain_at_that_event(make, tamper):
     make.application("approved")
-    target = all_events()[5]
+    target = bid_chain()[2]  # the bid's creation
     db.session.execute(text(tamper), {"id": target.id})
     db.session.commit()
     db.session.expire_all()
@@ -73,7 +92,7 @@ def test_editing_an_event_breaks_the_chain_at_that_event(make, tamper):
 
 def test_deleting_an_event_is_detected(make):
     make.application("approved")
-    events = all_events()
+    events = bid_chain()
     victim, follower = events[4], events[5]
     db.session.execute(text("DELETE FROM events WHERE id = :id"), {"id": victim.id})
     db.session.commit()
@@ -85,7 +104,7 @@ def test_deleting_an_event_is_detected(make):
 
 def test_deleting_the_last_events_and_rehashing_is_still_not_a_forgery_of_the_middle(make):
     make.application("approved")
-    events = all_events()
+    events = bid_chain()
     # swapping two events' order numbers breaks the chain as well
     a, b = events[2], events[3]
     db.session.execute(text("UPDATE events SET seq = -1 WHERE id = :id"), {"id": a.id})

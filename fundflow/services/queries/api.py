@@ -16,8 +16,8 @@ __all__ = ["applications_page", "funds_page", "schools_page"]
 
 
 def schools_page(page: int, per_page: int) -> Pagination:
-    """One page of schools, by URN."""
-    return page_of(select(School).order_by(School.urn), page, per_page)
+    """One page of schools, by nation then identifier (English schools, first, by URN)."""
+    return page_of(select(School).order_by(School.nation, School.identifier), page, per_page)
 
 
 def applications_page(
