@@ -21,8 +21,6 @@ from tests.conftest import make_app, postgres_url
 from tests.factories import Factory
 from tests.mail_stub import running_smtp
 
-START = date.today()
-
 
 @pytest.fixture(params=["sqlite_file", "postgres"])
 def shared_app(request, tmp_path):
@@ -80,7 +78,8 @@ def act(bid, user, action: str, **kwargs):
 
 def test_a_bid_from_submission_to_close_emails_each_message_once_with_two_senders(shared_app):
     make = Factory()
-    fund = make.fund(delivery_ends_on=START + timedelta(days=300))
+    start = date.today()
+    fund = make.fund(delivery_ends_on=start + timedelta(days=300))
     lead, partner_school = make.headteacher(), make.school()
     partner = make.headteacher(school=partner_school)
     officer, finance = make.liaison(), make.user("finance")
@@ -95,8 +94,8 @@ def test_a_bid_from_submission_to_close_emails_each_message_once_with_two_sender
         lead,
         bid,
         claims.ClaimInput(
-            period_start=START.isoformat(),
-            period_end=START.isoformat(),
+            period_start=start.isoformat(),
+            period_end=start.isoformat(),
             staff_released="Deputy headteacher",
             staff_name="Priya Shah",
             days="1",
@@ -105,7 +104,7 @@ def test_a_bid_from_submission_to_close_emails_each_message_once_with_two_sender
     )
     claims.decide_claim(officer, claim, "verify")
     payments.record_disbursement(
-        finance, claim, payments.DisbursementInput(amount_pence=100_00, paid_on=START, reference="PAY-1")
+        finance, claim, payments.DisbursementInput(amount_pence=100_00, paid_on=start, reference="PAY-1")
     )
     act(bid, lead, "finish_delivery")
     results = [impact.ResultInput(measure_id=m.id, actual="80") for m in bid.measures]
@@ -143,7 +142,8 @@ def test_a_bid_from_submission_to_close_emails_each_message_once_with_two_sender
 
 def test_a_report_past_its_due_date_is_reminded_then_escalated(shared_app):
     make = Factory()
-    fund = make.fund(delivery_ends_on=START + timedelta(days=300))
+    start = date.today()
+    fund = make.fund(delivery_ends_on=start + timedelta(days=300))
     lead, partner_school = make.headteacher(), make.school()
     officer = make.liaison()
     bid = applications.create_draft(lead, make.details(fund, partner_school))
