@@ -16,8 +16,21 @@ from .headteacher.routes import bp as headteacher
 from .liaison.routes import bp as liaison
 from .main.routes import bp as main
 from .oversight.routes import bp as oversight
+from .service_admin.routes import bp as service_admin
 
-BLUEPRINTS = (main, auth, account, headteacher, liaison, finance, auditor, oversight, admin, api)
+BLUEPRINTS = (
+    main,
+    auth,
+    account,
+    headteacher,
+    liaison,
+    finance,
+    auditor,
+    oversight,
+    admin,
+    service_admin,
+    api,
+)
 
 
 def register(app: Flask) -> None:

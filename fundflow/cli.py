@@ -36,7 +36,16 @@ def _fail(exc: DomainError) -> None:
     type=click.Choice(list(admin.ROLES)),
     help="A role; repeat for more than one.",
 )
-@click.option("--school", "school_urn", default=None, help="URN of the person's school.")
+@click.option(
+    "--school",
+    default=None,
+    help="The person's school: its URN, school number, SEED code or DE reference number, or its name.",
+)
+@click.option(
+    "--school-nation",
+    default=None,
+    help="england, wales, scotland or northern-ireland: when schools in two nations share the number.",
+)
 @click.option(
     "--organisation",
     "organisation_slug",
@@ -48,7 +57,8 @@ def create_user(
     email: str,
     name: str,
     roles: tuple[str, ...],
-    school_urn: str | None,
+    school: str | None,
+    school_nation: str | None,
     organisation_slug: str | None,
     password: str,
 ) -> None:
@@ -61,7 +71,8 @@ def create_user(
                 name=name,
                 roles=list(roles),
                 password=password,
-                school_urn=school_urn,
+                school=school,
+                school_nation=school_nation,
                 organisation_slug=organisation_slug,
             ),
         )
@@ -158,7 +169,7 @@ def verify_audit(organisation_slug: str | None) -> None:
             organisation = organisations.by_slug(organisation_slug)
         except DomainError as exc:
             _fail(exc)
-        report = audit.verify_chain(organisation_id=organisation.id)
+        report = audit.verify_and_record(CLI_CHECKER, organisation.id)
     else:
         report = audit.verify_and_record(CLI_CHECKER)
     if report.ok:
@@ -233,8 +244,9 @@ def seed_demo() -> None:
             f"and {counts['applications']} applications."
         )
     click.echo(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    width = max(map(len, demo.ROLE_OF_ACCOUNT))
     for email, role in demo.ROLE_OF_ACCOUNT.items():
-        click.echo(f"  {email:<24} {role}")
+        click.echo(f"  {email:<{width}} {role}")
     db.session.remove()
 
 

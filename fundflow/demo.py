@@ -8,6 +8,9 @@ Everything is made through the services, each step on the day it happened
 (:func:`fundflow.services.clock.as_of`), so the demo's audit trail is a real one; only the
 times the services stamp from the wall clock (when a bid was sent and decided, when a claim
 was made) are moved back to those days afterwards, for the timeliness figures.
+
+All of that is the first organisation's (the English council, ``slough``);
+:mod:`fundflow.demo_partnership` adds a second, a partnership of three Scottish councils.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from . import demo_partnership
 from .extensions import db
 from .models import (
     Application,
     ApplicationVersion,
     BackfillClaim,
     Fund,
+    LocalAuthority,
     Notification,
     ScheduleItem,
     School,
@@ -38,6 +43,7 @@ from .services import (
     impact,
     inbox,
     lifecycle,
+    organisations,
     outbox,
     payments,
     reviews,
@@ -73,6 +79,7 @@ SCHOOLS = [
 ACCOUNTS = [
     # email, name, roles, school URN
     ("admin@demo.test", "Alex Admin", ["admin"], None),
+    ("service-admin@demo.test", "Sasha Service", ["service_admin"], None),
     ("liaison@demo.test", "Lee Liaison", ["liaison_officer"], None),
     ("liaison2@demo.test", "Sam Second", ["liaison_officer", "headteacher"], "137106"),
     ("finance@demo.test", "Fran Finance", ["finance"], None),
@@ -91,6 +98,7 @@ ACCOUNTS = [
 
 ROLE_OF_ACCOUNT = {
     "admin@demo.test": "admin",
+    "service-admin@demo.test": "service administrator (creates organisations; sees no bids)",
     "liaison@demo.test": "liaison officer",
     "liaison2@demo.test": "second liaison officer (also headteacher of Wexham Court)",
     "finance@demo.test": "finance",
@@ -98,6 +106,8 @@ ROLE_OF_ACCOUNT = {
     "headteacher@demo.test": "headteacher of the lead school (Upton Lea)",
     "partner@demo.test": "headteacher of a partner school (Chalvey Grove)",
 }
+#: The partnership's accounts are printed beside the first organisation's.
+ROLE_OF_ACCOUNT |= demo_partnership.ROLE_OF_ACCOUNT
 
 
 def financial_year(day: date) -> tuple[date, date, str]:
@@ -128,6 +138,7 @@ def seed() -> dict[str, int]:
     """Create the demo. Returns counts for the summary."""
     now = today()
     opens, closes, year = financial_year(now)
+    _the_council_takes_bids_from_windsor_and_maidenhead_too()
     for urn, name, phase, concern, (la_code, la_name), pupils, fsm in SCHOOLS:
         school = admin.create_school(
             None,
@@ -372,6 +383,7 @@ def seed() -> dict[str, int]:
     # the liaison officers); reports due within 14 days are reminded. Nothing is sent yet:
     # the messages wait in the outbox for ``send-notifications``.
     stamps = _history(fund, users, now)
+    partnership = demo_partnership.seed(now, financial_year(now), DEMO_PASSWORD)
     schedule.run_schedule(now)
     # The lead headteacher has read their older messages, and takes claim news in the daily
     # email; the partner has read everything about the first bids.
@@ -383,11 +395,30 @@ def seed() -> dict[str, int]:
     inbox.save_preferences(head, {kind: digest.get(kind, "immediate") for kind in inbox.kinds_for(head)})
     _stamp_history(stamps, now)
     return {
-        "schools": len(SCHOOLS),
-        "users": len(ACCOUNTS),
+        "schools": len(SCHOOLS) + partnership["schools"],
+        "users": len(ACCOUNTS) + partnership["users"],
         "applications": db.session.execute(select(db.func.count(Application.id))).scalar_one(),
         "funds": db.session.execute(select(db.func.count(Fund.id))).scalar_one(),
     }
+
+
+#: The demo council's neighbour, whose schools bid into its funds (GSS code, name).
+WINDSOR_AND_MAIDENHEAD = ("E06000040", "Windsor and Maidenhead")
+
+
+def _the_council_takes_bids_from_windsor_and_maidenhead_too() -> None:
+    """The first organisation (made from the settings, naming Slough alone) gains Windsor
+    and Maidenhead as a member council, so its funds take bids from the demo's Windsor
+    schools too. Like the organisation itself, this is the deployment's set-up, not anyone's
+    action: no audit event."""
+    code, name = WINDSOR_AND_MAIDENHEAD
+    with transaction():
+        council = organisations.home_organisation()
+        windsor = db.session.execute(
+            select(LocalAuthority).where(LocalAuthority.gss_code == code)
+        ).scalar_one_or_none() or LocalAuthority(gss_code=code, name=name, nation="england")
+        if windsor not in council.local_authorities:
+            council.local_authorities.append(windsor)
 
 
 class _RefusingServer:

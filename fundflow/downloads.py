@@ -80,7 +80,7 @@ def transparency_download(template: str, **context: Any) -> Response | tuple[str
     """The transparency-file page: a GET form (fund, first and last date) that downloads
     the CSV once it is filled in correctly. Until then the dates default to the fund's year."""
     reports.require_report_access(current_user)
-    funds = all_funds()
+    funds = all_funds(current_user)
     submitted = "date_from" in request.args
     form = TransparencyForm(request.args if submitted else None)
     form.fund_id.choices = fund_choices(funds)
@@ -95,7 +95,7 @@ def transparency_download(template: str, **context: Any) -> Response | tuple[str
     if form.validate():
         fund_id, first, last = int(form.fund_id.data), form.date_from.data, form.date_to.data
         return csv_download(
-            reports.transparency_chunks(fund_id, first, last),
+            reports.transparency_chunks(fund_id, first, last, viewer=current_user._get_current_object()),
             f"transparency-fund-{fund_id}-{first.isoformat()}-to-{last.isoformat()}.csv",
         )
     return render_template(template, form=form, funds=funds, **context), 422

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from .dates import long_date
 from .models import DRIVER_LABELS, RATING_LABELS, ROLE_LABELS, SCHEDULE_KIND_LABELS
 from .models.school import STATUS_LABELS as SCHOOL_STATES
+from .models.school import identifier_label
 from .services.parsing import pounds
 from .workflow import (
     APPLICATION_LIFECYCLE,
@@ -55,6 +56,16 @@ def number(value: Decimal | float | int | None) -> str:
         return "—"
     text = f"{Decimal(value).normalize():f}"
     return text
+
+
+def school_identifier(school: Any, *, start: bool = False) -> str:
+    """A school's identifier labelled by its nation ("URN 137101", "SEED code 8412345"),
+    from a School or a bid version's partner (older versions keep only ``urn``)."""
+    if isinstance(school, dict):
+        nation, identifier = school.get("nation") or "england", school.get("identifier") or school.get("urn")
+    else:
+        nation, identifier = school.nation, school.identifier
+    return identifier_label(nation, identifier, start=start)
 
 
 def status_label(status: str) -> str:
@@ -333,6 +344,11 @@ PAYLOAD_WORDS: dict[str, str] = {
     "report_cadence": "Interim reports: {}.",
     "final_report_weeks": "Final report due {} weeks after the last measure.",
     "newly_closed": "Newly closed: {}.",
+    "local_authorities": "Councils (GSS codes): {}.",
+    "slug": "Short name: {}.",
+    "funder_id": "360Giving funder identifier {}.",
+    "reference_prefix": "Bid references start {}.",
+    "term_calendar": "School terms: {}.",
 }
 #: Keys that say nothing a heading has not said already.
 PAYLOAD_SKIPPED = frozenset({"kind"})
@@ -474,6 +490,7 @@ def init_app(app: Flask) -> None:
         moment=moment,
         number=number,
         status_label=status_label,
+        school_identifier=school_identifier,
         claim_status_label=claim_status_label,
         status_tag=status_tag,
         action_label=action_label,

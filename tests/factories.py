@@ -8,8 +8,8 @@ import itertools
 from datetime import date, timedelta
 
 from fundflow.extensions import db
-from fundflow.models import Application, BackfillClaim, Fund, Review, School, User
-from fundflow.services import admin, applications, claims, impact, lifecycle, payments, reviews
+from fundflow.models import Application, BackfillClaim, Fund, Organisation, Review, School, User
+from fundflow.services import admin, applications, claims, impact, lifecycle, organisations, payments, reviews
 from fundflow.services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from fundflow.services.clock import as_of, today
 
@@ -57,7 +57,26 @@ class Factory:
         data.update(overrides)
         return admin.create_school(None, admin.SchoolInput(**data))
 
-    def user(self, *roles: str, school: School | None = None, email: str | None = None) -> User:
+    def organisation(self, slug: str | None = None, **overrides) -> Organisation:
+        """A second (or third…) organisation; the first is ``organisations.home_organisation()``."""
+        n = self.n()
+        data = {
+            "slug": slug or f"org-{n}",
+            "name": f"Organisation {n}",
+            "funder_id": "GB-LAS-XYZ",
+            "reference_prefix": f"ORG{n}",
+            "local_authorities": ["S12000049"],
+        }
+        data.update(overrides)
+        return organisations.create_organisation(None, **data)
+
+    def user(
+        self,
+        *roles: str,
+        school: School | None = None,
+        email: str | None = None,
+        organisation: Organisation | None = None,
+    ) -> User:
         roles = roles or ("headteacher",)
         if "headteacher" in roles and school is None:
             school = self.school()
@@ -70,6 +89,7 @@ class Factory:
                 roles=list(roles),
                 password=PASSWORD,
                 school_id=school.id if school else None,
+                organisation_slug=organisation.slug if organisation else None,
             ),
         )
 
@@ -81,7 +101,7 @@ class Factory:
             return self.user("liaison_officer", "headteacher", school=school)
         return self.user("liaison_officer")
 
-    def fund(self, **overrides) -> Fund:
+    def fund(self, organisation: Organisation | None = None, **overrides) -> Fund:
         now = today()
         data = {
             "name": f"Fund {self.n()}",
@@ -96,7 +116,7 @@ class Factory:
             "delivery_ends_on": now + timedelta(days=545),
         }
         data.update(overrides)
-        return admin.create_fund(None, admin.FundInput(**data))
+        return admin.create_fund(None, admin.FundInput(**data), organisation)
 
     # ----------------------------------------------------------------------------- bids
     def details(

@@ -1,9 +1,11 @@
-"""Admin forms. They check the shape of what was typed (a URN has six digits, money is in
-pounds); the rules themselves (unique emails and URNs, a headteacher needs a school, fund
-rules fixed once schools have bid) are the services' to enforce."""
+"""Admin forms. They check the shape of what was typed (money is in pounds, a financial
+year is 2026-27); the rules themselves (unique emails and school identifiers, each nation's
+identifier format, a headteacher needs a school, fund rules fixed once schools have bid)
+are the services' to enforce."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -12,24 +14,24 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovFileInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from ..fields import GovDateField, PoundsField, Radios, choices_of
-from ..models import ROLE_LABELS, Fund, User
+from ..fields import Checkboxes, GovDateField, PoundsField, Radios, choices_of
+from ..models import ROLE_LABELS, Fund, LocalAuthority, User
+from ..models.school import NATION_LABELS
 from ..services.admin import FundInput, SchoolInput, UserInput
 from ..services.terms import CADENCES
 
 ROLE_CHOICES = choices_of(ROLE_LABELS.items())
 ROLE_HINT = (
-    "A seconded headteacher is both Headteacher and Liaison officer. A headteacher needs their school's URN."
+    "A seconded headteacher is both Headteacher and Liaison officer. A headteacher needs their school."
 )
 YES_NO = choices_of([("yes", "Yes"), ("no", "No")])
-#: Six digits, spaces around allowed: the shape of a URN (the service checks the rest).
-URN_SHAPE = Regexp(r"^\s*\d{6}\s*$", message="Enter a 6-digit URN, like 137101")
 
 
 def yes(value: str | None) -> bool:
@@ -58,29 +60,43 @@ def _required_text(label: str, missing: str, max_length: int) -> StringField:
     )
 
 
-def _school_urn_field() -> StringField:
+def _school_field() -> StringField:
     return StringField(
-        "School URN (optional)",
+        "School (optional)",
         widget=GovTextInput(),
-        description="The 6-digit Unique Reference Number of the person's school, from GIAS.",
-        validators=[
-            Optional(),
-            Length(max=20),
-            URN_SHAPE,
-        ],
+        description="A headteacher's school: its URN, school number, SEED code or DE reference number "
+        "(like 123-4567), or its full name.",
+        validators=[Length(max=200)],
     )
 
 
-def _urn_or_none(value: str | None) -> str | None:
+def _school_nation_field() -> SelectField:
+    return SelectField(
+        "Which nation is the school in?",
+        description="Only needed when schools in two nations have the same number.",
+        choices=[SelectChoice("", "Work it out from the number"), *choices_of(NATION_LABELS.items())],
+        validate_choice=False,  # the service says what is wrong with an unknown one
+        widget=GovSelect(),
+    )
+
+
+def _text_or_none(value: str | None) -> str | None:
     return (value or "").strip() or None
+
+
+#: The service names the person's school by any of these; the form's school box feeds them.
+SCHOOL_SERVICE_FIELDS = {"school": ("school", "school_urn", "school_id"), "school_nation": "school_nation"}
 
 
 class UserForm(FlaskForm):
     email = _required_text("Email address", "Enter the person's email address", 254)
     name = _required_text("Full name", "Enter the person's name", 200)
     roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
-    school_urn = _school_urn_field()
+    school = _school_field()
+    school_nation = _school_nation_field()
     submit = SubmitField("Create account", widget=GovSubmitInput())
+
+    service_fields = SCHOOL_SERVICE_FIELDS
 
     def user_input(self) -> UserInput:
         """The new account as the service takes it (no password: the person sets their own)."""
@@ -88,7 +104,8 @@ class UserForm(FlaskForm):
             email=self.email.data,
             name=self.name.data,
             roles=self.roles.data or [],
-            school_urn=_urn_or_none(self.school_urn.data),
+            school=_text_or_none(self.school.data),
+            school_nation=_text_or_none(self.school_nation.data),
         )
 
 
@@ -112,7 +129,8 @@ class RetryEmailForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     roles = RolesField("Roles", choices=ROLE_CHOICES, description=ROLE_HINT)
-    school_urn = _school_urn_field()
+    school = _school_field()
+    school_nation = _school_nation_field()
     active = RadioField(
         "Can this person sign in?",
         widget=GovRadioInput(),
@@ -126,31 +144,58 @@ class UserEditForm(FlaskForm):
     )
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
+    service_fields = SCHOOL_SERVICE_FIELDS
+
     def fill(self, user: User) -> None:
         """Start the form from the account as it is."""
         self.roles.data = user.roles
-        self.school_urn.data = user.school.urn if user.school else ""
+        self.school.data = user.school.identifier if user.school else ""
+        self.school_nation.data = user.school.nation if user.school else ""
         self.active.data = yes_no(user.active)
 
     def changes(self) -> dict[str, Any]:
         """The keyword arguments of :func:`fundflow.services.admin.update_user`."""
         return {
             "roles": self.roles.data or [],
-            "school_urn": _urn_or_none(self.school_urn.data),
+            "school": _text_or_none(self.school.data),
+            "school_nation": _text_or_none(self.school_nation.data),
             "active": yes(self.active.data),
         }
 
 
+#: Each nation's identifier, as the school form's radios describe it.
+IDENTIFIER_HINTS = {
+    "england": "URN: 6 digits, from Get Information about Schools",
+    "wales": "School number: 7 digits, the council's 3-digit code then the school's 4-digit number",
+    "scotland": "SEED code: 7 digits, from the Scottish Government's school contact details",
+    "northern_ireland": "DE reference number: 7 digits, written like 123-4567",
+}
+
+
 class SchoolForm(FlaskForm):
-    urn = StringField(
-        "URN",
+    nation = RadioField(
+        "Which nation is the school in?",
+        widget=Radios(),
+        choices=choices_of(NATION_LABELS.items()),
+        default="england",
+        validate_choice=False,  # the service says what is wrong with an unknown one
+    )
+    identifier = StringField(
+        "The school's official identifier",
         widget=GovTextInput(),
-        description="The school's 6-digit Unique Reference Number from Get Information about Schools.",
+        description="Its URN in England, school number in Wales, SEED code in Scotland or DE reference "
+        "number in Northern Ireland.",
         validators=[
-            DataRequired("Enter the school's 6-digit URN"),
+            DataRequired("Enter the school's URN, school number, SEED code or DE reference number"),
             Length(max=20),
-            URN_SHAPE,
         ],
+    )
+    gss_code = StringField(
+        "Local authority GSS code (optional)",
+        widget=GovTextInput(),
+        description="9 characters: E06… or E08… for an English council, W06… Welsh, S12… Scottish, "
+        "N09… Northern Irish. It names the council in 360Giving files.",
+        validators=[Length(max=20)],
     )
     name = _required_text("School name", "Enter the school's name", 200)
     phase = StringField(
@@ -187,7 +232,9 @@ class SchoolForm(FlaskForm):
     def school_input(self) -> SchoolInput:
         """The school as the service takes it."""
         return SchoolInput(
-            urn=(self.urn.data or "").strip(),
+            nation=self.nation.data or "",
+            identifier=(self.identifier.data or "").strip(),
+            gss_code=(self.gss_code.data or "").strip(),
             name=self.name.data,
             phase=self.phase.data or "",
             la_code=self.la_code.data or "",
@@ -197,6 +244,9 @@ class SchoolForm(FlaskForm):
             postcode=self.postcode.data or "",
             causing_concern=yes(self.causing_concern.data),
         )
+
+    #: A school already added is refused on the identifier that names it.
+    code_fields = {"duplicate_urn": "identifier", "duplicate_school": "identifier"}
 
 
 class ConcernForm(FlaskForm):
@@ -215,7 +265,9 @@ class SchoolSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search by name or URN", widget=GovTextInput(), validators=[Length(max=200)])
+    q = StringField(
+        "Search by name, URN or school number", widget=GovTextInput(), validators=[Length(max=200)]
+    )
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
@@ -312,7 +364,22 @@ class FundForm(FlaskForm):
         "Schools claim backfill within this many weeks of each activity's planned end. From 0 to 26.",
         4,
     )
+    local_authorities = SelectMultipleField(
+        "Which councils' schools may bid?",
+        choices=[],
+        widget=Checkboxes(),
+        description="Select all that apply. With none selected, schools of every member council may bid.",
+    )
     submit = SubmitField("Save fund", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, councils: Sequence[LocalAuthority] = (), **kwargs: Any) -> None:
+        """``councils``: the member councils of the admin's organisation, offered as
+        checkboxes when there is more than one (a new fund starts with all of them ticked)."""
+        super().__init__(*args, **kwargs)
+        self.local_authorities.choices = choices_of((c.gss_code, c.name) for c in councils)
+        self.offers_councils = len(councils) > 1
+        if not self.is_submitted():
+            self.local_authorities.data = [c.gss_code for c in councils]
 
     #: Form field (in pounds) → the service field it feeds (in pence), for the error summary.
     service_fields = {
@@ -337,6 +404,7 @@ class FundForm(FlaskForm):
         self.report_cadence.data = fund.report_cadence
         self.final_report_weeks.data = str(fund.final_report_weeks)
         self.claim_deadline_weeks.data = str(fund.claim_deadline_weeks)
+        self.local_authorities.data = [c.gss_code for c in fund.local_authorities]
 
     def fund_input(self) -> FundInput:
         """The fund's rules as the service takes them."""
@@ -354,4 +422,5 @@ class FundForm(FlaskForm):
             report_cadence=self.report_cadence.data or "",
             final_report_weeks=_whole(self.final_report_weeks.data),
             claim_deadline_weeks=_whole(self.claim_deadline_weeks.data),
+            local_authorities=tuple(self.local_authorities.data or ()) if self.offers_councils else (),
         )

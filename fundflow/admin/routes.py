@@ -4,12 +4,13 @@ here touches a bid, a claim or a payment; users are deactivated, never deleted."
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from .. import set_password_links
 from ..auth.decorators import restrict_blueprint
 from ..forms import attempt, page_number, per_page, submit_form
 from ..models import User
@@ -20,6 +21,7 @@ from ..services.queries import admin as queries
 from ..services.queries import outbox as delivery
 from ..services.queries.funds import all_funds
 from .forms import (
+    IDENTIFIER_HINTS,
     ConcernForm,
     FundForm,
     ImportForm,
@@ -55,7 +57,9 @@ def upload_too_large(_exc: RequestEntityTooLarge) -> Response:
 
 @bp.get("/")
 def users():
-    return render_template("admin/users.html", pagination=queries.users(page_number(), per_page()))
+    return render_template(
+        "admin/users.html", pagination=queries.users(current_user, page_number(), per_page())
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -68,15 +72,10 @@ def create_user() -> ResponseReturnValue:
     return render_template("admin/user_form.html", form=form, user=None), outcome.status
 
 
-#: Where a new set-password link waits, in the signed session cookie, between the POST that
-#: made it and the page that shows it: popped when shown, so it is shown once.
-_NEW_LINK = "fundflow.new_set_password_link"
-
-
 def _to_link_page(user: User, token: str, *, created: bool) -> Response:
     """Post-redirect-get: a form sent twice lands on the same page (the form guard records
     where the first went) instead of making a second account or link."""
-    session[_NEW_LINK] = {"user_id": user.id, "token": token, "created": created}
+    set_password_links.keep(user, token, created=created)
     return redirect(url_for("admin.set_password_link", user_id=user.id), 303)
 
 
@@ -84,16 +83,13 @@ def _to_link_page(user: User, token: str, *, created: bool) -> Response:
 def set_password_link(user_id: int) -> ResponseReturnValue:
     """The one-time link, shown once (only its hash is kept), to pass on to the person; after
     that, the way to make a new one."""
-    user = queries.get_user(user_id)
-    waiting = session.get(_NEW_LINK)
-    shown = isinstance(waiting, dict) and waiting.get("user_id") == user.id
-    if shown:
-        session.pop(_NEW_LINK)
+    user = queries.get_user(current_user, user_id)
+    new = set_password_links.take([user])
     page = render_template(
         "admin/user_link.html",
         user=user,
-        created=shown and bool(waiting.get("created")),
-        link=url_for("auth.set_password", token=waiting["token"], _external=True) if shown else None,
+        created=bool(new and new.created),
+        link=new.url if new else None,
         hours=current_app.config["SET_PASSWORD_LINK_HOURS"],
         link_form=SetPasswordLinkForm(),
     )
@@ -102,7 +98,7 @@ def set_password_link(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/set-password-link")
 def new_set_password_link(user_id: int) -> Response:
-    user = queries.get_user(user_id)
+    user = queries.get_user(current_user, user_id)
     if not SetPasswordLinkForm().validate_on_submit():
         flash("The request could not be checked. Try again.", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -115,7 +111,7 @@ def new_set_password_link(user_id: int) -> Response:
 
 @bp.post("/users/<int:user_id>/sign-out-everywhere")
 def sign_out_everywhere(user_id: int) -> Response:
-    user = queries.get_user(user_id)
+    user = queries.get_user(current_user, user_id)
     if SignOutEverywhereForm().validate_on_submit():
         ended = auth.sign_out_everywhere(current_user, user, keep_session=current_user.session_token)
         flash(
@@ -130,7 +126,7 @@ def sign_out_everywhere(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int) -> ResponseReturnValue:
-    user = queries.get_user(user_id)
+    user = queries.get_user(current_user, user_id)
     form = UserEditForm()
     if request.method == "GET":
         form.fill(user)
@@ -164,14 +160,23 @@ def create_school():
     outcome = submit_form(form, lambda _: admin.create_school(current_user, form.school_input()))
     if outcome.done:
         school = outcome.value
-        flash(f"{school.name} (URN {school.urn}) added", "success")
-        return redirect(url_for("admin.schools", q=school.urn))
-    return render_template("admin/school_form.html", form=form), outcome.status
+        flash(f"{school.name} ({school.identifier_label}, {school.nation_label}) added", "success")
+        return redirect(url_for("admin.school", school_id=school.id))
+    return render_template(
+        "admin/school_form.html", form=form, identifier_hints=IDENTIFIER_HINTS
+    ), outcome.status
 
 
-@bp.route("/schools/<urn>", methods=["GET", "POST"])
-def school(urn: str):
-    school = admin.school_by_urn(urn)
+@bp.get("/schools/<urn>")
+def school_by_urn(urn: str) -> Response:
+    """Where an English school's page was before schools of every nation were kept: the
+    school's page now, keyed by its id."""
+    return redirect(url_for("admin.school", school_id=admin.school_by_urn(urn).id), 301)
+
+
+@bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
+def school(school_id: int):
+    school = admin.school_by_id(school_id)
     form = ConcernForm()
     if request.method == "GET":
         form.causing_concern.data = yes_no(school.causing_concern)
@@ -181,7 +186,7 @@ def school(urn: str):
     if outcome.done:
         now = "now" if school.causing_concern else "no longer"
         flash(f"{school.name} is {now} marked as causing concern", "success")
-        return redirect(url_for("admin.schools", q=school.urn))
+        return redirect(url_for("admin.schools", q=school.name))
     return render_template("admin/school.html", form=form, school=school), outcome.status
 
 
@@ -209,7 +214,7 @@ def import_schools():
 
 @bp.get("/funds")
 def funds():
-    funds = all_funds()
+    funds = all_funds(current_user)
     ids = [f.id for f in funds]
     return render_template(
         "admin/funds.html", funds=funds, ledgers=ledger.ledgers(ids), bids=queries.bid_counts(ids)
@@ -218,7 +223,7 @@ def funds():
 
 @bp.route("/funds/new", methods=["GET", "POST"])
 def create_fund():
-    form = FundForm()
+    form = FundForm(councils=admin.member_councils(current_user))
     outcome = submit_form(
         form, lambda data: admin.create_fund(current_user, data), form.fund_input, admin.check_fund
     )
@@ -230,8 +235,8 @@ def create_fund():
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
 def edit_fund(fund_id: int):
-    fund = access.get_fund(fund_id)
-    form = FundForm()
+    fund = access.get_fund(current_user, fund_id)
+    form = FundForm(councils=fund.organisation.local_authorities)
     if request.method == "GET":
         form.fill(fund)
     outcome = submit_form(
@@ -252,8 +257,8 @@ def outbox():
     """How the outbox stands, and the emails that could not be sent."""
     return render_template(
         "admin/outbox.html",
-        counts=delivery.delivery_counts(),
-        pagination=delivery.failed_emails(page_number(), per_page()),
+        counts=delivery.delivery_counts(current_user),
+        pagination=delivery.failed_emails(current_user, page_number(), per_page()),
     )
 
 

@@ -79,7 +79,13 @@ def notification(record: Notification) -> Presented:
 
 
 def me(user: User) -> Presented:
-    return Presented(user, school_urn=user.school.urn if user.school is not None else None)
+    school = user.school
+    return Presented(
+        user,
+        school_urn=school.urn if school is not None else None,
+        school_nation=school.nation if school is not None else None,
+        school_identifier=school.identifier if school is not None else None,
+    )
 
 
 def page(items: list[Any], pagination: Any) -> dict[str, Any]:

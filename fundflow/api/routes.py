@@ -92,7 +92,7 @@ def read_notification(user: User, notification_id: int) -> Any:
     response=s.FundPageSchema(),
 )
 def list_funds(user: User, query: dict[str, Any]) -> dict[str, Any]:
-    pagination = queries.funds_page(query["page"], query["per_page"])
+    pagination = queries.funds_page(user, query["page"], query["per_page"])
     return present.page(present.funds(list(pagination.items)), pagination)
 
 
@@ -100,7 +100,7 @@ def list_funds(user: User, query: dict[str, Any]) -> dict[str, Any]:
     f"/funds/<{ID}:fund_id>", "GET", summary="One fund with its ledger", tag="funds", response=s.FundSchema()
 )
 def get_fund(user: User, fund_id: int) -> Any:
-    return present.fund(fund_or_404(fund_id))
+    return present.fund(fund_or_404(fund_id, user))
 
 
 @operation(
@@ -120,7 +120,7 @@ def create_fund(user: User, body: dict[str, Any]) -> Any:
 @operation(
     "/schools",
     "GET",
-    summary="List schools by URN",
+    summary="List schools by nation and identifier",
     tag="schools",
     query=s.PageQuery,
     response=s.SchoolPageSchema(),
@@ -133,7 +133,7 @@ def list_schools(user: User, query: dict[str, Any]) -> dict[str, Any]:
 @operation(
     "/schools",
     "POST",
-    summary="Add a school (admin); 409 when the URN exists",
+    summary="Add a school (admin); 409 when its nation has a school with that identifier",
     tag="schools",
     body=s.SchoolInputSchema,
     response=s.SchoolSchema(),
@@ -418,6 +418,7 @@ def value_for_money(user: User, query: dict[str, Any]) -> Any:
         date_to=query.get("date_to"),
         local_authority=query.get("local_authority"),
         priority_area=query.get("priority_area"),
+        viewer=user,
     )
 
 
@@ -436,9 +437,9 @@ def control_exceptions(user: User, query: dict[str, Any]) -> Any:
     reports.require_report_access(user)
     fund_id = query.get("fund_id")
     if fund_id is not None:
-        fund_or_404(fund_id)
+        fund_or_404(fund_id, user)
     kind, page, per_page = query.get("kind"), query["page"], query["per_page"]
-    found = exception_queries.exceptions_page(fund_id, kind, page, per_page, today())
+    found = exception_queries.exceptions_page(fund_id, kind, page, per_page, today(), user)
     return {"items": found.items, "page": found.page, "per_page": found.per_page, "total": found.total}
 
 
@@ -482,7 +483,7 @@ def termly_report_pdf(user: User, query: dict[str, Any]) -> Response:
     """The same document as the site's "Download as PDF". A term that is not right, or not
     one of the fund's, is 422 on `term`."""
     reports.require_report_access(user)
-    fund = fund_or_404(query["fund_id"])
+    fund = fund_or_404(query["fund_id"], user)
     term = fund_term(fund, query["term"])
     return pdf_download(termly_pdf(fund, term, today()), termly_filename(fund, term))
 
@@ -500,6 +501,7 @@ def export_360_json(user: User, query: dict[str, Any]) -> Any:
     """Streamed: every grant is validated before the first byte, so a refusal is a 409."""
     reports.require_report_access(user)
     fund_id = query["fund_id"]
+    fund_or_404(fund_id, user)
     chunks = reports.grants_360_json_chunks(fund_id, dump=s.GrantSchema().dump, sort_keys=True)
     return csv_response(chunks, f"360giving-fund-{fund_id}.json", mimetype=JSON)
 
@@ -515,7 +517,7 @@ def export_360_json(user: User, query: dict[str, Any]) -> Any:
 )
 def export_360_csv(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)
-    fund_id = query["fund_id"]
+    fund_id = fund_or_404(query["fund_id"], user).id
     return csv_response(reports.grants_360_csv_chunks(fund_id), f"360giving-fund-{fund_id}.csv")
 
 
@@ -531,7 +533,9 @@ def export_360_csv(user: User, query: dict[str, Any]) -> Response:
 def export_transparency(user: User, query: dict[str, Any]) -> Response:
     """Reversals are negative rows; ``from`` and ``to`` are inclusive payment dates."""
     reports.require_report_access(user)
-    chunks = reports.transparency_chunks(query.get("fund_id"), query.get("date_from"), query.get("date_to"))
+    chunks = reports.transparency_chunks(
+        query.get("fund_id"), query.get("date_from"), query.get("date_to"), viewer=user
+    )
     return csv_response(chunks, "transparency.csv")
 
 
@@ -546,4 +550,4 @@ def export_transparency(user: User, query: dict[str, Any]) -> Response:
 )
 def export_audit_trail(user: User, query: dict[str, Any]) -> Response:
     reports.require_report_access(user)
-    return csv_response(reports.audit_trail_chunks(query.get("fund_id")), "audit-trail.csv")
+    return csv_response(reports.audit_trail_chunks(query.get("fund_id"), viewer=user), "audit-trail.csv")

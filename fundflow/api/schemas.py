@@ -244,8 +244,13 @@ class TermlyReportQuery(RequiredFundQuery):
 
     term = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{4}-(autumn|spring|summer)$", error="Give a term like 2026-autumn"),
-        metadata={"description": "A term of the school year: 2026-autumn, 2026-spring or 2026-summer"},
+        validate=validate.Regexp(
+            r"^[0-9]{4}-(autumn|winter|spring|summer)$", error="Give a term like 2026-autumn"
+        ),
+        metadata={
+            "description": "A term of the school year: 2026-autumn, 2026-spring or 2026-summer; "
+            "a four-term (Scottish) organisation's funds also have 2026-winter"
+        },
     )
 
 
@@ -302,6 +307,15 @@ class FundInputSchema(Schema):
         load_default=4,
         metadata={"description": "Backfill is claimed within this many weeks of each activity's end"},
     )
+    local_authorities = fields.List(
+        Words(9, metadata={"example": "S12000049"}),
+        load_default=list,
+        validate=validate.Length(max=100, error="Name at most 100 councils"),
+        metadata={
+            "description": "GSS codes of the member councils of the admin's organisation whose schools "
+            "may bid; left out or empty: every member council"
+        },
+    )
 
 
 class SchoolInputSchema(Schema):
@@ -336,7 +350,27 @@ class SchoolInputSchema(Schema):
 
 
 class PartnerInputSchema(Schema):
-    urn = Words(6, required=True)
+    """A partner school, named one way: ``school_id``, or ``identifier`` (with ``nation`` when
+    the number fits schools in two nations), or an English school's ``urn``."""
+
+    school_id = Id(load_default=None, metadata={"description": "The school's id, as GET /schools gives it"})
+    identifier = Words(
+        12,
+        load_default=None,
+        metadata={
+            "example": "8412345",
+            "description": "URN (England), school number (Wales), SEED code (Scotland) or DE reference "
+            "(Northern Ireland); 422 on partners.<n>.nation when it fits schools in two nations",
+        },
+    )
+    nation = choice(
+        SCHOOL_NATIONS,
+        load_default=None,
+        metadata={"description": "england, wales, scotland or northern_ireland: the identifier's nation"},
+    )
+    urn = Words(
+        6, load_default=None, metadata={"example": "110123", "description": "An English school's URN"}
+    )
     role = choice(PARTNER_ROLES, required=True)
 
 
@@ -498,7 +532,17 @@ class MeSchema(Schema):
     email = fields.String(**OUT)
     name = fields.String(**OUT)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), **OUT)
-    school_urn = fields.String(allow_none=True, **OUT)
+    school_id = fields.Integer(allow_none=True, **OUT)
+    school_nation = fields.String(allow_none=True, validate=validate.OneOf(SCHOOL_NATIONS), **OUT)
+    school_identifier = fields.String(allow_none=True, **OUT)
+    school_urn = fields.String(
+        allow_none=True, metadata={"description": "English schools only, else null"}, **OUT
+    )
+
+
+class FundCouncilSchema(Schema):
+    gss_code = fields.String(**OUT, metadata={"example": "S12000049"})
+    name = fields.String(**OUT, metadata={"example": "Glasgow City"})
 
 
 class FundSchema(Schema):
@@ -519,6 +563,11 @@ class FundSchema(Schema):
     report_cadence = fields.String(validate=validate.OneOf(list(CADENCES)), **OUT)
     final_report_weeks = fields.Integer(**OUT)
     claim_deadline_weeks = fields.Integer(**OUT)
+    local_authorities = fields.List(
+        fields.Nested(FundCouncilSchema),
+        **OUT,
+        metadata={"description": "The councils whose schools may bid, by name"},
+    )
 
 
 class SchoolSchema(Schema):
@@ -544,7 +593,15 @@ class SchoolSchema(Schema):
 
 
 class PartnerSchema(Schema):
-    urn = fields.String(attribute="school.urn", **OUT)
+    school_id = fields.Integer(**OUT)
+    nation = fields.String(attribute="school.nation", validate=validate.OneOf(SCHOOL_NATIONS), **OUT)
+    identifier = fields.String(attribute="school.identifier", metadata={"example": "8412345"}, **OUT)
+    urn = fields.String(
+        attribute="school.urn",
+        allow_none=True,
+        metadata={"description": "English schools only, else null"},
+        **OUT,
+    )
     name = fields.String(attribute="school.name", **OUT)
     role = fields.String(validate=validate.OneOf(PARTNER_ROLES), **OUT)
     endorsed = fields.Boolean(**OUT)
@@ -583,7 +640,17 @@ class ScheduleItemSchema(Schema):
 class ApplicationSchema(Schema):
     reference = fields.String(**OUT)
     fund_id = fields.Integer(**OUT)
-    lead_school_urn = fields.String(attribute="lead_school.urn", **OUT)
+    lead_school_id = fields.Integer(**OUT)
+    lead_school_nation = fields.String(
+        attribute="lead_school.nation", validate=validate.OneOf(SCHOOL_NATIONS), **OUT
+    )
+    lead_school_identifier = fields.String(attribute="lead_school.identifier", **OUT)
+    lead_school_urn = fields.String(
+        attribute="lead_school.urn",
+        allow_none=True,
+        metadata={"description": "English schools only, else null"},
+        **OUT,
+    )
     title = fields.String(**OUT)
     need = fields.String(**OUT)
     priority_areas = fields.List(fields.String(), **OUT)
@@ -936,6 +1003,22 @@ class VfmOptionsSchema(Schema):
     priority_areas = fields.List(fields.String(), **OUT)
 
 
+class VfmCouncilSchema(Schema):
+    gss_code = fields.String(
+        allow_none=True, **OUT, metadata={"description": 'The council\'s GSS code; null for "Other"'}
+    )
+    name = fields.String(**OUT, metadata={"description": 'The council\'s name, or "Other"'})
+    bids = fields.Integer(**OUT, metadata={"description": "Submitted bids led by a school of the council"})
+    awarded_pence = fields.Integer(**OUT)
+    committed_pence = fields.Integer(**OUT)
+    paid_pence = fields.Integer(**OUT, metadata={"description": "Net of reversals"})
+    days = fields.String(**OUT, metadata={"description": "Days of release in awarded bids, a decimal"})
+    measures = fields.Integer(**OUT, metadata={"description": "Measures of awarded bids"})
+    with_result = fields.Integer(**OUT)
+    achieved = fields.Integer(**OUT)
+    share_achieved = fields.Float(allow_none=True, **OUT, metadata={"description": "achieved ÷ with_result"})
+
+
 class ValueForMoneySchema(Schema):
     fund_id = fields.Integer(allow_none=True, **OUT)
     fund = fields.Nested(ReportFundSchema, allow_none=True, **OUT)
@@ -953,13 +1036,28 @@ class ValueForMoneySchema(Schema):
     outcomes = fields.Nested(VfmOutcomesSchema, **OUT)
     targeting = fields.Nested(VfmTargetingSchema, **OUT)
     timeliness = fields.Nested(VfmTimelinessSchema, **OUT)
+    by_council = fields.List(
+        fields.Nested(VfmCouncilSchema),
+        **OUT,
+        metadata={"description": "By the member council of the lead school; the rows add up to the totals"},
+    )
     filters = fields.Nested(VfmFiltersSchema, **OUT)
     options = fields.Nested(VfmOptionsSchema, **OUT)
 
 
 class GrantLocationSchema(Schema):
-    name = fields.String(**OUT, metadata={"description": "The school's local authority, as GIAS names it"})
+    name = fields.String(
+        **OUT,
+        metadata={
+            "description": "The lead school's council, as the fund or the school's published list names it"
+        },
+    )
     description = fields.String(**OUT)
+    geoCode = fields.String(  # noqa: N815 - 360Giving's names
+        metadata={"description": "The council's GSS code, when known (never for Northern Ireland)"}
+    )
+    geoCodeType = fields.String(metadata={"example": "LAD", "description": "With geoCode"})  # noqa: N815
+    countryCode = fields.String(metadata={"description": "beneficiaryLocation only: GB"})  # noqa: N815
 
 
 class OrganisationSchema(Schema):
@@ -999,7 +1097,15 @@ class GrantSchema(Schema):
     amountDisbursed = fields.Float(**OUT)  # noqa: N815
     awardDate = fields.String(**OUT, metadata={"format": "date"})  # noqa: N815
     recipientOrganization = fields.List(fields.Nested(OrganisationSchema), **OUT)  # noqa: N815
-    fundingOrganization = fields.List(fields.Nested(OrganisationSchema), **OUT)  # noqa: N815
+    beneficiaryLocation = fields.List(  # noqa: N815
+        fields.Nested(GrantLocationSchema),
+        metadata={"description": "The lead school's council, when known (left out otherwise)"},
+    )
+    fundingOrganization = fields.List(  # noqa: N815
+        fields.Nested(OrganisationSchema),
+        **OUT,
+        metadata={"description": "The fund's organisation: its 360Giving funder identifier and name"},
+    )
     grantProgramme = fields.List(fields.Nested(GrantProgrammeSchema), **OUT)  # noqa: N815
     plannedDates = fields.List(fields.Nested(GrantDatesSchema), **OUT)  # noqa: N815
     classifications = fields.List(

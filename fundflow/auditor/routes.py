@@ -15,7 +15,7 @@ from ..fields import choices_of, chosen_id, fund_choices
 from ..formatting import claim_status_label, status_label
 from ..forms import page_number, per_page
 from ..models import Fund
-from ..services import access, audit, ledger
+from ..services import access, ledger
 from ..services.clock import today
 from ..services.queries import auditor as queries
 from ..services.queries.funds import all_funds
@@ -59,18 +59,18 @@ def short_hash(value: str | None) -> str:
 def _report_fund(fund_id: int) -> Fund:
     """The fund a report or export is about, once the user may see reports."""
     reports.require_report_access(current_user)
-    return access.get_fund(fund_id)
+    return access.get_fund(current_user, fund_id)
 
 
 @bp.get("/")
 def applications():
-    funds = all_funds()
+    funds = all_funds(current_user)
     form = ApplicationFilterForm(request.args)
     form.status.choices = choices_of([("", "Any status"), *APPLICATION_STATES.items()])
     form.fund_id.choices = fund_choices(funds, blank="All funds")
     status = form.status.data if form.status.data in APPLICATION_STATES else None
     fund_id = chosen_id(form.fund_id.data)
-    pagination, money_by_id = queries.applications(status, fund_id, page_number(), per_page())
+    pagination, money_by_id = queries.applications(current_user, status, fund_id, page_number(), per_page())
     return render_template(
         "auditor/applications.html",
         form=form,
@@ -94,7 +94,7 @@ def application(reference: str):
 
 @bp.get("/funds")
 def funds():
-    funds = all_funds()
+    funds = all_funds(current_user)
     ids = [f.id for f in funds]
     return render_template(
         "auditor/funds.html",
@@ -117,7 +117,7 @@ def ledger_page(fund_id: int):
 @bp.get("/verify")
 @role_required("auditor")
 def verify():
-    return render_template("auditor/verify.html", report=audit.verify_and_record(current_user.email))
+    return render_template("auditor/verify.html", report=reports.verify_audit_chain(current_user))
 
 
 @bp.get("/funds/<int:fund_id>/360giving.json")
@@ -135,7 +135,10 @@ def grants_360_csv(fund_id: int):
 @bp.get("/funds/<int:fund_id>/audit-trail.csv")
 def audit_trail_csv(fund_id: int):
     fund = _report_fund(fund_id)
-    return csv_download(reports.audit_trail_chunks(fund.id), f"audit-trail-fund-{fund.id}.csv")
+    return csv_download(
+        reports.audit_trail_chunks(fund.id, viewer=current_user._get_current_object()),
+        f"audit-trail-fund-{fund.id}.csv",
+    )
 
 
 @bp.get("/transparency")

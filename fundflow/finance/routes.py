@@ -27,7 +27,7 @@ restrict_blueprint(bp, "finance")
 
 @bp.get("/")
 def claims():
-    pagination, paid = queries.claims_to_pay(page_number(), per_page())
+    pagination, paid = queries.claims_to_pay(current_user, page_number(), per_page())
     return render_template("finance/claims.html", pagination=pagination, paid=paid)
 
 
@@ -73,12 +73,12 @@ def reverse(disbursement_id: int):
 
 @bp.get("/payments", endpoint="payments")
 def payments_list():
-    funds = all_funds()
+    funds = all_funds(current_user)
     form = FundFilterForm(request.args)
     form.fund_id.choices = fund_choices(funds, blank="All funds")
     fund_id = chosen_id(form.fund_id.data)
-    pagination = queries.payments(fund_id, page_number(), per_page())
-    totals = queries.payment_totals(fund_id)
+    pagination = queries.payments(current_user, fund_id, page_number(), per_page())
+    totals = queries.payment_totals(current_user, fund_id)
     return render_template(
         "finance/payments.html",
         form=form,
@@ -93,8 +93,10 @@ def payments_list():
 def payments_csv():
     reports.require_report_access(current_user)
     fund_id = chosen_id(request.args.get("fund_id"))
+    if fund_id is not None:
+        access.get_fund(current_user, fund_id)  # another organisation's fund is not found
     name = f"payments-fund-{fund_id}.csv" if fund_id else "payments-all-funds.csv"
-    return csv_download(reports.payments_chunks(fund_id), name)
+    return csv_download(reports.payments_chunks(fund_id, viewer=current_user._get_current_object()), name)
 
 
 @bp.get("/transparency")

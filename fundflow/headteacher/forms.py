@@ -1,8 +1,8 @@
 """Forms for the headteacher's pages.
 
 Forms only *parse* what a person typed: pounds become integer pence, three date boxes
-become a date, blank rows are dropped. Every rule about what is allowed (URNs, half days,
-caps, dates in the past) is checked by the services, whose errors
+become a date, blank rows are dropped. Every rule about what is allowed (school
+identifiers, half days, caps, dates in the past) is checked by the services, whose errors
 :func:`fundflow.forms.submit_form` puts back on the right field (a form's
 ``service_fields`` say which service field each of its fields feeds).
 """
@@ -21,6 +21,7 @@ from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovFileInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -33,6 +34,7 @@ from wtforms import (
     FormField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -41,6 +43,7 @@ from wtforms.validators import DataRequired, Length, StopValidation
 
 from ..fields import Checkbox, PoundsField, Radios
 from ..forms import refresh_list_errors
+from ..models.school import NATION_LABELS
 from ..services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from ..services.claims import ClaimInput
 from ..services.evidence import Upload
@@ -177,8 +180,30 @@ class NeedForm(FlaskForm):
         return BidDetails(title=self.title.data or "", need=self.need.data or "", priority_areas=self.areas())
 
 
+#: The nation a partner school's identifier belongs to: asked only to tell apart schools in
+#: two nations with the same seven digits (a Welsh school number and a Scottish SEED code).
+PARTNER_NATIONS = [
+    SelectChoice("", "Work it out from the number"),
+    *(SelectChoice(nation, label) for nation, label in NATION_LABELS.items()),
+]
+
+
 class PartnerRow(Form):
-    urn = StringField("URN", widget=GovTextInput(), validators=[at_most(20)])  # 6 digits, spaces around
+    identifier = StringField(
+        "School's URN, school number or SEED code",
+        description="The URN (6 digits) of a school in England, the school number (7 digits) in Wales, "
+        "the SEED code (7 digits) in Scotland, or the DE reference number (like 123-4567) in "
+        "Northern Ireland.",
+        widget=GovTextInput(),
+        validators=[at_most(20)],
+    )
+    nation = SelectField(
+        "Which nation is the school in?",
+        description="Only needed when schools in two nations have the same number.",
+        choices=PARTNER_NATIONS,
+        validate_choice=False,  # the service says what is wrong with an unknown one
+        widget=GovSelect(),
+    )
     role = RadioField(
         "What is this school's part?",
         choices=[
@@ -191,7 +216,7 @@ class PartnerRow(Form):
     remove = BooleanField("Remove this school from the bid", widget=Checkbox())
 
     def is_blank(self) -> bool:
-        return not (self.urn.data or "").strip() and not self.role.data
+        return not (self.identifier.data or "").strip() and not self.role.data
 
 
 class ActivityRow(Form):
@@ -318,8 +343,8 @@ class RowsForm(FlaskForm):
 class PartnersForm(RowsForm):
     list_name = "partners"
     row_input_class = PartnerInput
-    saved_fields = ("urn", "role")
-    saved_from = {"urn": "school.urn"}
+    saved_fields = ("identifier", "nation", "role")
+    saved_from = {"identifier": "school.identifier", "nation": "school.nation"}
     partners = FieldList(FormField(PartnerRow), min_entries=1, max_entries=50)
     add_another = SubmitField("Add another partner school", widget=GovSubmitInput())
 

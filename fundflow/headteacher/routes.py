@@ -125,7 +125,7 @@ def dashboard():
 
 @bp.route("/bids/new", methods=["GET", "POST"])
 def start():
-    funds = headteacher_queries.funds_taking_bids()
+    funds = headteacher_queries.funds_taking_bids(current_user)
     form = StartForm()
     form.fund.choices = [SelectChoice(str(f.id), f.name) for f in funds]
     outcome = submit_form(

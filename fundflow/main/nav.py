@@ -3,7 +3,7 @@ messages (with how many are unread), and the page each role lands on after signi
 
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
 from ..services.queries import inbox
@@ -17,6 +17,7 @@ NAV = [
     ("finance", "auditor.funds", "Fund reports"),
     ("admin", "admin.users", "Administration"),
     ("admin", "admin.outbox", "Email delivery"),
+    ("service_admin", "service_admin.organisations", "Organisations"),
 ]
 
 #: Areas with a link of their own inside another's (Email delivery is under /admin): the
@@ -30,6 +31,7 @@ HOME_FOR_ROLE = [
     ("finance", "finance.claims"),
     ("auditor", "auditor.applications"),
     ("admin", "admin.users"),
+    ("service_admin", "service_admin.organisations"),
 ]
 
 
@@ -67,7 +69,8 @@ def nav_for(user) -> list[dict]:
             continue
         if user.has_role(role):
             href = url_for(endpoint)
-            prefix = href if endpoint in SUB_AREAS else "/" + endpoint.split(".", 1)[0]
+            area = current_app.blueprints[endpoint.split(".", 1)[0]].url_prefix
+            prefix = href if endpoint in SUB_AREAS else area
             items.append(
                 {"href": href, "text": text, "active": request.path.startswith(prefix), "endpoint": endpoint}
             )

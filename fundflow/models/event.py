@@ -68,9 +68,15 @@ class AuditVerification(db.Model):
     (shown with each bid's dossier as "the last full verification")."""
 
     __tablename__ = "audit_verifications"
-    __table_args__ = (Index("ix_audit_verifications_at", "at", "id"),)
+    __table_args__ = (
+        Index("ix_audit_verifications_at", "at", "id"),
+        Index("ix_audit_verifications_organisation_id_at", "organisation_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The organisation whose chain was checked; None: the check of every chain together
+    #: (from the command line), which no organisation's auditor is shown.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     checked_by: Mapped[str] = mapped_column(String(254), nullable=False)
     ok: Mapped[bool] = mapped_column(Boolean, nullable=False)

@@ -26,6 +26,13 @@ NATION_LABELS = {
     "northern_ireland": "Northern Ireland",
 }
 NATIONS = tuple(NATION_LABELS)
+#: What each nation calls its school identifier, in a sentence, a label or an error message.
+IDENTIFIER_NAMES = {
+    "england": "URN",
+    "wales": "school number",
+    "scotland": "SEED code",
+    "northern_ireland": "DE reference number",
+}
 #: The 360Giving org-id prefix of each nation's schools register.
 GIVING360_PREFIXES = {
     "england": "GB-EDU-",
@@ -37,6 +44,15 @@ GIVING360_PREFIXES = {
 
 def _urn_as_identifier(context: Any) -> str | None:
     return context.get_current_parameters().get("urn")
+
+
+def identifier_label(nation: str | None, identifier: str | None, *, start: bool = False) -> str:
+    """The identifier named as its nation names it: "URN 137101", "SEED code 8412345",
+    "school number 6812345" (``start``: "School number 6812345", to begin a sentence)."""
+    name = IDENTIFIER_NAMES.get(nation or "england", "identifier")
+    if start:
+        name = name[:1].upper() + name[1:]
+    return f"{name} {identifier or ''}".strip()
 
 
 def giving360_id(nation: str, identifier: str) -> str:
@@ -60,9 +76,7 @@ class School(TimestampMixin, db.Model):
         CheckConstraint(
             "status IN ('open', 'proposed_to_close', 'proposed_to_open', 'closed')", name="status"
         ),
-        CheckConstraint(
-            "nation IN ('england', 'wales', 'scotland', 'northern_ireland')", name="nation"
-        ),
+        CheckConstraint("nation IN ('england', 'wales', 'scotland', 'northern_ireland')", name="nation"),
         UniqueConstraint("nation", "identifier"),
         Index("ix_schools_name_id", "name", "id"),
     )
@@ -110,6 +124,11 @@ class School(TimestampMixin, db.Model):
     @property
     def nation_label(self) -> str:
         return NATION_LABELS.get(self.nation, self.nation)
+
+    @property
+    def identifier_label(self) -> str:
+        """The identifier as a sentence names it: "URN 137101", "SEED code 8412345"."""
+        return identifier_label(self.nation, self.identifier)
 
     @property
     def giving360_id(self) -> str:

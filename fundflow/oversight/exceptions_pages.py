@@ -39,8 +39,8 @@ def chosen_kind() -> str | None:
 
 @bp.get("/funds/<int:fund_id>/exceptions", endpoint="exceptions")
 def exceptions(fund_id: int) -> str:
-    fund, kind = access.get_fund(fund_id), chosen_kind()
-    found = queries.exceptions_page(fund.id, kind, page_number(), per_page(), today())
+    fund, kind = access.get_fund(current_user, fund_id), chosen_kind()
+    found = queries.exceptions_page(fund.id, kind, page_number(), per_page(), today(), current_user)
     return render_template(
         "oversight/exceptions.html",
         fund=fund,
@@ -54,13 +54,13 @@ def exceptions(fund_id: int) -> str:
 
 @bp.get("/funds/<int:fund_id>/exceptions.csv", endpoint="exceptions_csv")
 def exceptions_csv(fund_id: int) -> Response:
-    fund, kind = access.get_fund(fund_id), chosen_kind()
+    fund, kind = access.get_fund(current_user, fund_id), chosen_kind()
     return csv_download(_csv_chunks(fund.id, kind), f"control-exceptions-fund-{fund.id}.csv")
 
 
 def _csv_chunks(fund_id: int, kind: str | None) -> Iterator[str]:
     rows = (
         (moment(e.at), queries.EXCEPTION_KINDS[e.kind], e.reference, csvfile.text(e.detail))
-        for e in queries.all_exceptions(fund_id, kind, today())
+        for e in queries.all_exceptions(fund_id, kind, today(), viewer=current_user._get_current_object())
     )
     return csvfile.chunks(CSV_COLUMNS, rows)

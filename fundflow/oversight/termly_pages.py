@@ -8,6 +8,7 @@ the fund's, is a GOV.UK error on the page (422) and a 422 for the PDF."""
 from __future__ import annotations
 
 from flask import Response, render_template, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField, ValidationError
@@ -50,12 +51,12 @@ class TermForm(FlaskForm):
 
     @property
     def chosen(self) -> terms.Term:
-        return terms.parse_term(self.term.data)
+        return terms.parse_term(self.term.data, terms.calendar_of(self.fund))
 
 
 @bp.get("/funds/<int:fund_id>/termly", endpoint="termly")
 def termly(fund_id: int):
-    fund = access.get_fund(fund_id)
+    fund = access.get_fund(current_user, fund_id)
     form = TermForm(fund, request.args)
     if not form.validate():
         return render_template("oversight/termly.html", fund=fund, form=form, report=None), 422
@@ -64,6 +65,6 @@ def termly(fund_id: int):
 
 @bp.get("/funds/<int:fund_id>/termly.pdf", endpoint="termly_pdf")
 def termly_pdf_download(fund_id: int) -> Response:
-    fund = access.get_fund(fund_id)
+    fund = access.get_fund(current_user, fund_id)
     term = terms.fund_term(fund, request.args.get("term") or terms.default_term(fund, today()).code)
     return pdf_download(termly_pdf(fund, term, today()), termly_filename(fund, term))

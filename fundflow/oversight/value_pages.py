@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response, abort, render_template, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, StringField, SubmitField, ValidationError
@@ -166,7 +167,7 @@ def _filters_or_400(fund_id: int) -> tuple[dict[str, str], dict[str, Any]]:
 
 @bp.get("/funds/<int:fund_id>/value-for-money", endpoint="value_for_money")
 def value_for_money(fund_id: int):
-    fund = access.get_fund(fund_id)
+    fund = access.get_fund(current_user, fund_id)
     page, rows = page_number(), per_page()
     form, report = read_filters(fund.id, page, rows)
     wrong = bool(form.errors)
@@ -183,7 +184,7 @@ def value_for_money(fund_id: int):
 
 @bp.get("/funds/<int:fund_id>/value-for-money/<chart>.svg", endpoint="value_for_money_chart")
 def value_for_money_chart(fund_id: int, chart: str):
-    fund = access.get_fund(fund_id)
+    fund = access.get_fund(current_user, fund_id)
     if chart not in charts.CHARTS:
         abort(404)
     svg = charts.chart_svg(chart, _filters_or_400(fund.id)[1])
@@ -206,7 +207,7 @@ def _checked_filters_or_400(fund_id: int) -> dict[str, str]:
 
 @bp.get("/funds/<int:fund_id>/value-for-money/<table>.csv", endpoint="value_for_money_csv")
 def value_for_money_csv(fund_id: int, table: str):
-    fund = access.get_fund(fund_id)
+    fund = access.get_fund(current_user, fund_id)
     if table not in CSV_TABLES:
         abort(404)
     filters = _checked_filters_or_400(fund.id)
@@ -364,6 +365,40 @@ def timeliness_table(report: dict[str, Any]) -> Rows:
     return ["Measure", "Value"], [(a, "" if b is None else b) for a, b in rows]
 
 
+def councils_table(report: dict[str, Any]) -> Rows:
+    """The figures by the member council of the lead school (a partnership fund's)."""
+    rows = [
+        (
+            csvfile.text(c["name"]),
+            c["gss_code"] or "",
+            c["bids"],
+            _pounds(c["awarded_pence"]),
+            _pounds(c["committed_pence"]),
+            _pounds(c["paid_pence"]),
+            c["days"],
+            c["achieved"],
+            c["with_result"],
+            c["measures"],
+            percent(c["share_achieved"]),
+        )
+        for c in report.get("by_council", [])
+    ]
+    header = [
+        "Member council of the lead school",
+        "GSS code",
+        "Bids",
+        "Awarded (£)",
+        "Committed (£)",
+        "Paid (£)",
+        "Days of release",
+        "Measures achieved",
+        "Measures with a result",
+        "Measures",
+        "Share achieved (%)",
+    ]
+    return header, rows
+
+
 def measures_text(measures: list[dict[str, Any]]) -> str:
     """A bid's measures in one cell: 'Reading age: 7 to 8, latest 8.2 (Achieved); …'."""
     parts = []
@@ -423,5 +458,6 @@ CSV_TABLES = {
     "outcomes-by-driver": outcomes_by_driver_table,
     "targeting": targeting_table,
     "timeliness": timeliness_table,
+    "councils": councils_table,
     "bids": None,
 }

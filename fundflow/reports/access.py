@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ..models import User
+from typing import Any
+
+from ..extensions import db
+from ..models import Fund, User
 from ..services import access, audit
-from ..services.access import get_fund
-from ..services.errors import NotPermitted
+from ..services.errors import NotFound, NotPermitted
 
 #: Reports and exports cover every bid, so they are for the roles that see every bid.
 REPORT_ROLES = access.SEE_ALL_ROLES
@@ -24,10 +26,30 @@ def require_report_access(user: User) -> None:
 
 
 def verify_audit_chain(user: User) -> audit.ChainReport:
-    """The auditor checks the audit trail's hash chain."""
+    """The auditor checks their organisation's audit hash chain (and only theirs)."""
     if not any(user.has_role(role) for role in AUDIT_ROLES):
         raise NotPermitted("Only an auditor can verify the audit trail")
-    return audit.verify_and_record(user.email)
+    organisation_id = access.staff_organisation(user)
+    if organisation_id is None:
+        raise NotPermitted("Only an auditor of an organisation can verify its audit trail")
+    return audit.verify_and_record(user.email, organisation_id)
 
 
-fund_or_404 = get_fund  # the reports' name for it
+def fund_or_404(fund_id: int, viewer: User | None = None) -> Fund:
+    """The fund ``fund_id``: one ``viewer``'s organisation runs (:func:`access.get_fund`), or
+    any fund when there is no viewer (the shell, which answers for the whole deployment)."""
+    if viewer is not None:
+        return access.get_fund(viewer, fund_id)
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound(f"No fund {fund_id}")
+    return fund
+
+
+def funds_seen_by(viewer: User | None, fund_id_column: Any, fund_id: int | None) -> list[Any]:
+    """Conditions keeping ``fund_id_column`` to the fund asked for, and to ``viewer``'s
+    organisation's funds (none for the shell: it sees the whole deployment)."""
+    conditions = [fund_id_column == fund_id] if fund_id is not None else []
+    if viewer is not None:
+        conditions.append(access.in_organisation(viewer, fund_id_column, fund_id))
+    return conditions

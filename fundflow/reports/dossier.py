@@ -120,10 +120,14 @@ def checked_events(application_id: int) -> list[CheckedEvent]:
     return checked
 
 
-def last_verification() -> AuditVerification | None:
-    """The latest recorded full check of the chain (``verify_and_record``)."""
+def last_verification(organisation_id: int | None) -> AuditVerification | None:
+    """The latest recorded full check of the organisation's chain (``verify_and_record``):
+    its own, never the count of the whole deployment's or another organisation's."""
     return db.session.execute(
-        select(AuditVerification).order_by(AuditVerification.at.desc(), AuditVerification.id.desc()).limit(1)
+        select(AuditVerification)
+        .where(AuditVerification.organisation_id == organisation_id)
+        .order_by(AuditVerification.at.desc(), AuditVerification.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -161,7 +165,7 @@ def dossier(application: Application) -> Dossier:
     return Dossier(
         record=record,
         events=checked_events(bid.id),
-        last_verification=last_verification(),
+        last_verification=last_verification(bid.fund.organisation_id),
         evidence_names=_evidence_names(record),
         payment_references=references,
     )

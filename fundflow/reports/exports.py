@@ -19,8 +19,9 @@ from sqlalchemy.orm import aliased
 from .. import formatting
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
+from ..services import access
 from . import csvfile
-from .access import fund_or_404
+from .access import fund_or_404, funds_seen_by
 
 TRANSPARENCY_COLUMNS = (
     "Body",
@@ -115,7 +116,7 @@ def _iso_utc(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat()
 
 
-def _payments(fund_id: int | None) -> Select:
+def _payments(fund_id: int | None, viewer: User | None = None) -> Select:
     reversed_payment = aliased(Disbursement)
     query = (
         select(
@@ -145,18 +146,19 @@ def _payments(fund_id: int | None) -> Select:
         .order_by(Disbursement.paid_on, Disbursement.id)
     )
     if fund_id is not None:
-        fund_or_404(fund_id)
-        query = query.where(Disbursement.fund_id == fund_id)
-    return query
+        fund_or_404(fund_id, viewer)
+    return query.where(*funds_seen_by(viewer, Disbursement.fund_id, fund_id))
 
 
-def transparency_chunks(fund_id: int | None, date_from: date | None, date_to: date | None) -> Iterator[str]:
+def transparency_chunks(
+    fund_id: int | None, date_from: date | None, date_to: date | None, *, viewer: User | None = None
+) -> Iterator[str]:
     """Payments at or over the configured threshold (by absolute value), paid between
     ``date_from`` and ``date_to`` inclusive, in the Transparency Code layout. A reversal is a
     negative row on the day it was recorded, carrying the transaction number and date of the
     payment it reverses; amounts are pounds with two decimals."""
     config = current_app.config
-    query = _payments(fund_id).where(
+    query = _payments(fund_id, viewer).where(
         func.abs(Disbursement.amount_pence) >= config["TRANSPARENCY_THRESHOLD_PENCE"]
     )
     if date_from is not None:
@@ -184,12 +186,14 @@ def transparency_chunks(fund_id: int | None, date_from: date | None, date_to: da
     return csvfile.chunks(TRANSPARENCY_COLUMNS, rows)
 
 
-def transparency_csv(fund_id: int | None, date_from: date | None, date_to: date | None) -> str:
+def transparency_csv(
+    fund_id: int | None, date_from: date | None, date_to: date | None, *, viewer: User | None = None
+) -> str:
     """:func:`transparency_chunks` as one string."""
-    return "".join(transparency_chunks(fund_id, date_from, date_to))
+    return "".join(transparency_chunks(fund_id, date_from, date_to, viewer=viewer))
 
 
-def payments_chunks(fund_id: int | None) -> Iterator[str]:
+def payments_chunks(fund_id: int | None, *, viewer: User | None = None) -> Iterator[str]:
     """Every disbursement, reversals included (negative, with ``reverses_id`` and reason)."""
     rows = (
         (
@@ -211,17 +215,17 @@ def payments_chunks(fund_id: int | None) -> Iterator[str]:
             r.recorded_by,
             _iso_utc(r.created_at),
         )
-        for r in _streamed(_payments(fund_id))
+        for r in _streamed(_payments(fund_id, viewer))
     )
     return csvfile.chunks(PAYMENT_COLUMNS, rows)
 
 
-def payments_csv(fund_id: int | None) -> str:
+def payments_csv(fund_id: int | None, *, viewer: User | None = None) -> str:
     """:func:`payments_chunks` as one string."""
-    return "".join(payments_chunks(fund_id))
+    return "".join(payments_chunks(fund_id, viewer=viewer))
 
 
-def audit_trail_chunks(fund_id: int | None) -> Iterator[str]:
+def audit_trail_chunks(fund_id: int | None, *, viewer: User | None = None) -> Iterator[str]:
     """The audit trail in chain order: every event of the fund (its rules and its bids), or
     every event when ``fund_id`` is None, each labelled and told in sentences as the pages
     tell it (never JSON or code names). Hashes are included to match rows to the chain.
@@ -244,11 +248,14 @@ def audit_trail_chunks(fund_id: int | None) -> Iterator[str]:
             Event.hash,
         )
         .outerjoin(Application, Application.id == Event.application_id)
-        .order_by(Event.seq)
+        .order_by(Event.organisation_id, Event.seq)
     )
     if fund_id is not None:
-        fund_or_404(fund_id)
+        fund_or_404(fund_id, viewer)
         query = query.where(Event.fund_id == fund_id)
+    if viewer is not None:
+        # the viewer's organisation's own chain: its funds' events and its staff's
+        query = query.where(Event.organisation_id == access.staff_organisation(viewer))
     rows = (
         (
             r.id,
@@ -281,9 +288,9 @@ def _status_words(subject_type: str, status: str | None) -> str:
     return formatting.status_text(status, _STATUS_KINDS.get(subject_type, "application"))
 
 
-def audit_trail_csv(fund_id: int | None) -> str:
+def audit_trail_csv(fund_id: int | None, *, viewer: User | None = None) -> str:
     """:func:`audit_trail_chunks` as one string."""
-    return "".join(audit_trail_chunks(fund_id))
+    return "".join(audit_trail_chunks(fund_id, viewer=viewer))
 
 
 def application_events(application: Application) -> list[Event]:

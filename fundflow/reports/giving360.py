@@ -10,9 +10,15 @@ file; the second pass, that writes it, validates again (a grant approved in betw
 The CSV uses the standard's column titles, so 360Giving's own converter (flatten-tool,
 ``--convert-titles``) reads it back into the same package.
 
+The funder is the fund's organisation (its 360Giving funder identifier and its name: a
+partnership publishes as itself, not as the deployment's first council).
+
 Beyond the required fields each grant carries what 360Giving's quality checks look for: the
-recipient's location (its local authority as its nation's list names it, with its GSS code
-where the school carries one; none is invented), the grant programme (the fund), planned
+recipient's location and the grant's ``beneficiaryLocation`` (the lead school's council: the
+fund's member council with the school's GSS code, else the one its local authority is named
+after, as in :mod:`fundflow.reports.value_councils`, else the local authority as its
+nation's list names it; its GSS code as ``geoCode`` where known; none is invented, and a
+Northern Irish school's is left blank, as its list names no council), the grant programme (the fund), planned
 dates (the bid's activities, else the fund's dates), the bid's priority areas as
 classifications, ``dateModified`` (the bid's latest audit Event) and ``dataSource`` (the
 fund's page on this service). An award of £0 is no grant and is left out, and a
@@ -36,7 +42,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Activity, Application, Event, Fund, School
+from ..models import Activity, Application, Event, Fund, LocalAuthority, School
 from ..models.school import giving360_id
 from ..services import ledger
 from ..services.errors import Conflict
@@ -44,6 +50,7 @@ from ..services.notifications import page_path, service_url
 from ..workflow import AWARDED_STATUSES
 from . import csvfile
 from .access import fund_or_404
+from .value_councils import council_of_lead_school
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,12 @@ CSV_COLUMNS = (
     ("Recipient Org:0:Name", lambda g: g["recipientOrganization"][0]["name"]),
     ("Recipient Org:0:Location:0:Name", lambda g: _location(g).get("name", "")),
     ("Recipient Org:0:Location:0:Description", lambda g: _location(g).get("description", "")),
+    ("Recipient Org:0:Location:0:Geographic Code", lambda g: _location(g).get("geoCode", "")),
+    ("Recipient Org:0:Location:0:Geographic Code Type", lambda g: _location(g).get("geoCodeType", "")),
+    ("Beneficiary Location:0:Name", lambda g: _beneficiaries(g).get("name", "")),
+    ("Beneficiary Location:0:Country Code", lambda g: _beneficiaries(g).get("countryCode", "")),
+    ("Beneficiary Location:0:Geographic Code", lambda g: _beneficiaries(g).get("geoCode", "")),
+    ("Beneficiary Location:0:Geographic Code Type", lambda g: _beneficiaries(g).get("geoCodeType", "")),
     ("Funding Org:0:Identifier", lambda g: g["fundingOrganization"][0]["id"]),
     ("Funding Org:0:Name", lambda g: g["fundingOrganization"][0]["name"]),
     ("Grant Programme:0:Code", lambda g: g["grantProgramme"][0]["code"]),
@@ -87,6 +100,10 @@ CLASSIFICATION_COLUMNS = (("Vocabulary", "vocabulary"), ("Code", "code"), ("Titl
 
 def _location(grant: dict[str, Any]) -> dict[str, Any]:
     return (grant["recipientOrganization"][0].get("location") or [{}])[0]
+
+
+def _beneficiaries(grant: dict[str, Any]) -> dict[str, Any]:
+    return (grant.get("beneficiaryLocation") or [{}])[0]
 
 
 def _csv_header(classifications: int) -> list[str]:
@@ -208,6 +225,7 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
             School.la_name,
             School.la_code,
             School.gss_code,
+            council_of_lead_school().label("council_id"),
         )
         .join(School, School.id == Application.lead_school_id)
         .where(
@@ -219,7 +237,8 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
         .order_by(Application.approved_on, Application.reference)
         .execution_options(yield_per=BATCH)
     )
-    funder = {"id": config["FUNDER_ORG_ID"], "name": config["FUNDER_ORG_NAME"]}
+    funder = {"id": fund.organisation.funder_id, "name": fund.organisation.name}
+    councils = {a.id: a for a in fund.local_authorities}
     programme = {"code": f"{config['GRANTNAV_PREFIX']}fund-{fund.id}", "title": fund.name}
     source = service_url() + page_path("auditor.ledger", fund_id=fund.id)
     fund_dates = (fund.opens_on, fund.delivery_ends_on or fund.closes_on)
@@ -229,8 +248,9 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
         for r in rows:
             start, end = dates.get(r.id, (None, None))
             recipient: dict[str, Any] = {"id": giving360_id(r.nation, r.identifier), "name": r.name}
-            if r.la_name.strip():
-                recipient["location"] = [_local_authority(r.la_name, r.la_code, r.gss_code)]
+            location = _local_authority(r, councils.get(r.council_id))
+            if location:
+                recipient["location"] = [location]
             grant = {
                 "id": f"{config['GRANTNAV_PREFIX']}{r.reference}",
                 "title": r.title,
@@ -247,6 +267,7 @@ def _grants(fund: Fund) -> Iterator[dict[str, Any]]:
                     }
                 ],
                 "recipientOrganization": [recipient],
+                **({"beneficiaryLocation": [_beneficiary_location(location)]} if location else {}),
                 "fundingOrganization": [dict(funder)],
                 "grantProgramme": [dict(programme)],
                 "dateModified": _date_time(modified.get(r.id) or r.updated_at),
@@ -267,18 +288,33 @@ def _description(title: str, need: str, fund_name: str) -> str:
     return f"A school-to-school support award from {fund_name} for “{title.strip()}”."
 
 
-def _local_authority(la_name: str, la_code: str, gss_code: str = "") -> dict[str, Any]:
-    """The recipient school's local authority, as its nation's list names it, with the ONS
-    (GSS) code as geoCode where the school carries one (Welsh and Scottish councils, looked
-    up from their names on import); GIAS's own DfE code is not a GSS code, so it is only
-    described."""
-    location: dict[str, Any] = {"name": la_name.strip()}
-    if gss_code.strip():
-        location["geoCode"] = gss_code.strip()
+def _local_authority(school: Any, council: LocalAuthority | None) -> dict[str, Any] | None:
+    """The lead school's council (``school``: a row with ``nation``, ``la_name``,
+    ``la_code``, ``gss_code``): the fund's member ``council`` it is in, named as the fund
+    names it, with its GSS code as geoCode; else its local authority as its nation's list
+    names it, with the GSS code the school carries (Welsh and Scottish councils, looked up
+    from their names on import). A Northern Irish school's geoCode is left blank (its list
+    names no council). GIAS's own DfE code is not a GSS code, so it is only described.
+    None when nothing names the council."""
+    name = council.name if council is not None else school.la_name.strip()
+    if not name:
+        return None
+    location: dict[str, Any] = {"name": name}
+    code = council.gss_code if council is not None else school.gss_code.strip()
+    if code and school.nation != "northern_ireland":
+        location["geoCode"] = code
         location["geoCodeType"] = "LAD"
-    if la_code.strip():
-        location["description"] = f"Local authority (DfE code {la_code.strip()})"
+    if school.la_code.strip():
+        location["description"] = f"Local authority (DfE code {school.la_code.strip()})"
     return location
+
+
+def _beneficiary_location(location: dict[str, Any]) -> dict[str, Any]:
+    """Where the grant's beneficiaries are: the lead school's council, in the UK."""
+    place = {"name": location["name"], "countryCode": "GB"}
+    if "geoCode" in location:
+        place.update(geoCode=location["geoCode"], geoCodeType=location["geoCodeType"])
+    return place
 
 
 def _classifications(areas: list[str] | None) -> list[dict[str, str]]:

@@ -18,7 +18,10 @@ bids, payments or reports the fund has):
 * impact reports overdue at the end of the term (or today, for a term not yet over):
   due before then and not sent or waived by then;
 * control exceptions in the term (:mod:`fundflow.services.queries.exceptions`), counted by
-  kind, with the first 20.
+  kind, with the first 20;
+* for a fund of more than one council (a partnership's), the term's awards, spend and
+  results by the member council of each bid's lead school (one more statement; the rule of
+  :mod:`fundflow.reports.value_councils`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ..models import (
     ImpactResult,
     Measure,
     ScheduleItem,
+    School,
 )
 from ..models.impact import RATINGS
 from ..services.impact import MEASURE_RESULT_LABELS, MEASURE_RESULTS, measure_result_sql
@@ -59,6 +63,7 @@ from ..workflow import (
     WAIVED_SCHEDULE_STATUSES,
 )
 from .pdf import html_to_pdf
+from .value_councils import OTHER, council_of_lead_school
 
 #: How many overdue reports and exceptions the report lists (it counts them all).
 LISTED = 20
@@ -137,6 +142,20 @@ class OverdueReport:
 
 
 @dataclass(frozen=True)
+class CouncilTerm:
+    """One member council's term: awards decided in it, net spend in it and the results the
+    reports evaluated in it gave, for the bids its schools lead."""
+
+    name: str
+    gss_code: str | None
+    awarded: int = 0
+    awarded_pence: int = 0
+    spent_pence: int = 0
+    measures_reported: int = 0
+    achieved: int = 0
+
+
+@dataclass(frozen=True)
 class TermlyReport:
     fund: Fund
     term: Term
@@ -148,6 +167,8 @@ class TermlyReport:
     overdue: list[OverdueReport]
     exception_counts: dict[str, int]
     exceptions: list[exception_queries.ControlException] = field(default_factory=list)
+    #: Only for a fund of more than one council; empty otherwise.
+    by_council: list[CouncilTerm] = field(default_factory=list)
 
     @property
     def exceptions_total(self) -> int:
@@ -345,6 +366,90 @@ def exceptions_in(fund: Fund, term: Term, today: date) -> tuple[dict[str, int], 
     return exception_queries.in_period(fund.id, term.starts_on, term.ends_on, today, LISTED)
 
 
+def by_council(fund: Fund, term: Term) -> list[CouncilTerm]:
+    """The term by member council of the lead school, in one statement: every council of the
+    fund (in name order), then "Other" when a submitted bid's lead school is in none."""
+    start, after = _midnight(term.starts_on), _midnight(term.ends_on + timedelta(days=1))
+    spent = (
+        select(BackfillClaim.application_id, func.sum(Disbursement.amount_pence).label("pence"))
+        .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
+        .where(
+            Disbursement.fund_id == fund.id,
+            Disbursement.paid_on >= term.starts_on,
+            Disbursement.paid_on <= term.ends_on,
+        )
+        .group_by(BackfillClaim.application_id)
+        .subquery()
+    )
+    result = measure_result_sql(Measure.baseline, Measure.target, ImpactResult.actual)
+    results = (
+        select(
+            ImpactReport.application_id,
+            func.count().label("reported"),
+            _count_if(result == "achieved").label("achieved"),
+        )
+        .select_from(ImpactResult)
+        .join(Measure, Measure.id == ImpactResult.measure_id)
+        .join(ImpactReport, ImpactReport.id == ImpactResult.report_id)
+        .join(ImpactEvaluation, ImpactEvaluation.report_id == ImpactReport.id)
+        .where(ImpactEvaluation.evaluated_at >= start, ImpactEvaluation.evaluated_at < after)
+        .group_by(ImpactReport.application_id)
+        .subquery()
+    )
+    awarded_in_term = (
+        Application.decided_at >= start,
+        Application.decided_at < after,
+        Application.status.in_(AWARDED_STATUSES),
+    )
+    per_bid = (
+        select(
+            council_of_lead_school().label("council_id"),
+            case((and_(*awarded_in_term), 1), else_=0).label("awarded"),
+            case((and_(*awarded_in_term), Application.awarded_pence), else_=0).label("awarded_pence"),
+            spent.c.pence.label("spent"),
+            results.c.reported,
+            results.c.achieved,
+        )
+        .select_from(Application)
+        .join(School, School.id == Application.lead_school_id)
+        .outerjoin(spent, spent.c.application_id == Application.id)
+        .outerjoin(results, results.c.application_id == Application.id)
+        .where(Application.fund_id == fund.id, Application.submitted_at.is_not(None))
+        .subquery()
+    )
+    c = per_bid.c
+    figures = ("awarded", "awarded_pence", "spent", "reported", "achieved")
+    found = {
+        r.council_id: r
+        for r in db.session.execute(
+            select(c.council_id, *(_total(c[name]).label(name) for name in figures)).group_by(c.council_id)
+        )
+    }
+    councils: list[tuple[int | None, str, str | None]] = [
+        (a.id, a.name, a.gss_code) for a in fund.local_authorities
+    ]
+    if None in found:
+        councils.append((None, OTHER, None))
+    rows = []
+    for key, name, gss_code in councils:
+        r = found.get(key)
+        if r is None:
+            rows.append(CouncilTerm(name, gss_code))
+            continue
+        rows.append(
+            CouncilTerm(
+                name,
+                gss_code,
+                awarded=int(r.awarded),
+                awarded_pence=int(r.awarded_pence),
+                spent_pence=int(r.spent),
+                measures_reported=int(r.reported),
+                achieved=int(r.achieved),
+            )
+        )
+    return rows
+
+
 def termly_report(fund: Fund, term: Term, today: date) -> TermlyReport:
     """Everything the termly report shows (the caller has checked the person may see it
     and that the term is one of the fund's: :func:`fundflow.services.terms.fund_term`)."""
@@ -361,6 +466,7 @@ def termly_report(fund: Fund, term: Term, today: date) -> TermlyReport:
         overdue=overdue_items,
         exception_counts=counts,
         exceptions=listed,
+        by_council=by_council(fund, term) if len(fund.local_authorities) > 1 else [],
     )
 
 

@@ -22,8 +22,10 @@ from ..models import (
     ImpactReport,
     Review,
     School,
+    User,
 )
 from ..services import ledger
+from ..services.access import organisation_funds
 from ..workflow import (
     AWAITING_COUNTERSIGN_STATUSES,
     AWARDED_STATUSES,
@@ -31,7 +33,15 @@ from ..workflow import (
     COMMITTED_AT_PAID,
     COUNTED_CLAIM_STATUSES,
 )
-from . import value_bought, value_money, value_outcomes, value_targeting, value_timeliness
+from . import (
+    value_bids,
+    value_bought,
+    value_councils,
+    value_money,
+    value_outcomes,
+    value_targeting,
+    value_timeliness,
+)
 from .access import fund_or_404
 from .value_scope import Scope, options
 
@@ -45,8 +55,10 @@ def value_for_money(
     date_to: date | None = None,
     local_authority: str | None = None,
     priority_area: str | None = None,
+    viewer: User | None = None,
 ) -> dict[str, Any]:
-    """Value for money of every bid ever submitted (in one fund, or in all).
+    """Value for money of every bid ever submitted (in one fund, or in all: all of
+    ``viewer``'s organisation's, or of every organisation without a viewer).
 
     Filters (each optional): ``date_from``/``date_to`` keep bids submitted in the range and
     payments paid in it (``paid_on``); ``local_authority`` bids whose lead school has that
@@ -68,7 +80,8 @@ def value_for_money(
       schools, the overall cost per supported school (over the bids that hold money), the
       average review score and the count of each impact rating, aggregated in SQL;
     * ``fund``: the fund's ledger when ``fund_id`` is given, else ``None``;
-    * ``money``, ``bought``, ``outcomes``, ``targeting``, ``timeliness``: see their modules;
+    * ``money``, ``bought``, ``outcomes``, ``targeting``, ``timeliness``, ``by_council`` (the
+      lead schools' member councils): see their modules;
       each row also has its ``measures`` with their results, read in one query;
     * ``filters``: what was applied; ``options``: the local authorities and priority areas
       the fund's bids have, for choosing filters.
@@ -77,29 +90,30 @@ def value_for_money(
     support the lead school, which is then the one supported school. Drafts never
     submitted are left out: they are not bids yet.
     """
-    scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area)
-    summary = _summary(scope, page, per_page)
-    money = summary["money"]
-    # What targeting and the schools need of each bid: its committed money and partners.
-    committed = bid_figures(scope, full=False).cte("bid_money").prefix_with("MATERIALIZED")
-    schools = value_targeting.school_figures(committed)
-    # What the schools and priority areas need: the awarded bids' committed money alone.
-    awards = (
-        bid_figures(scope, full=False, partners=False)
-        .where(Application.status.in_(AWARDED_STATUSES))
-        .cte("award_money")
-        .prefix_with("MATERIALIZED")
-    )
+    if fund_id is not None and viewer is not None:
+        fund_or_404(fund_id, viewer)
+    within = organisation_funds(viewer) if viewer is not None else None
+    scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area, within=within)
     fund = fund_or_404(fund_id) if fund_id is not None else None
-    return {
+    # Each bid's figures, worked out once (a temporary table) for every aggregate below.
+    committed = value_bids.materialise(scope, bid_figures(scope))
+    summary = _summary(scope, page, per_page, committed)
+    money = summary["money"]
+    schools = value_targeting.school_figures(committed)
+    # What the schools and priority areas need: the awarded bids' figures alone.
+    awards = value_bids.awarded(committed)
+    report = {
         **summary,
         "bought": value_bought.bought(scope, fund, awards, schools, money["committed_pence"]),
         "outcomes": value_outcomes.outcomes(scope, money["committed_pence"], awards),
         "targeting": value_targeting.targeting(schools, money["committed_pence"]),
         "timeliness": value_timeliness.timeliness(scope),
+        "by_council": value_councils.by_council(scope, committed),
         "filters": scope.echo(),
-        "options": options(fund_id),
+        "options": options(fund_id, within),
     }
+    value_bids.drop(committed)
+    return report
 
 
 def value_summary(fund_id: int, page: int = 1, per_page: int | None = None) -> dict[str, Any]:
@@ -110,9 +124,10 @@ def value_summary(fund_id: int, page: int = 1, per_page: int | None = None) -> d
     return _summary(Scope.of(fund_id, None, None, None, None), page, per_page)
 
 
-def _summary(scope: Scope, page: int, per_page: int | None) -> dict[str, Any]:
+def _summary(scope: Scope, page: int, per_page: int | None, bids: Any = None) -> dict[str, Any]:
+    """``bids``: the per-bid figures when already worked out (:mod:`.value_bids`)."""
     fund = fund_or_404(scope.fund_id) if scope.fund_id is not None else None
-    totals, held = _totals(bid_figures(scope).subquery())
+    totals, held = _totals(bids if bids is not None else bid_figures(scope).subquery())
     rows = _page_rows(scope, page, per_page)
     measures = value_outcomes.measures_of([r["application_id"] for r in rows])
     return {
@@ -178,20 +193,15 @@ def _page_rows(scope: Scope, page: int, per_page: int | None) -> list[dict[str, 
     return [dict(r._mapping) for r in db.session.execute(query.order_by(Application.reference))]
 
 
-def bid_figures(scope: Scope, ids: Any = None, *, full: bool = True, partners: bool = True) -> Select:
+def bid_figures(scope: Scope, ids: Any = None) -> Select:
     """One row per submitted bid of ``scope`` (or of ``ids`` among them) with its money,
     latest review score and impact rating. Each per-bid sum reads only the bids covered.
-    ``full=False`` gives only what the bid holds of the fund (``application_id, status,
-    awarded_pence, committed_pence, supported_partners``): the columns targeting and the
-    schools need, at a third of the cost; ``partners=False`` leaves out
-    ``supported_partners`` too."""
+    The whole report works them out once for every bid (:mod:`.value_bids`)."""
     within = ids if ids is not None else scope.bid_ids()
-    # Without the rest, what was paid matters only where it is what the bid holds.
-    paid_within = within if full else scope.bid_ids().where(Application.status.in_(COMMITTED_AT_PAID))
     paid = _per_bid(
         BackfillClaim.application_id,
         func.sum(Disbursement.amount_pence).label("pence"),
-        BackfillClaim.application_id.in_(paid_within),
+        BackfillClaim.application_id.in_(within),
         join=(BackfillClaim, BackfillClaim.id == Disbursement.claim_id),
     )
     supported = _per_bid(
@@ -208,18 +218,6 @@ def bid_figures(scope: Scope, ids: Any = None, *, full: bool = True, partners: b
     )
     conditions = [*scope.bid_conditions(), *([Application.id.in_(ids)] if ids is not None else [])]
     supported_partners = func.coalesce(supported.c.schools, 0).label("supported_partners")
-    if not full:
-        query = select(
-            Application.id.label("application_id"),
-            Application.status,
-            Application.awarded_pence,
-            committed.label("committed_pence"),
-        ).outerjoin(paid, paid.c.application_id == Application.id)
-        if partners:
-            query = query.add_columns(supported_partners).outerjoin(
-                supported, supported.c.application_id == Application.id
-            )
-        return query.where(*conditions)
     claimed = _per_bid(
         BackfillClaim.application_id,
         func.sum(BackfillClaim.amount_pence).label("pence"),

@@ -27,7 +27,8 @@ def days_text(value: Any) -> str:
 def bought(
     scope: Scope, fund: Fund | None, bids: Any, schools: dict[str, Any], committed: int
 ) -> dict[str, Any]:
-    """``bids``: the awarded bids' money (a CTE with ``application_id``, ``committed_pence``);
+    """``bids``: the awarded bids' figures (:func:`~.value_bids.awarded`: ``application_id``,
+    ``lead_school_id``, ``committed_pence``, ``days``);
     ``schools``: :func:`~.value_targeting.school_figures` (the supported schools and their
     pupils); ``committed``: the report's committed money.
     Days funded, rates and staff roles are the awarded bids' planned activities; days
@@ -39,18 +40,15 @@ def bought(
             BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
         )
     ).scalar_one()
-    participants = _participants(scope)
-    schools_total = db.session.execute(
-        select(func.count(func.distinct(participants.c.school_id)))
-    ).scalar_one()
+    by_school, schools_total = _by_school(_participants(bids))
     supported = {"schools": schools["supported"], "pupils": schools["pupils"]}
     days, cost = Decimal(activities["days"] or 0), int(activities["cost"])
     return {
         "days_funded": days_text(days),
         "days_claimed": days_text(claimed),
         "by_staff_role": by_role,
-        "by_school": _by_school(participants, bids, scope.awarded_ids()),
-        "schools_total": int(schools_total),
+        "by_school": by_school,
+        "schools_total": schools_total,
         "average_day_rate_pence": round(cost / days) if days else None,
         "highest_day_rate_pence": activities["highest"],
         "day_rate_cap_pence": fund.max_daily_rate_pence if fund is not None else None,
@@ -101,55 +99,49 @@ def _activities(scope: Scope) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     }
 
 
-def _participants(scope: Scope) -> Any:
-    """Every school taking part in an awarded bid: (application_id, school_id, role), the
+def _participants(bids: Any) -> Any:
+    """Every school taking part in an awarded bid (``bids``: :func:`~.value_bids.awarded`):
+    (application_id, school_id, role, and the bid's ``days`` and ``committed_pence``), the
     lead school with role "lead"."""
     partner = ApplicationPartner
-    awarded = [*scope.bid_conditions(), Application.status.in_(AWARDED_STATUSES)]
+    figures = (bids.c.days, bids.c.committed_pence)
     return union_all(
-        select(
-            Application.id.label("application_id"),
-            Application.lead_school_id.label("school_id"),
-            literal("lead").label("role"),
-        ).where(*awarded),
-        select(partner.application_id, partner.school_id, partner.role)
-        .join(Application, Application.id == partner.application_id)
-        .where(*awarded),
+        select(bids.c.application_id, bids.c.lead_school_id.label("school_id"), literal("lead").label("role"))
+        .add_columns(*figures)
+        .select_from(bids),
+        select(partner.application_id, partner.school_id, partner.role, *figures).join(
+            bids, bids.c.application_id == partner.application_id
+        ),
     ).subquery()
 
 
-def _by_school(participants: Any, bids: Any, awarded: Any) -> list[dict[str, Any]]:
+def _by_school(participants: Any) -> tuple[list[dict[str, Any]], int]:
     """The schools with the most days, each in each role it takes: its bids, and their days
-    and committed money (each bid's whole, not shared out). The bids' figures are worked
-    out once (a materialised CTE) before being joined to their schools."""
-    bid_days = (
-        select(Activity.application_id, func.sum(Activity.days).label("days"))
-        .where(Activity.application_id.in_(awarded))
-        .group_by(Activity.application_id)
-        .subquery()
-    )
-    per_bid = (
-        select(bids.c.application_id, bids.c.committed_pence, bid_days.c.days)
-        .outerjoin(bid_days, bid_days.c.application_id == bids.c.application_id)
-        .cte("bid_figures")
-        .prefix_with("MATERIALIZED")
-    )
-    days = func.coalesce(func.sum(per_bid.c.days), 0)
-    rows = db.session.execute(
+    and committed money (each bid's whole, not shared out, from :func:`_participants`); and
+    how many schools take part in all, in the same statement (each school's first role
+    counted over every school and role, before the top are kept)."""
+    p = participants.c
+    grouped = (
         select(
             School.urn,
             School.name,
-            participants.c.role,
-            func.count(func.distinct(participants.c.application_id)).label("bids"),
-            days.label("days"),
-            func.coalesce(func.sum(per_bid.c.committed_pence), 0).label("committed"),
+            p.role,
+            func.count(func.distinct(p.application_id)).label("bids"),
+            func.coalesce(func.sum(p.days), 0).label("days"),
+            func.coalesce(func.sum(p.committed_pence), 0).label("committed"),
+            func.row_number().over(partition_by=School.id, order_by=p.role).label("nth_role"),
         )
-        .join(School, School.id == participants.c.school_id)
-        .join(per_bid, per_bid.c.application_id == participants.c.application_id)
-        .group_by(School.id, School.urn, School.name, participants.c.role)
-        .order_by(days.desc(), School.urn, participants.c.role)
-        .limit(TOP_SCHOOLS)
+        .join(School, School.id == p.school_id)
+        .group_by(School.id, School.urn, School.name, p.role)
+        .subquery()
     )
+    g = grouped.c
+    schools = func.sum(case((g.nth_role == 1, 1), else_=0)).over()
+    rows = db.session.execute(
+        select(g.urn, g.name, g.role, g.bids, g.days, g.committed, schools.label("schools"))
+        .order_by(g.days.desc(), g.urn, g.role)
+        .limit(TOP_SCHOOLS)
+    ).all()
     return [
         {
             "urn": r.urn,
@@ -160,4 +152,4 @@ def _by_school(participants: Any, bids: Any, awarded: Any) -> list[dict[str, Any
             "committed_pence": int(r.committed),
         }
         for r in rows
-    ]
+    ], int(rows[0].schools) if rows else 0

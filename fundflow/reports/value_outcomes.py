@@ -21,6 +21,7 @@ from ..models import (
     Measure,
 )
 from ..services.impact import MEASURE_RESULTS, measure_result_sql
+from ..workflow import AWARDED_STATUSES
 from .value_scope import Scope
 from .value_sql import json_items, normalised
 
@@ -32,15 +33,12 @@ COUNTED_RESULTS = MEASURE_RESULTS
 
 def measure_results(application_ids: Any) -> Select:
     """Each measure of the given bids with its latest actual (the newest result reported) and
-    its result, as a query (``application_ids``: a subquery or list for ``IN``)."""
-    of_bids = select(Measure.id).where(Measure.application_id.in_(application_ids))
-    latest = (
-        select(ImpactResult.measure_id, func.max(ImpactResult.id).label("result_id"))
-        .where(ImpactResult.measure_id.in_(of_bids))
-        .group_by(ImpactResult.measure_id)
-        .subquery()
-    )
-    return (
+    its result, as a query (``application_ids``: a subquery or list for ``IN``), with the
+    columns ``measure_id, application_id, indicator, unit, baseline, target, latest_actual,
+    result``. Each measure's results are numbered newest first and the newest kept (one
+    read of each table, no second join back to them)."""
+    newest = func.row_number().over(partition_by=Measure.id, order_by=ImpactResult.id.desc()).label("newest")
+    numbered = (
         select(
             Measure.id.label("measure_id"),
             Measure.application_id,
@@ -49,12 +47,23 @@ def measure_results(application_ids: Any) -> Select:
             Measure.baseline,
             Measure.target,
             ImpactResult.actual.label("latest_actual"),
-            measure_result_sql(Measure.baseline, Measure.target, ImpactResult.actual).label("result"),
+            newest,
         )
-        .outerjoin(latest, latest.c.measure_id == Measure.id)
-        .outerjoin(ImpactResult, ImpactResult.id == latest.c.result_id)
+        .outerjoin(ImpactResult, ImpactResult.measure_id == Measure.id)
         .where(Measure.application_id.in_(application_ids))
+        .subquery()
     )
+    c = numbered.c
+    return select(
+        c.measure_id,
+        c.application_id,
+        c.indicator,
+        c.unit,
+        c.baseline,
+        c.target,
+        c.latest_actual,
+        measure_result_sql(c.baseline, c.target, c.latest_actual).label("result"),
+    ).where(c.newest == 1)
 
 
 def decimal_text(value: Any) -> str | None:
@@ -70,7 +79,9 @@ def measures_of(application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     if not application_ids:
         return found
-    rows = db.session.execute(measure_results(application_ids).order_by(Measure.application_id, Measure.id))
+    query = measure_results(application_ids)
+    columns = query.selected_columns
+    rows = db.session.execute(query.order_by(columns.application_id, columns.measure_id))
     for r in rows:
         found.setdefault(r.application_id, []).append(
             {
@@ -89,7 +100,8 @@ def _count_of(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _result_counts(result: Any) -> list[Any]:
+def result_counts(result: Any) -> list[Any]:
+    """``measures`` (how many rows) and how many have each of :data:`COUNTED_RESULTS`."""
     return [
         func.count().label("measures"),
         *(_count_of(result == name).label(name) for name in COUNTED_RESULTS),
@@ -110,16 +122,18 @@ def _share(achieved: int, with_result: int) -> float | None:
 
 def outcomes(scope: Scope, committed: int, bids: Any) -> dict[str, Any]:
     """``committed``: the report's committed money (for the cost per measure achieved);
-    ``bids``: the awarded bids' money (a CTE with ``application_id``, ``committed_pence``), for
-    the money by priority area."""
+    ``bids``: the awarded bids' figures (:func:`~.value_bids.awarded`: ``application_id``,
+    ``committed_pence``, ``measures`` and each result's count), for the results and the
+    money by priority area."""
     counts, area_rows = _results_in_all_and_by_area(scope, bids)
     evaluations = (
-        select(ImpactEvaluation.rating, ImpactEvaluation.drivers, ImpactReport.application_id)
+        select(ImpactEvaluation.rating, ImpactEvaluation.drivers, Application.priority_areas)
         .join(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id)
-        .where(ImpactReport.application_id.in_(scope.bid_ids()))
-        .subquery()
+        .join(Application, Application.id == ImpactReport.application_id)
+        .where(*scope.bid_conditions())
+        .cte("evaluations")
     )
-    ratings = db.session.execute(select(*_rating_counts(evaluations.c.rating))).one()
+    ratings, by_area, by_driver = _rated(evaluations, [r.key for r in area_rows])
     achieved = int(counts.achieved)
     with_result = int(counts.measures) - int(counts.no_result_yet)
     return {
@@ -129,9 +143,44 @@ def outcomes(scope: Scope, committed: int, bids: Any) -> dict[str, Any]:
         "share_achieved": _share(achieved, with_result),
         "cost_per_measure_achieved_pence": round(committed / achieved) if achieved else None,
         "ratings": _ratings(ratings),
-        "by_priority_area": _by_priority_area(area_rows, evaluations),
-        "by_driver": _by_driver(evaluations),
+        "by_priority_area": _by_priority_area(area_rows, by_area),
+        "by_driver": _by_driver(by_driver),
     }
+
+
+def _rated(evaluations: Any, keys: list[str]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The evaluated reports' ratings in all (a row), in each of the priority areas ``keys``
+    (the reports on the bids naming it, by key) and by improvement driver (the reports
+    naming it, with how many ``reports``, by driver), in one statement: the evaluations
+    (a CTE with ``rating``, ``drivers`` and the bid's ``priority_areas``) are read once for
+    the three."""
+    rating = evaluations.c.rating
+    in_all = select(literal("all").label("part"), literal(None).label("name"), func.count().label("reports"))
+    driver = json_items(evaluations.c.drivers)
+    parts = [
+        in_all.add_columns(*_rating_counts(rating)).select_from(evaluations),
+        select(literal("driver"), driver.c.value, func.count(), *_rating_counts(rating))
+        .select_from(evaluations)
+        .join(driver, true())
+        .group_by(driver.c.value),
+    ]
+    if keys:
+        area = json_items(evaluations.c.priority_areas)
+        key = normalised(area.c.value)
+        parts.append(
+            select(literal("area"), key, func.count(), *_rating_counts(rating))
+            .select_from(evaluations)
+            .join(area, true())
+            .where(key.in_(keys))
+            .group_by(key)
+        )
+    rows = db.session.execute(union_all(*parts)).all()
+    found: dict[str, dict[str, Any]] = {"area": {}, "driver": {}}
+    for r in rows:
+        if r.part != "all":
+            found[r.part][r.name] = r
+    everything = next(r for r in rows if r.part == "all")
+    return everything, found["area"], found["driver"]
 
 
 def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]]:
@@ -139,15 +188,9 @@ def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]
     result's count) and in the priority areas with the most measures (areas differing only
     in case or spaces are one; rows with ``key``, ``area``, the counts and ``committed``:
     the money the bids naming the area hold, a bid naming two areas counting in both), in
-    one statement. The results are counted per bid once; each bid then joins the areas it
-    names (once each), so the JSON lists are read per bid, not per measure."""
-    measures = measure_results(scope.awarded_ids()).subquery()
-    per_bid = (
-        select(measures.c.application_id, *_result_counts(measures.c.result))
-        .group_by(measures.c.application_id)
-        .cte("bid_results")
-        .prefix_with("MATERIALIZED")
-    )
+    one statement. The results are counted per bid once (``bids``); each bid then joins the
+    areas it names (once each), so the JSON lists are read per bid, not per measure."""
+    per_bid = bids
     area = json_items(Application.priority_areas)
     key = normalised(area.c.value)
     named = (
@@ -158,7 +201,7 @@ def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]
         )
         .select_from(Application)
         .join(area, true())
-        .where(Application.id.in_(scope.awarded_ids()), key != "")
+        .where(*scope.bid_conditions(), Application.status.in_(AWARDED_STATUSES), key != "")
         .group_by(Application.id, key)
         .subquery()
     )
@@ -173,12 +216,11 @@ def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]
             named.c.key,
             func.min(case((per_bid.c.measures > 0, named.c.name))).label("area"),
             *counted,
-            total(bids.c.committed_pence).label("committed"),
+            total(per_bid.c.committed_pence).label("committed"),
             func.row_number().over(order_by=(measured.desc(), named.c.key)).label("rank"),
         )
         .select_from(named)
         .outerjoin(per_bid, per_bid.c.application_id == named.c.application_id)
-        .outerjoin(bids, bids.c.application_id == named.c.application_id)
         .group_by(named.c.key)
         .having(measured > 0)
         .subquery()
@@ -196,25 +238,9 @@ def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]
     return everything, sorted((r for r in rows if r.rank != 0), key=lambda r: r.rank)
 
 
-def _by_priority_area(rows: list[Any], evaluations: Any) -> list[dict[str, Any]]:
+def _by_priority_area(rows: list[Any], rated: dict[str, Any]) -> list[dict[str, Any]]:
     """The top priority areas' rows (:func:`_results_in_all_and_by_area`) with their bids'
-    report ratings (one more statement)."""
-    if not rows:
-        return []
-    area = json_items(Application.priority_areas)
-    key = normalised(area.c.value)
-    keys = [r.key for r in rows]
-    rated = {
-        r.key: r
-        for r in db.session.execute(
-            select(key.label("key"), *_rating_counts(evaluations.c.rating))
-            .select_from(evaluations)
-            .join(Application, Application.id == evaluations.c.application_id)
-            .join(area, true())
-            .where(key.in_(keys))
-            .group_by(key)
-        )
-    }
+    report ratings (``rated``, by key: :func:`_rated`)."""
     areas = []
     for r in rows:
         with_result = int(r.measures) - int(r.no_result_yet)
@@ -233,23 +259,9 @@ def _by_priority_area(rows: list[Any], evaluations: Any) -> list[dict[str, Any]]
     return areas
 
 
-def _by_driver(evaluations: Any) -> list[dict[str, Any]]:
+def _by_driver(found: dict[str, Any]) -> list[dict[str, Any]]:
     """Each improvement driver (in the models' order): the evaluated reports naming it and
-    their ratings."""
-    driver = json_items(evaluations.c.drivers)
-    found = {
-        r.driver: r
-        for r in db.session.execute(
-            select(
-                driver.c.value.label("driver"),
-                func.count().label("reports"),
-                *_rating_counts(evaluations.c.rating),
-            )
-            .select_from(evaluations)
-            .join(driver, true())
-            .group_by(driver.c.value)
-        )
-    }
+    their ratings (``found``, by driver: :func:`_rated`)."""
     return [
         {
             "driver": name,

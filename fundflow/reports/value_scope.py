@@ -23,6 +23,8 @@ class Scope:
     date_to: date | None = None
     local_authority: str | None = None
     priority_area: str | None = None
+    #: The ids of the funds the report may cover (an organisation's); None: any.
+    within: Select | None = None
 
     @classmethod
     def of(
@@ -32,6 +34,8 @@ class Scope:
         date_to: date | None,
         local_authority: str | None,
         priority_area: str | None,
+        *,
+        within: Select | None = None,
     ) -> Scope:
         """The filters as given, blanks read as "any"; ``date_from`` after ``date_to`` is a
         validation failure on ``to``."""
@@ -43,6 +47,7 @@ class Scope:
             date_to,
             (local_authority or "").strip() or None,
             " ".join((priority_area or "").split()) or None,
+            within,
         )
 
     def bid_conditions(self) -> list[Any]:
@@ -50,6 +55,8 @@ class Scope:
         conditions: list[Any] = [Application.submitted_at.is_not(None)]
         if self.fund_id is not None:
             conditions.append(Application.fund_id == self.fund_id)
+        if self.within is not None:
+            conditions.append(Application.fund_id.in_(self.within))
         if self.date_from is not None:
             conditions.append(Application.submitted_at >= datetime.combine(self.date_from, time.min))
         if self.date_to is not None:
@@ -95,11 +102,11 @@ class Scope:
 OPTIONS_LIMIT = 200
 
 
-def options(fund_id: int | None) -> dict[str, Any]:
+def options(fund_id: int | None, within: Select | None = None) -> dict[str, Any]:
     """The local authorities (of lead schools) and priority areas the fund's submitted bids
     have (every fund's without one), for choosing filters: at most :data:`OPTIONS_LIMIT`
     of each, in order. Priority areas that differ only in case or spaces are one."""
-    submitted = Scope(fund_id).bid_conditions()
+    submitted = Scope(fund_id, within=within).bid_conditions()
     authorities = db.session.execute(
         select(School.la_code, func.max(School.la_name))
         .join(Application, Application.lead_school_id == School.id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, literal, select, union_all
 
 from ..extensions import db
-from ..models import Application, ApplicationPartner, School
+from ..models import ApplicationPartner, School
 from ..workflow import AWARDED_STATUSES
 
 #: Free school meals bands, lowest first; a school without a figure is "Not known".
@@ -27,7 +27,7 @@ def beneficiaries(bids: Any) -> Any:
     """A subquery of each bid's supported schools, one row per (bid, school) with the bid's
     ``status`` and its ``share_pence``: its committed money split equally across them. A
     bid's supported schools are its partners marked ``supported``; when none is, the lead
-    school (the partners support it)."""
+    school (the partners support it). ``bids``: as for :func:`school_figures`."""
     partner = ApplicationPartner
     schools = case((bids.c.supported_partners > 0, bids.c.supported_partners), else_=1)
     share = (cast(bids.c.committed_pence, Float) / schools).label("share_pence")
@@ -37,10 +37,8 @@ def beneficiaries(bids: Any) -> Any:
         .join(bids, bids.c.application_id == partner.application_id)
         .where(partner.role == "supported")
     )
-    lead = (
-        select(bids.c.application_id, Application.lead_school_id, bids.c.status, share)
-        .join(Application, Application.id == bids.c.application_id)
-        .where(bids.c.supported_partners == 0)
+    lead = select(bids.c.application_id, bids.c.lead_school_id, bids.c.status, share).where(
+        bids.c.supported_partners == 0
     )
     return union_all(supported, lead).subquery()
 
@@ -61,7 +59,8 @@ def school_figures(bids: Any) -> dict[str, Any]:
     (``bands``: band -> schools holding money and their ``pence``), ``concern`` (the money to
     schools causing concern), and the schools the awarded bids support with their pupils
     (``supported``, ``pupils``, where GIAS gives a number). ``bids``: the per-bid money (a
-    subquery or CTE with ``application_id, status, committed_pence, supported_partners``).
+    table or subquery with ``application_id, status, committed_pence, supported_partners,
+    lead_school_id``: :mod:`.value_bids`).
     Each school is summed first, so that each is counted once."""
     shares = beneficiaries(bids)
     holding = shares.c.share_pence > 0

@@ -26,20 +26,17 @@ def timeliness(scope: Scope) -> dict[str, Any]:
         .where(*scope.bid_conditions(), Application.decided_at.is_not(None))
         .subquery()
     )
-    claims = select(BackfillClaim.id).where(BackfillClaim.application_id.in_(scope.bid_ids()))
-    first_paid = (
-        select(Disbursement.claim_id, func.min(Disbursement.paid_on).label("paid_on"))
-        .where(Disbursement.amount_pence > 0, Disbursement.claim_id.in_(claims))
-        .group_by(Disbursement.claim_id)
-        .subquery()
+    # Each claim with its first payment, reading the claims once (grouped by claim).
+    first_paid_on = func.min(Disbursement.paid_on)
+    claims_paid = (
+        select(days_between(BackfillClaim.created_at, first_paid_on).label("days"))
+        .join(Disbursement, Disbursement.claim_id == BackfillClaim.id)
+        .where(BackfillClaim.application_id.in_(scope.bid_ids()), Disbursement.amount_pence > 0)
+        .group_by(BackfillClaim.id, BackfillClaim.created_at)
     )
-    paid = (
-        select(days_between(BackfillClaim.created_at, first_paid.c.paid_on).label("days"))
-        .join(first_paid, first_paid.c.claim_id == BackfillClaim.id)
-        .where(BackfillClaim.application_id.in_(scope.bid_ids()))
-        .where(*scope.paid_conditions(first_paid.c.paid_on))
-        .subquery()
-    )
+    for condition in scope.paid_conditions(first_paid_on):
+        claims_paid = claims_paid.having(condition)
+    paid = claims_paid.subquery()
     decision_days, decisions = median(decided)
     payment_days, payments = median(paid)
     on_time, late, overdue, waived = db.session.execute(

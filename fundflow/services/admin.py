@@ -19,6 +19,7 @@ from ..models import (
     ROLES_WITHOUT_ORGANISATION,
     Application,
     Fund,
+    LocalAuthority,
     Organisation,
     School,
     SetPasswordLink,
@@ -27,8 +28,8 @@ from ..models import (
     utcnow,
 )
 from ..models.user import NO_PASSWORD
-from . import audit, organisations, school_identifiers
-from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems
+from . import access, audit, organisations, school_identifiers, school_lookup
+from .errors import Conflict, InvalidTransition, NotFound, NotPermitted, Problems, ValidationFailed
 from .parsing import clean_text, text_field, to_date
 from .sessions import end_access, hash_token
 from .terms import CADENCES
@@ -44,6 +45,26 @@ def require_admin(user: User | None) -> None:
     """Only admins manage; ``None`` is the shell (the CLI acts as the system)."""
     if user is not None and not user.has_role("admin"):
         raise NotPermitted("Only an administrator can do this")
+
+
+def require_manages(actor: User | None, user: User) -> None:
+    """An organisation's administrator manages only its staff and its schools' headteachers:
+    anyone else's account is "not found" to them."""
+    require_admin(actor)
+    if not access.manages_user(actor, user):
+        raise NotFound(f"No user {user.id}")
+
+
+def in_actors_organisation(actor: User | None, data: UserInput) -> UserInput:
+    """Staff an organisation's administrator adds work for that organisation: naming
+    another is refused, naming none means theirs. The shell may name any."""
+    if actor is None or actor.organisation_id is None:
+        return data
+    own = db.session.get(Organisation, actor.organisation_id)
+    if data.organisation_slug and data.organisation_slug.strip().lower() != own.slug:
+        raise ValidationFailed({"organisation": ["You can add staff to your own organisation only"]})
+    staff = any(role not in ROLES_WITHOUT_ORGANISATION for role in data.roles or [])
+    return replace(data, organisation_slug=own.slug if staff else None)
 
 
 # ------------------------------------------------------------------------------- funds
@@ -69,6 +90,9 @@ class FundInput:
     final_report_weeks: int = 6
     #: Backfill is claimed within this many whole weeks of each activity's end.
     claim_deadline_weeks: int = 4
+    #: The GSS codes of the member councils whose schools may bid, each one of the fund's
+    #: organisation's; none given: every member council of the organisation.
+    local_authorities: tuple[str, ...] = ()
 
 
 #: The whole-week limits of a fund's monitoring schedule settings.
@@ -168,7 +192,43 @@ def a_year_after(day: date) -> date:
 
 
 def _fund_payload(fund: Fund) -> dict[str, Any]:
-    return {f.name: getattr(fund, f.name) for f in fields(FundInput)}
+    payload = {f.name: getattr(fund, f.name) for f in fields(FundInput) if f.name != "local_authorities"}
+    payload["local_authorities"] = [authority.gss_code for authority in fund.local_authorities]
+    return payload
+
+
+def _fund_councils(problems: Problems, organisation: Organisation, codes: Any) -> list[LocalAuthority]:
+    """The councils whose schools may bid into a fund of ``organisation``: those named by
+    GSS code, each one of its member councils; none named, every member council (stored, so
+    a council joining the organisation later does not silently widen an existing fund)."""
+    members = {authority.gss_code: authority for authority in organisation.local_authorities}
+    if isinstance(codes, str) or not isinstance(codes, list | tuple):
+        problems.add("local_authorities", "Give the councils as a list of GSS codes, like S12000049")
+        return []
+    chosen: list[LocalAuthority] = []
+    for code in codes:
+        authority = members.get(code.strip().upper() if isinstance(code, str) else "")
+        if authority is None:
+            names = ", ".join(f"{a.name} ({a.gss_code})" for a in organisation.local_authorities)
+            problems.add(
+                "local_authorities",
+                f"{str(code)[:20]!r} is not a member council of {organisation.name}: choose from {names}",
+            )
+        elif authority not in chosen:
+            chosen.append(authority)
+    return sorted(chosen, key=lambda a: a.name) or list(organisation.local_authorities)
+
+
+def member_councils(user: User | None) -> list[LocalAuthority]:
+    """The member councils of the organisation ``user`` administers (the first
+    organisation for the shell), by name: the councils a fund form offers."""
+    return list(_organisation_of(user).local_authorities)
+
+
+def _organisation_of(user: User | None) -> Organisation:
+    if user is not None and user.organisation_id is not None:
+        return db.session.get(Organisation, user.organisation_id)
+    return organisations.home_organisation()
 
 
 @retrying
@@ -179,13 +239,12 @@ def create_fund(user: User | None, data: FundInput, organisation: Organisation |
     fund = Fund(**_validated_fund(data))
     with transaction():
         if organisation is None:
-            organisation = (
-                db.session.get(Organisation, user.organisation_id)
-                if user is not None and user.organisation_id is not None
-                else organisations.home_organisation()
-            )
+            organisation = _organisation_of(user)
+        problems = Problems()
+        councils = _fund_councils(problems, organisation, data.local_authorities)
+        problems.raise_if_any()
         fund.organisation = organisation
-        fund.local_authorities = list(organisation.local_authorities)
+        fund.local_authorities = councils
         db.session.add(fund)
         db.session.flush()
         audit.record(user, "create_fund", fund, payload=_fund_payload(fund))
@@ -210,8 +269,12 @@ def update_fund(user: User | None, fund: Fund, data: FundInput) -> Fund:
         fund = lock(Fund, fund.id)
         if fund_has_bids(fund):
             raise InvalidTransition("The fund's rules cannot change once schools have bid")
+        problems = Problems()
+        councils = _fund_councils(problems, fund.organisation, data.local_authorities)
+        problems.raise_if_any()
         for name, value in values.items():
             setattr(fund, name, value)
+        fund.local_authorities = councils
         audit.record(user, "update_fund", fund, payload=_fund_payload(fund))
     return fund
 
@@ -342,6 +405,13 @@ def school_by_urn(urn: str) -> School:
     return school
 
 
+def school_by_id(school_id: int) -> School:
+    school = db.session.get(School, school_id)
+    if school is None:
+        raise NotFound(f"No school {school_id}")
+    return school
+
+
 # -------------------------------------------------------------------------------- users
 
 
@@ -355,6 +425,10 @@ class UserInput:
     school_urn: str | None = None
     #: The person's school by its id: any nation's school (``school_urn`` names English ones).
     school_id: int | None = None
+    #: The person's school as an admin types it: its identifier in any nation (with
+    #: ``school_nation`` when the number fits schools in two nations) or its exact name.
+    school: str | None = None
+    school_nation: str | None = None
     #: The slug of the organisation a member of council staff works for; None: the first
     #: organisation (headteachers and service administrators belong to none).
     organisation_slug: str | None = None
@@ -376,23 +450,27 @@ def _validated_roles(problems: Problems, roles: list[str], school: School | None
     if "service_admin" in chosen and len(chosen) > 1:
         problems.add("roles", "A service administrator sees no bids: give them no other role")
     if "headteacher" in chosen and school is None:
-        problems.add("school_urn", "A headteacher belongs to a school: give its URN")
+        problems.add(
+            "school_urn", "A headteacher belongs to a school: give its URN, school number, SEED code or name"
+        )
     return chosen
 
 
-def _school_for(problems: Problems, urn: str | None, school_id: int | None = None) -> School | None:
-    if school_id is not None:
-        school = db.session.get(School, school_id)
-        if school is None:
-            problems.add("school_id", f"No school with id {school_id}")
-        return school
-    urn = (urn or "").strip()
-    if not urn:
+def _school_for(
+    problems: Problems,
+    urn: str | None,
+    school_id: int | None = None,
+    school: str | None = None,
+    nation: str | None = None,
+) -> School | None:
+    """The person's school, named any of the ways :class:`UserInput` allows; ``None`` when
+    none is given (or with a problem, when the one given names no single school)."""
+    named = school_lookup.SchoolNamed(school_id, school, nation, urn)
+    if school_id is None and not (school or "").strip() and not (urn or "").strip():
         return None
-    school = db.session.execute(select(School).where(School.urn == urn)).scalar_one_or_none()
-    if school is None:
-        problems.add("school_urn", f"No school with URN {urn}: add or import it first")
-    return school
+    fields = {"identifier": "school", "nation": "school_nation", "urn": "school_urn"}
+    found = school_lookup.find(problems, named, fields=fields, by_name=True)
+    return found.school if found else None
 
 
 def _organisation_for(problems: Problems, slug: str | None, roles: list[str]) -> Organisation | None:
@@ -436,7 +514,7 @@ def _new_user(data: UserInput) -> User:
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         problems.add("email", "Enter an email address like name@school.org.uk")
     name = text_field(problems, "name", data.name, required=True, limit=200)
-    school = _school_for(problems, data.school_urn, data.school_id)
+    school = _school_for(problems, data.school_urn, data.school_id, data.school, data.school_nation)
     roles = _validated_roles(problems, data.roles, school)
     organisation = _organisation_for(problems, data.organisation_slug, roles)
     if data.password is not None:
@@ -469,7 +547,7 @@ def _add_user(actor: User | None, user: User) -> None:
         payload={
             "email": user.email,
             "roles": user.roles,
-            "school_urn": user.school.urn if user.school else None,
+            **(school_lookup.audit_words(user.school) if user.school else {"school_urn": None}),
         },
     )
 
@@ -478,7 +556,7 @@ def _add_user(actor: User | None, user: User) -> None:
 def create_user(actor: User | None, data: UserInput) -> User:
     """An account with the password given (the command line's ``create-user --password``)."""
     require_admin(actor)
-    user = _new_user(data)
+    user = _new_user(in_actors_organisation(actor, data))
     with transaction():
         _add_user(actor, user)
     return user
@@ -487,8 +565,14 @@ def create_user(actor: User | None, data: UserInput) -> User:
 @retrying
 def create_user_with_link(actor: User | None, data: UserInput) -> tuple[User, str]:
     """An account without a password, and the secret of its one-time set-password link,
-    for the administrator to pass on: nobody but the person ever knows their password."""
-    require_admin(actor)
+    for the administrator to pass on: nobody but the person ever knows their password. A
+    service administrator makes only an organisation's first administrator
+    (:func:`organisations.check_first_administrator`)."""
+    if actor is not None and actor.has_role("service_admin"):
+        organisations.check_first_administrator(actor, data.roles, data.organisation_slug)
+    else:
+        require_admin(actor)
+        data = in_actors_organisation(actor, data)
     user = _new_user(replace(data, password=None))
     with transaction():
         _add_user(actor, user)
@@ -500,7 +584,7 @@ def create_user_with_link(actor: User | None, data: UserInput) -> tuple[User, st
 def issue_set_password_link(actor: User | None, user: User) -> str:
     """A fresh set-password link for an existing account (a new starter who lost theirs, or a
     forgotten password); any earlier link stops working. Returns the link's secret."""
-    require_admin(actor)
+    require_manages(actor, user)
     if not user.active:
         raise InvalidTransition("Reactivate the account before making a set-password link")
     with transaction():
@@ -535,12 +619,20 @@ def _new_set_password_link(actor: User | None, user: User) -> str:
 
 @retrying
 def update_user(
-    actor: User | None, user: User, *, roles: list[str], school_urn: str | None, active: bool
+    actor: User | None,
+    user: User,
+    *,
+    roles: list[str],
+    active: bool,
+    school_urn: str | None = None,
+    school: str | None = None,
+    school_nation: str | None = None,
 ) -> User:
-    """Change roles, school or active flag. Users are never deleted."""
-    require_admin(actor)
+    """Change roles, school or active flag. Users are never deleted. The school is named by
+    an English URN (``school_urn``) or, in any nation, by ``school`` (see :class:`UserInput`)."""
+    require_manages(actor, user)
     problems = Problems()
-    school = _school_for(problems, school_urn)
+    school = _school_for(problems, school_urn, None, school, school_nation)
     chosen = _validated_roles(problems, roles, school)
     if actor is not None and actor.id == user.id and (not active or "admin" not in chosen):
         problems.add("roles", "You cannot remove your own administrator access")

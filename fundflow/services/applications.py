@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,7 +34,7 @@ from ..workflow import (
     due_date_problem,
 )
 from ..workflow import EDITABLE_STATUSES as EDITABLE_STATUSES  # re-exported: pages import it
-from . import audit
+from . import audit, eligibility, school_lookup
 from .clock import today
 from .errors import NotPermitted, Problems, ValidationFailed
 from .firing import operate_on_bid
@@ -44,7 +43,6 @@ from .unit_of_work import lock, retrying, transaction
 
 BidRowT = TypeVar("BidRowT", ApplicationVersion, BackfillClaim, Event, ImpactReport, Review)
 
-URN_PATTERN = re.compile(r"^\d{6}$")
 MAX_DAYS = Decimal(365)
 MAX_DAILY_RATE_PENCE = 10_000_00
 MAX_LIST = 50
@@ -54,8 +52,15 @@ REASON_MAX = 1000
 
 @dataclass(frozen=True)
 class PartnerInput:
-    urn: str
-    role: str
+    """A partner school and its part. The school is named by ``school_id``, by ``identifier``
+    (with ``nation`` when the identifier fits schools in two nations) or, for an English
+    school, by ``urn`` as before: ``PartnerInput("137101", "supporting")``."""
+
+    urn: str | None = None
+    role: str = ""
+    school_id: int | None = None
+    identifier: str | None = None
+    nation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,28 +116,25 @@ def _validated_partners(
     if len(partners) > MAX_LIST:
         problems.add("partners", f"Name at most {MAX_LIST} partner schools")
         return []
-    urns = [str(p.urn).strip() for p in partners]
-    schools = {s.urn: s for s in db.session.execute(select(School).where(School.urn.in_(urns))).scalars()}
     result, seen = [], set()
-    for i, (partner, urn) in enumerate(zip(partners, urns, strict=True)):
+    for i, partner in enumerate(partners):
         name = f"partners.{i}"
         if partner.role not in PARTNER_ROLES:
             problems.add(f"{name}.role", "Choose supporting or supported")
-        if not URN_PATTERN.match(urn):
-            problems.add(f"{name}.urn", "Enter a 6-digit URN")
+        named = school_lookup.SchoolNamed(partner.school_id, partner.identifier, partner.nation, partner.urn)
+        found = school_lookup.find(problems, named, f"{name}.")
+        if found is None:
             continue
-        school = schools.get(urn)
-        if school is None:
-            problems.add(f"{name}.urn", f"No school with URN {urn}")
-        elif school.id == lead_school_id:
-            problems.add(f"{name}.urn", "The lead school cannot also be a partner")
-        elif urn in seen:
-            problems.add(f"{name}.urn", f"School {urn} is named twice")
+        school, field_name = found.school, f"{name}.{found.field}"
+        if school.id == lead_school_id:
+            problems.add(field_name, "The lead school cannot also be a partner")
+        elif school.id in seen:
+            problems.add(field_name, f"{school.name} ({school.identifier_label}) is named twice")
         elif school.is_closed and school.id not in named_before:
-            closed = f"{school.name} ({urn}) has closed: a closed school cannot be named on a bid"
-            problems.add(f"{name}.urn", closed)
+            closed = f"{school.name} ({school.identifier_label}) has closed"
+            problems.add(field_name, f"{closed}: a closed school cannot be named on a bid")
         else:
-            seen.add(urn)
+            seen.add(school.id)
             result.append((school, partner.role))
     return result
 
@@ -335,8 +337,12 @@ def check_details(application: Application | None, details: BidDetails) -> None:
     problems.raise_if_any()
 
 
-def _fund_for_new_bid(problems: Problems, fund_id: int | None) -> Fund | None:
+def _fund_for_new_bid(problems: Problems, fund_id: int | None, lead: School | None = None) -> Fund | None:
+    """The fund a new bid goes into: one still open to bids from the ``lead`` school's
+    council (a fund another organisation runs for other councils is "not found" to it)."""
     fund = db.session.get(Fund, fund_id) if isinstance(fund_id, int) else None
+    if fund is not None and lead is not None and not eligibility.school_may_bid(lead, fund):
+        fund = None
     if fund is None:
         problems.add("fund_id", "Choose a fund")
     elif fund.closes_on < today():
@@ -378,7 +384,7 @@ def create_draft(user: User, details: BidDetails) -> Application:
     if user.school is not None and user.school.is_closed:
         raise NotPermitted(f"{user.school.name} has closed: a closed school cannot start a new bid")
     problems = Problems()
-    fund = _fund_for_new_bid(problems, details.fund_id)
+    fund = _fund_for_new_bid(problems, details.fund_id, user.school)
     application = Application(
         lead_school_id=user.school_id,
         created_by_id=user.id,
@@ -436,13 +442,19 @@ def snapshot(application: Application) -> dict[str, Any]:
         "title": application.title,
         "need": application.need,
         "priority_areas": list(application.priority_areas),
-        "partners": [
-            {"urn": p.school.urn, "name": p.school.name, "role": p.role} for p in application.partners
-        ],
+        "partners": [_partner_snapshot(p) for p in application.partners],
         "activities": [_activity_snapshot(a) for a in application.activities],
         "measures": [_measure_snapshot(m) for m in application.measures],
         "requested_pence": application.requested_pence,
     }
+
+
+def _partner_snapshot(partner: ApplicationPartner) -> dict[str, Any]:
+    kept = {"urn": partner.school.urn, "name": partner.school.name, "role": partner.role}
+    # a school outside England only, so versions kept of English partners compare unchanged
+    if partner.school.nation != "england":
+        kept |= {"nation": partner.school.nation, "identifier": partner.school.identifier}
+    return kept
 
 
 def _activity_snapshot(activity: Activity) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -358,6 +358,11 @@ class ChainReport:
     events_checked: int
     first_bad_event_id: int | None
     problem: str | None = None
+    #: Events checked in each chain found intact, by organisation id (None: the service's).
+    by_chain: dict[int | None, int] = field(default_factory=dict)
+    #: The chain (organisation id) of ``first_bad_event_id``: EVERY_CHAIN when the break
+    #: is a record's status no event explains, which the chains alone don't place.
+    bad_chain: Any = None
 
 
 #: Rows fetched per round trip when the chain is checked.
@@ -376,12 +381,13 @@ def verify_chain(batch_size: int = VERIFY_BATCH, organisation_id: int | None = E
     Raw rows are streamed in batches (a server-side cursor on PostgreSQL): no ORM objects,
     so memory stays flat and a million events take seconds, not minutes."""
     geneses = {None: SERVICE_GENESIS_HASH} | dict(
-        db.session.execute(select(Organisation.id, Organisation.audit_genesis)).tuples().all()
+        db.session.execute(select(Organisation.id, Organisation.audit_genesis)).all()
     )
     chain: Any = EVERY_CHAIN
     expected_prev = ""
     expected_seq = 1
     checked = 0
+    by_chain: dict[int | None, int] = {}
     seq, prev_hash = 3 + HASHED_FIELDS.index("seq"), 3 + HASHED_FIELDS.index("prev_hash")
     payload = 3 + _PAYLOAD
     loads = _parse_json
@@ -389,43 +395,68 @@ def verify_chain(batch_size: int = VERIFY_BATCH, organisation_id: int | None = E
         for row in rows:
             checked += 1
             if row[2] != chain:  # the next chain begins
+                if chain is not EVERY_CHAIN:
+                    by_chain[chain] = expected_seq - 1
                 chain, expected_seq = row[2], 1
                 expected_prev = geneses.get(chain, "")
             if row[seq] != expected_seq:
-                return ChainReport(False, checked, row[0], f"sequence {expected_seq} is missing")
+                return ChainReport(
+                    False, checked, row[0], f"sequence {expected_seq} is missing", by_chain, chain
+                )
             if row[prev_hash] != expected_prev:
-                return ChainReport(False, checked, row[0], "does not follow the event before it")
+                return ChainReport(
+                    False, checked, row[0], "does not follow the event before it", by_chain, chain
+                )
             values = list(row[3:])
             values[_PAYLOAD] = loads(row[payload]) if row[payload] is not None else None
             expected_prev = row[1]
             if values_hash(values) != expected_prev:
-                return ChainReport(False, checked, row[0], "its content was changed")
+                return ChainReport(False, checked, row[0], "its content was changed", by_chain, chain)
             expected_seq += 1
+    if chain is not EVERY_CHAIN:
+        by_chain[chain] = expected_seq - 1
     mismatch = _status_without_its_event(organisation_id)
     if mismatch is not None:
-        return ChainReport(False, checked, mismatch[0], mismatch[1])
-    return ChainReport(True, checked, None)
+        return ChainReport(False, checked, mismatch[0], mismatch[1], by_chain, EVERY_CHAIN)
+    return ChainReport(True, checked, None, by_chain=by_chain)
 
 
-def verify_and_record(checked_by: str) -> ChainReport:
-    """:func:`verify_chain`, and its result kept as an :class:`AuditVerification` row (shown
-    with every bid's dossier as the last full verification), committed on its own.
+def verify_and_record(checked_by: str, organisation_id: int | None = EVERY_CHAIN) -> ChainReport:
+    """:func:`verify_chain` of every chain (or one organisation's), and its result kept as
+    :class:`AuditVerification` rows (shown with every bid's dossier as the last full
+    verification), committed on its own: one per organisation whose chain was checked, so
+    each organisation's auditors see their own chain's check and count, never another's;
+    and, for a check of every chain, one for the whole (``organisation_id`` None).
 
     Not an :class:`Event`: a check changes no money and no status, and recording it in the
     chain would change the chain it checked. Call it with no unsaved changes in the session
     (a page or a command that only reads): its commit would save them too."""
     if db.session.new or db.session.dirty or db.session.deleted:
         raise RuntimeError("verify_and_record needs a session with no unsaved changes")
-    report = verify_chain()
-    db.session.add(
+    report = verify_chain(organisation_id=organisation_id)
+    at = utcnow()
+    everything = organisation_id is EVERY_CHAIN
+    rows = [(None, report.events_checked, report)] if everything else []
+    unplaced = report.bad_chain is EVERY_CHAIN  # a status no event explains: no chain is sure
+    for chain, checked in report.by_chain.items():
+        if chain is not None:
+            rows.append((chain, checked, report if unplaced else ChainReport(True, checked, None)))
+    if report.bad_chain is not None and not unplaced:
+        rows.append((report.bad_chain, report.events_checked, report))
+    checked_alone = not everything and organisation_id is not None
+    if checked_alone and organisation_id not in report.by_chain and report.bad_chain != organisation_id:
+        rows.append((organisation_id, 0, report))  # a chain with no events yet
+    db.session.add_all(
         AuditVerification(
-            at=utcnow(),
+            at=at,
+            organisation_id=chain,
             checked_by=checked_by,
-            ok=report.ok,
-            events_checked=report.events_checked,
-            first_bad_event_id=report.first_bad_event_id,
-            problem=report.problem or "",
+            ok=found.ok,
+            events_checked=checked,
+            first_bad_event_id=found.first_bad_event_id,
+            problem=found.problem or "",
         )
+        for chain, checked, found in rows
     )
     db.session.commit()
     return report
@@ -463,7 +494,8 @@ def _event_rows(batch_size: int, organisation_id: int | None = EVERY_CHAIN) -> I
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         cursor = connection.connection.dbapi_connection.cursor(name="fundflow_verify_chain")
         try:
-            cursor.execute(str(query.compile(dialect=connection.dialect)))
+            compiled = query.compile(dialect=connection.dialect)
+            cursor.execute(str(compiled), compiled.params or None)
             # one batch ahead, in a thread: PostgreSQL reads and sends the next batch while
             # this one is hashed (the thread waits on the socket, which frees the GIL)
             with ThreadPoolExecutor(max_workers=1) as ahead:

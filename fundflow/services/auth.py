@@ -46,7 +46,7 @@ from ..models import (
     UserSession,
     utcnow,
 )
-from . import audit, notifications
+from . import access, audit, notifications
 from .admin import check_password, hash_password, normalise_email
 from .errors import AuthenticationFailed, NotFound, Problems, Throttled
 from .sessions import end_access, hash_token
@@ -234,7 +234,7 @@ def end_session(token: str | None) -> None:
 @retrying
 def sign_out_everywhere(actor: User | None, user: User, keep_session: str | None = None) -> dict[str, int]:
     """End every session of ``user`` (but ``keep_session``) and revoke their API tokens."""
-    if actor is not None and actor.id != user.id and not actor.has_role("admin"):
+    if actor is not None and actor.id != user.id and not access.manages_user(actor, user):
         raise NotFound("No such user")
     with transaction():
         ended = end_access(user, keep_session)

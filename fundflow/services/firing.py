@@ -11,16 +11,20 @@ from typing import Any
 
 from ..models import Application, User
 from ..workflow import ACTOR_ROLES, APPLICATION_OPERATIONS_LIFECYCLE, GuardContext, Lifecycle, Refused
+from .access import can_see, runs_fund, staff_organisation
 from .clock import today
-from .errors import InvalidTransition, NotPermitted, ValidationFailed
+from .errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from .unit_of_work import lock
 
 
 def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str]:
     """Fire ``action`` on ``ctx.record``; return (from_status, to_status).
 
-    A workflow refusal becomes the domain error callers map to 403/409/422.
+    A workflow refusal becomes the domain error callers map to 403/409/422. Another
+    organisation's record is "not found" first (:func:`require_visible`), whatever page or
+    call led here: isolation holds in the service layer itself.
     """
+    require_visible(ctx)
     try:
         return lifecycle.fire(action, ctx)
     except Refused as refused:
@@ -29,6 +33,24 @@ def fire(lifecycle: Lifecycle, action: str, ctx: GuardContext) -> tuple[str, str
         if refused.kind == "invalid_state":
             raise InvalidTransition(str(refused)) from refused
         raise ValidationFailed.from_pairs(refused.problems, code="guard_failed") from refused
+
+
+def require_visible(ctx: GuardContext) -> None:
+    """NotFound when ``ctx.user`` is council staff of another organisation than the one
+    running the bid ``ctx.record`` is (or belongs to), and not a headteacher taking part in
+    it: to them the record does not exist. Everyone else meets the workflow's own guards
+    (a role that may not act is refused, 403). The scheduler's own actor (not a person)
+    acts on every organisation's records."""
+    if not isinstance(ctx.user, User) or staff_organisation(ctx.user) is None:
+        return
+    record = ctx.record
+    application = record if isinstance(record, Application) else getattr(record, "application", None)
+    if (
+        application is not None
+        and not can_see(ctx.user, application)
+        and not runs_fund(ctx.user, application.fund)
+    ):
+        raise NotFound(f"No application {application.reference}")
 
 
 def operate_on_bid(

@@ -32,7 +32,7 @@ from ..workflow import (
     UnknownAction,
     allowed_actions,
 )
-from . import audit, schedule
+from . import audit, schedule, school_lookup
 from .applications import keep_version
 from .clock import today
 from .errors import ValidationFailed
@@ -147,12 +147,12 @@ def _apply_effects(
         partner.endorsed_by_id = user.id
         partner.declined_at = None
         partner.declined_reason = ""
-        payload["school_urn"] = partner.school.urn
+        payload.update(school_lookup.audit_words(partner.school))
     elif action == "decline_endorsement":
         partner = next(p for p in application.partners if p.school_id == user.school_id)
         partner.declined_at = utcnow()
         partner.declined_reason = ctx.comment
-        payload["school_urn"] = partner.school.urn
+        payload.update(school_lookup.audit_words(partner.school))
     elif action == "approve":
         application.awarded_pence = ctx.awarded_pence
         application.conditions = (conditions or "").strip()

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..formatting import money
 from ..models import Application, BackfillClaim, Notification, ScheduleItem, User
 from ..workflow import AWAITING_COUNTERSIGN_STATUSES, CLAIM_LIFECYCLE, GuardContext, not_conflicted
+from . import access
 from .clock import today
 from .notifications import Message, notify, page_path, users_with_role
 
@@ -51,7 +52,7 @@ def free_liaison_officers(application: Application, *, besides: int | None = Non
     day = today()
     return [
         officer
-        for officer in users_with_role("liaison_officer")
+        for officer in users_with_role("liaison_officer", organisation_id=application.fund.organisation_id)
         if officer.id != besides and not_conflicted(GuardContext(application, officer, day)) is None
     ]
 
@@ -227,7 +228,8 @@ def _claim_to_pay(claim: BackfillClaim) -> list:
         page_path("finance.pay", claim_id=claim.id),
         application.id,
     )
-    return notify([u for u in users_with_role("finance") if u.id not in deciders], message)
+    finance = users_with_role("finance", organisation_id=application.fund.organisation_id)
+    return notify([u for u in finance if u.id not in deciders], message)
 
 
 def _payment_reversed(claim: BackfillClaim, actor: User | None, payload: dict) -> list:
@@ -241,7 +243,7 @@ def _payment_reversed(claim: BackfillClaim, actor: User | None, payload: dict) -
     subject = f"Payment reversed on {application.reference}: {amount}"
     written = []
     for recipients, page in (
-        (users_with_role("auditor"), "auditor.application"),
+        (users_with_role("auditor", organisation_id=application.fund.organisation_id), "auditor.application"),
         (lead_headteachers(application), "headteacher.claims_list"),
     ):
         link = page_path(page, reference=application.reference)
@@ -259,7 +261,11 @@ def email_failed(email: Any, error: str) -> list:
         page_path("admin.outbox"),
         None,
     )
-    return notify(users_with_role("admin"), message)
+    admins = users_with_role("admin")
+    person = db.session.get(User, email.user_id) if getattr(email, "user_id", None) is not None else None
+    if person is not None:  # the administrators who manage the person's account, no others
+        admins = [admin for admin in admins if access.manages_user(admin, person)]
+    return notify(admins, message)
 
 
 def on_event(actor: User | None, action: str, subject: Any, payload: dict[str, Any] | None) -> None:

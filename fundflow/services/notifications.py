@@ -148,14 +148,19 @@ def queue_email(
     return email
 
 
-def users_with_role(role: str, *, school_ids: Iterable[int] | None = None) -> list[User]:
-    """Active users holding ``role`` (at the given schools, when named), in id order."""
+def users_with_role(
+    role: str, *, school_ids: Iterable[int] | None = None, organisation_id: int | None = None
+) -> list[User]:
+    """Active users holding ``role`` (at the given schools, when named; of the organisation,
+    when named: council staff hear only of their own organisation's records), in id order."""
     query = (
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == role, User.active.is_(True))
         .order_by(User.id)
     )
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
     if school_ids is not None:
         ids = list(school_ids)
         if not ids:

@@ -18,12 +18,15 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import NATIONS_BY_GSS_LETTER, TERM_CALENDARS, LocalAuthority, Organisation, User
+from ..models.user import NO_PASSWORD
 from . import audit
 from .errors import Conflict, NotFound, NotPermitted, Problems
 from .parsing import text_field
 from .unit_of_work import retrying, transaction
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+#: Slugs that are addresses of the service administrator's pages (/service/organisations/new).
+RESERVED_SLUGS = frozenset({"new"})
 #: The 360Giving register prefixes of UK councils: English, Welsh, Scottish, Northern Irish.
 FUNDER_ID_PREFIXES = ("GB-LAE-", "GB-PLA-", "GB-LAS-", "GB-LANI-")
 FUNDER_ID_PATTERN = re.compile(r"^(GB-LAE-|GB-PLA-|GB-LAS-|GB-LANI-)[A-Z0-9]{2,20}$")
@@ -58,6 +61,38 @@ def require_service_admin(user: User | None) -> None:
     """Only a service administrator makes organisations; ``None`` is the shell."""
     if user is not None and not user.has_role("service_admin"):
         raise NotPermitted("Only a service administrator can do this")
+
+
+def has_working_administrator(organisation: Organisation) -> bool:
+    """Whether an active administrator of ``organisation`` has taken up their account (set
+    their password)."""
+    found = db.session.execute(
+        select(User.id)
+        .where(
+            User.organisation_id == organisation.id,
+            User.role_rows.any(role="admin"),
+            User.active.is_(True),
+            User.password_hash.not_like(NO_PASSWORD + "%"),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def check_first_administrator(actor: User | None, roles: list[str], slug: str | None) -> None:
+    """A service administrator hands an organisation over by making its first administrator:
+    an account with the ``admin`` role alone, of a named organisation, while none of its
+    administrators has taken up their account. Until then another may be made (a mistyped
+    address); after that the organisation's own administrators add its staff."""
+    require_service_admin(actor)
+    if list(roles or []) != ["admin"]:
+        raise NotPermitted("A service administrator makes only an organisation's first administrator")
+    organisation = by_slug(slug or "")
+    if has_working_administrator(organisation):
+        raise Conflict(
+            f"{organisation.name} already has an administrator: they add its staff",
+            code="organisation_has_administrator",
+        )
 
 
 def by_slug(slug: str) -> Organisation:
@@ -120,6 +155,50 @@ def _local_authorities(problems: Problems, codes: Iterable[str]) -> list[LocalAu
     return found
 
 
+def _identity(
+    problems: Problems, slug: str, name: str, funder_id: str, reference_prefix: str
+) -> tuple[str, str, str, str]:
+    """An organisation's slug, name, funder identifier and reference prefix, cleaned, with
+    what is wrong with them added to ``problems``."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        problems.add("slug", "Use 2 to 40 lower-case letters, digits and hyphens, starting with a letter")
+    elif slug in RESERVED_SLUGS:
+        problems.add("slug", f"{slug!r} is kept for the service's own pages: choose another slug")
+    name = text_field(problems, "name", name, required=True, limit=200)
+    funder_id = (funder_id or "").strip().upper()
+    if not FUNDER_ID_PATTERN.match(funder_id):
+        problems.add(
+            "funder_id",
+            f"Give the 360Giving identifier of a council: {', '.join(FUNDER_ID_PREFIXES)} and its code",
+        )
+    reference_prefix = (reference_prefix or "").strip().upper()
+    if not REFERENCE_PREFIX_PATTERN.match(reference_prefix):
+        problems.add("reference_prefix", "Use 2 to 12 capital letters and digits, starting with a letter")
+    return slug, name, funder_id, reference_prefix
+
+
+def check_organisation(
+    *,
+    slug: str,
+    name: str,
+    funder_id: str,
+    reference_prefix: str,
+    local_authorities: Iterable[str],
+    term_calendar: str | None = None,
+) -> None:
+    """The checks of :func:`create_organisation` that need no database, and write nothing:
+    a form whose own checks failed shows these with them, in one pass."""
+    problems = Problems()
+    _identity(problems, slug, name, funder_id, reference_prefix)
+    for given in local_authorities:
+        if not GSS_PATTERN.match((given or "").partition("=")[0].strip().upper()):
+            problems.add("local_authorities", f"{given!r} is not a GSS code like E06000039 or S12000049")
+    if term_calendar is not None and term_calendar not in TERM_CALENDARS:
+        problems.add("term_calendar", f"Choose one of {', '.join(TERM_CALENDARS)}")
+    problems.raise_if_any()
+
+
 @retrying
 def create_organisation(
     actor: User | None,
@@ -135,19 +214,7 @@ def create_organisation(
     council is Scottish, else three."""
     require_service_admin(actor)
     problems = Problems()
-    slug = (slug or "").strip().lower()
-    if not SLUG_PATTERN.match(slug):
-        problems.add("slug", "Use 2 to 40 lower-case letters, digits and hyphens, starting with a letter")
-    name = text_field(problems, "name", name, required=True, limit=200)
-    funder_id = (funder_id or "").strip().upper()
-    if not FUNDER_ID_PATTERN.match(funder_id):
-        problems.add(
-            "funder_id",
-            f"Give the 360Giving identifier of a council: {', '.join(FUNDER_ID_PREFIXES)} and its code",
-        )
-    reference_prefix = (reference_prefix or "").strip().upper()
-    if not REFERENCE_PREFIX_PATTERN.match(reference_prefix):
-        problems.add("reference_prefix", "Use 2 to 12 capital letters and digits, starting with a letter")
+    slug, name, funder_id, reference_prefix = _identity(problems, slug, name, funder_id, reference_prefix)
     with transaction():
         authorities = _local_authorities(problems, local_authorities)
         if not authorities and not any(field == "local_authorities" for field, _ in problems.pairs):

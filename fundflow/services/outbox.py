@@ -44,7 +44,7 @@ from ..dates import long_date
 from ..extensions import db
 from ..models import Notification, OutboundEmail, User
 from ..models.notification import EMAIL_STATUSES
-from . import clock, delivery, messages
+from . import access, clock, delivery, messages
 from .errors import InvalidTransition, NotFound
 from .notifications import email_body, queue_email, service_url
 from .unit_of_work import retrying, transaction
@@ -261,7 +261,7 @@ def retry_failed(actor: User | None, email_id: int) -> OutboundEmail:
     attempts (after the cause, a wrong address or a mail server's setting, was put right)."""
     with transaction():
         email = db.session.get(OutboundEmail, email_id)
-        if email is None:
+        if email is None or not _manages_email(actor, email):
             raise NotFound(f"No email {email_id}")
         result = db.session.execute(
             update(OutboundEmail)
@@ -280,6 +280,15 @@ def retry_failed(actor: User | None, email_id: int) -> OutboundEmail:
             raise InvalidTransition("That email is not marked as failed: it is already queued again or sent")
     log.info("%s put email %s back in the queue", getattr(actor, "email", "fundflow"), email_id)
     return email
+
+
+def _manages_email(actor: User | None, email: OutboundEmail) -> bool:
+    """An organisation's administrator looks after the emails to the people whose accounts
+    they manage, and those to no account; the shell, after every email."""
+    if actor is None or email.user_id is None:
+        return True
+    person = db.session.get(User, email.user_id)
+    return person is not None and access.manages_user(actor, person)
 
 
 # ------------------------------------------------------------------------------ the daily digest

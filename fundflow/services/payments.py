@@ -18,7 +18,7 @@ from ..dates import long_date
 from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, User
 from ..workflow import CLAIM_LIFECYCLE, CLAIM_OPERATIONS_LIFECYCLE, GuardContext
-from . import audit
+from . import audit, school_lookup
 from .clock import today
 from .errors import Conflict, InvalidTransition, Problems, ValidationFailed
 from .firing import fire, require_role
@@ -143,7 +143,7 @@ def record_disbursement(user: User, claim: BackfillClaim, data: DisbursementInpu
                 "amount_pence": amount,
                 "paid_on": paid_on.isoformat(),
                 "reference": reference,
-                "payee_urn": application.lead_school.urn,
+                **school_lookup.audit_words(application.lead_school, "payee_urn", "payee"),
             }
             audit.record(user, "record_disbursement", claim, transition=moved, payload=paid)
     except IntegrityError:

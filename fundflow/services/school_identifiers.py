@@ -19,15 +19,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from ..models.school import NATION_LABELS, NATIONS
+from ..models.school import IDENTIFIER_NAMES, NATION_LABELS, NATIONS
 
-#: What each nation calls its identifier, in an error message or a form label.
-IDENTIFIER_NAMES = {
-    "england": "URN",
-    "wales": "school number",
-    "scotland": "SEED code",
-    "northern_ireland": "DE reference number",
-}
 #: How the command line and the API may write a nation.
 _NATION_SPELLINGS = {
     **{nation: nation for nation in NATIONS},

@@ -53,27 +53,49 @@ def interim_dates(cadence: str, start: date, final_due: date) -> list[date]:
 # Terms of the school year, as the termly report names them
 # --------------------------------------------------------------------------------------
 
-#: The three terms in school-year order, each with its first (month, day) and the year it
-#: falls in counted from the year the school year starts (0: that year, 1: the next).
-TERM_SEASONS = ("autumn", "spring", "summer")
-_TERM_STARTS = {"autumn": (0, 9, 1), "spring": (1, 1, 1), "summer": (1, 4, 1)}
-_TERM_ENDS = {"autumn": (0, 12, 31), "spring": (1, 3, 31), "summer": (1, 8, 31)}
-TERM_PATTERN = re.compile(r"^(\d{4})-(autumn|spring|summer)$")
+#: Each calendar's terms in school-year order, each with its first and last (month, day)
+#: and the year they fall in counted from the year the school year starts (0: that year, 1:
+#: the next). English and Welsh schools teach three terms (the school year from 1 September,
+#: the summer holiday counted with the summer term); Scottish schools four (the school year
+#: from mid-August: 1 August to 31 July here, so every day is in a term).
+CALENDARS: dict[str, dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]]] = {
+    "three_terms": {
+        "autumn": ((0, 9, 1), (0, 12, 31)),
+        "spring": ((1, 1, 1), (1, 3, 31)),
+        "summer": ((1, 4, 1), (1, 8, 31)),
+    },
+    "four_terms": {
+        "autumn": ((0, 8, 1), (0, 10, 31)),
+        "winter": ((0, 11, 1), (0, 12, 31)),
+        "spring": ((1, 1, 1), (1, 3, 31)),
+        "summer": ((1, 4, 1), (1, 7, 31)),
+    },
+}
+THREE_TERMS = "three_terms"
+#: The three terms of England and Wales, in order (the names the API has always taken).
+TERM_SEASONS = tuple(CALENDARS[THREE_TERMS])
+TERM_PATTERN = re.compile(r"^(\d{4})-(autumn|winter|spring|summer)$")
 
 
 @dataclass(frozen=True, order=True)
 class Term:
-    """A term of the school year that starts in ``year``: ``2026-autumn`` is 1 September to
-    31 December 2026, ``2026-spring`` 1 January to 31 March 2027 and ``2026-summer`` 1 April
-    to 31 August 2027 (the summer holiday counts with the summer term, so the three terms
-    cover every day)."""
+    """A term of the school year that starts in ``year``. In three terms (England and
+    Wales): ``2026-autumn`` is 1 September to 31 December 2026, ``2026-spring`` 1 January to
+    31 March 2027 and ``2026-summer`` 1 April to 31 August 2027. In four (Scotland):
+    ``2026-autumn`` 1 August to 31 October 2026, ``2026-winter`` November and December,
+    ``2026-spring`` 1 January to 31 March 2027 and ``2026-summer`` 1 April to 31 July 2027."""
 
     year: int
-    index: int  # 0 autumn, 1 spring, 2 summer: the order the terms come in
+    index: int  # the order the terms come in: 0 autumn, then (winter,) spring, summer
+    calendar: str = THREE_TERMS
+
+    @property
+    def seasons(self) -> tuple[str, ...]:
+        return tuple(CALENDARS[self.calendar])
 
     @property
     def season(self) -> str:
-        return TERM_SEASONS[self.index]
+        return self.seasons[self.index]
 
     @property
     def code(self) -> str:
@@ -82,12 +104,12 @@ class Term:
 
     @property
     def starts_on(self) -> date:
-        offset, month, day = _TERM_STARTS[self.season]
+        offset, month, day = CALENDARS[self.calendar][self.season][0]
         return date(self.year + offset, month, day)
 
     @property
     def ends_on(self) -> date:
-        offset, month, day = _TERM_ENDS[self.season]
+        offset, month, day = CALENDARS[self.calendar][self.season][1]
         return date(self.year + offset, month, day)
 
     @property
@@ -101,39 +123,56 @@ class Term:
         return f"{self.year} to {self.year + 1}"
 
     def next(self) -> Term:
-        return Term(self.year + (self.index + 1) // 3, (self.index + 1) % 3)
+        count = len(self.seasons)
+        return Term(self.year + (self.index + 1) // count, (self.index + 1) % count, self.calendar)
 
     def overlaps(self, first: date, last: date) -> bool:
         return self.starts_on <= last and first <= self.ends_on
 
 
 class BadTerm(ValueError):
-    """The text is not a term written as ``YYYY-autumn``, ``YYYY-spring`` or ``YYYY-summer``."""
+    """The text is not one of the calendar's terms written like ``2026-autumn``."""
 
 
-def parse_term(text: str | None) -> Term:
-    """``2026-autumn`` → :class:`Term`; anything else (other words, a year outside 2000–2100)
-    raises :class:`BadTerm` with a sentence to show."""
+def _examples(calendar: str) -> str:
+    names = [f"2026-{season}" for season in CALENDARS[calendar]]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def parse_term(text: str | None, calendar: str = THREE_TERMS) -> Term:
+    """``2026-autumn`` → :class:`Term` of ``calendar``; anything else (other words, a term
+    the calendar does not have, a year outside 2000–2100) raises :class:`BadTerm` with a
+    sentence to show."""
     found = TERM_PATTERN.match((text or "").strip().lower())
-    if not found or not 2000 <= int(found.group(1)) <= 2100:
-        raise BadTerm("Enter a term like 2026-autumn, 2026-spring or 2026-summer")
-    return Term(int(found.group(1)), TERM_SEASONS.index(found.group(2)))
+    seasons = tuple(CALENDARS[calendar])
+    if not found or not 2000 <= int(found.group(1)) <= 2100 or found.group(2) not in seasons:
+        raise BadTerm(f"Enter a term like {_examples(calendar)}")
+    return Term(int(found.group(1)), seasons.index(found.group(2)), calendar)
 
 
-def term_of(day: date) -> Term:
-    """The term ``day`` falls in (the summer holiday is in the summer term)."""
-    if day.month >= 9:
-        return Term(day.year, 0)
-    return Term(day.year - 1, 1 if day.month <= 3 else 2)
+def term_of(day: date, calendar: str = THREE_TERMS) -> Term:
+    """The term of ``calendar`` that ``day`` falls in."""
+    for year in (day.year, day.year - 1):
+        for index in range(len(CALENDARS[calendar])):
+            term = Term(year, index, calendar)
+            if term.starts_on <= day <= term.ends_on:
+                return term
+    raise AssertionError(f"{day} is in no term")  # the calendars cover every day
 
 
-def terms_between(first: date, last: date) -> list[Term]:
+def terms_between(first: date, last: date, calendar: str = THREE_TERMS) -> list[Term]:
     """Every term that overlaps ``first`` … ``last``, in order."""
-    found, term = [], term_of(first)
+    found, term = [], term_of(first, calendar)
     while term.starts_on <= last:
         found.append(term)
         term = term.next()
     return found
+
+
+def calendar_of(fund: Fund) -> str:
+    """The school-term calendar of the organisation running ``fund``."""
+    organisation = fund.organisation
+    return organisation.term_calendar if organisation is not None else THREE_TERMS
 
 
 def fund_span(fund: Fund) -> tuple[date, date]:
@@ -151,14 +190,14 @@ def fund_span(fund: Fund) -> tuple[date, date]:
 
 def fund_terms(fund: Fund) -> list[Term]:
     """The terms a fund's termly report can be made for, in order."""
-    return terms_between(*fund_span(fund))
+    return terms_between(*fund_span(fund), calendar_of(fund))
 
 
 def fund_term(fund: Fund, text: str | None) -> Term:
     """The term ``text`` names, if it is one of the fund's; otherwise a validation failure
     on the field ``term`` (422 in the API, an error message on the page)."""
     try:
-        term = parse_term(text)
+        term = parse_term(text, calendar_of(fund))
     except BadTerm as error:
         raise ValidationFailed({"term": [str(error)]}) from None
     first, last = fund_span(fund)
@@ -174,7 +213,7 @@ def default_term(fund: Fund, today: date) -> Term:
     """The term a report opens on when none is chosen: today's, if it is one of the fund's;
     otherwise the fund's last term (a fund that has finished) or its first (one to come)."""
     terms = fund_terms(fund)
-    current = term_of(today)
+    current = term_of(today, calendar_of(fund))
     if current in terms:
         return current
     return terms[-1] if current > terms[-1] else terms[0]

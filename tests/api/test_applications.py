@@ -9,6 +9,9 @@ from .conftest import bid_body, error_of
 APPLICATION_FIELDS = {
     "reference",
     "fund_id",
+    "lead_school_id",
+    "lead_school_nation",
+    "lead_school_identifier",
     "lead_school_urn",
     "title",
     "need",
@@ -61,7 +64,15 @@ def test_headteacher_creates_a_draft_with_the_requested_total(api, make):
     assert app["awarded_pence"] is None
     assert app["claimed_pence"] == 0 and app["paid_pence"] == 0
     assert app["partners"] == [
-        {"urn": partner.urn, "name": partner.name, "role": "supporting", "endorsed": False}
+        {
+            "school_id": partner.id,
+            "nation": "england",
+            "identifier": partner.urn,
+            "urn": partner.urn,
+            "name": partner.name,
+            "role": "supporting",
+            "endorsed": False,
+        }
     ]
     assert set(app["activities"][0]) == {
         "id",

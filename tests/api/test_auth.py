@@ -71,6 +71,9 @@ def test_me_describes_the_token_owner(api, make):
         "email": user.email,
         "name": user.name,
         "roles": ["headteacher", "liaison_officer"],
+        "school_id": school.id,
+        "school_nation": "england",
+        "school_identifier": school.urn,
         "school_urn": school.urn,
     }
 

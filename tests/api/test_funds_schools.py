@@ -28,6 +28,7 @@ FUND_FIELDS = {
     "report_cadence",
     "final_report_weeks",
     "claim_deadline_weeks",
+    "local_authorities",
 }
 
 

@@ -8,9 +8,11 @@ import pytest
 
 from fundflow.services.clock import today
 
+from ..factories import Factory
+from ..integration.test_value_by_council import story
 from .conftest import error_of
 
-OBJECTS = {"money", "bought", "outcomes", "targeting", "timeliness", "filters", "options"}
+OBJECTS = {"money", "bought", "outcomes", "targeting", "timeliness", "by_council", "filters", "options"}
 
 
 @pytest.fixture
@@ -87,3 +89,27 @@ def test_bad_filters_are_422_with_the_field(api, make, fund, query, field):
 def test_not_for_headteachers_or_administrators(api, make, fund, role):
     response = api.get(f"/reports/value-for-money?fund_id={fund.id}", make.user(role))
     assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+
+
+def test_a_partnership_funds_report_gives_its_figures_by_member_council(api):
+    p = story(Factory())
+    response = api.get(f"/reports/value-for-money?fund_id={p.fund.id}", p.auditor)
+    assert response.status_code == 200
+    report = response.get_json()
+    councils = {c["name"]: c for c in report["by_council"]}
+    assert list(councils) == ["Bridgend", "Cardiff", "Other"]
+    assert councils["Cardiff"] == {
+        "gss_code": "W06000015",
+        "name": "Cardiff",
+        "bids": 2,
+        "awarded_pence": 1_000_00,
+        "committed_pence": 1_000_00,
+        "paid_pence": 300_00,
+        "days": "4.0",
+        "measures": 1,
+        "with_result": 1,
+        "achieved": 1,
+        "share_achieved": 1.0,
+    }
+    assert councils["Other"]["gss_code"] is None
+    assert sum(c["committed_pence"] for c in councils.values()) == report["totals"]["committed_pence"]

@@ -75,7 +75,7 @@ def test_bid_from_draft_to_closed(journey, in_app, tmp_path):
     expect_banner(lead.page, "Need and priority areas saved")
 
     lead.follow("Partner schools")
-    lead.page.get_by_label("URN").fill("137102")
+    lead.page.get_by_label("School's URN, school number or SEED code").fill("137102")
     lead.page.get_by_label("Supporting: it gives support").check()
     lead.click("Save and continue")
     expect_banner(lead.page, "Partner schools saved")

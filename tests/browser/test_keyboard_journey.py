@@ -68,7 +68,7 @@ def test_submit_journey_with_keyboard_only(journey, in_app):
     expect_banner(page, "Need and priority areas saved")
 
     activate(lead, page.get_by_role("link", name="Partner schools"))
-    type_into(lead, page.get_by_label("URN"), "137102")
+    type_into(lead, page.get_by_label("School's URN, school number or SEED code"), "137102")
     lead.tab_to(page.get_by_label("Supporting: it gives support"))
     page.keyboard.press("Space")
     activate(lead, page.get_by_role("button", name="Save and continue"))

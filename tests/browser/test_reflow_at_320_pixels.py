@@ -23,7 +23,9 @@ def _demo_records() -> dict[str, object]:
     bid = (
         db.session.execute(
             select(Application).where(Application.status == "monitoring").order_by(Application.id)
-        ).scalar_one_or_none()
+        )
+        .scalars()
+        .first()  # the council's (the partnership's has one too)
         or db.session.execute(select(Application).order_by(Application.id.desc())).scalars().first()
     )
     fund = db.session.execute(select(Fund).order_by(Fund.id)).scalars().first()
@@ -66,6 +68,11 @@ def test_the_main_pages_of_every_role_fit_a_320_pixel_screen(journey, in_app):
             f"/auditor/funds/{fund}",
         ],
         "admin@demo.test": ["/admin/", "/admin/schools", "/admin/funds"],
+        "service-admin@demo.test": [
+            "/service/organisations",
+            "/service/organisations/new",
+            "/service/organisations/slough",
+        ],
     }
     wide = {}
     for email, paths in pages.items():

@@ -89,7 +89,7 @@ def test_admin_creates_an_account_with_roles_and_a_school_and_gets_a_set_passwor
             "email": "New.Head@School.test",
             "name": "New Head",
             "roles": ["headteacher", "liaison_officer"],
-            "school_urn": school.urn,
+            "school": school.urn,
         },
         follow_redirects=True,
     )
@@ -108,9 +108,9 @@ def test_admin_creates_an_account_with_roles_and_a_school_and_gets_a_set_passwor
         ({"roles": ["emperor"]}, "roles", "Choose roles from the list"),
         ({"email": ""}, "email", "Enter the person's email address"),
         ({"email": "not-an-email"}, "email", "Enter an email address like"),
-        ({"school_urn": "12"}, "school_urn", "Enter a 6-digit URN"),
-        ({"school_urn": "999999"}, "school_urn", "No school with URN 999999"),
-        ({"roles": ["headteacher"], "school_urn": ""}, "school_urn", "A headteacher belongs to a school"),
+        ({"school": "12"}, "school", "Enter the school's URN (6 digits)"),
+        ({"school": "999999"}, "school", "No school with URN 999999"),
+        ({"roles": ["headteacher"], "school": ""}, "school", "A headteacher belongs to a school"),
     ],
 )
 def test_invalid_new_account_shows_the_error_summary_and_creates_nothing(signed_in, changes, field, message):
@@ -118,7 +118,7 @@ def test_invalid_new_account_shows_the_error_summary_and_creates_nothing(signed_
         "email": "someone@council.test",
         "name": "Some One",
         "roles": ["finance"],
-        "school_urn": "",
+        "school": "",
     }
     data.update(changes)
     before = count(User)
@@ -154,7 +154,7 @@ def test_edit_account_form_starts_with_the_current_roles(signed_in, make):
 def test_admin_changes_roles_and_deactivates_an_account_without_deleting_it(signed_in, client, auth, make):
     person = make.user("finance")
     response = signed_in.post(
-        f"/admin/users/{person.id}", data={"roles": ["auditor"], "school_urn": "", "active": "no"}
+        f"/admin/users/{person.id}", data={"roles": ["auditor"], "school": "", "active": "no"}
     )
     assert response.status_code == 302
     person = db.session.get(User, person.id)
@@ -167,7 +167,7 @@ def test_admin_changes_roles_and_deactivates_an_account_without_deleting_it(sign
 
 def test_admin_cannot_remove_their_own_admin_access(signed_in, admin_user):
     response = signed_in.post(
-        f"/admin/users/{admin_user.id}", data={"roles": ["auditor"], "school_urn": "", "active": "yes"}
+        f"/admin/users/{admin_user.id}", data={"roles": ["auditor"], "school": "", "active": "yes"}
     )
     assert response.status_code == 422
     assert "You cannot remove your own administrator access" in error_summary(response.text)
@@ -213,7 +213,8 @@ def test_schools_list_runs_the_same_queries_for_2_or_10_schools(signed_in, make,
 
 
 SCHOOL = {
-    "urn": "140001",
+    "nation": "england",
+    "identifier": "140001",
     "name": "Willow Park Primary",
     "phase": "Primary",
     "establishment_type": "Academy converter",
@@ -230,13 +231,14 @@ def test_admin_adds_a_school(signed_in):
     assert response.status_code == 302
     school = db.session.execute(select(School).where(School.urn == "140001")).scalar_one()
     assert school.name == "Willow Park Primary" and school.la_code == "871" and not school.causing_concern
-    assert "Willow Park Primary (URN 140001) added" in signed_in.get(response.headers["Location"]).text
+    page = signed_in.get(response.headers["Location"]).text
+    assert "Willow Park Primary (URN 140001, England) added" in page
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"urn": "12345"}, "urn", "Enter a 6-digit URN"),
+        ({"identifier": "12345"}, "identifier", "Enter the school's 6-digit URN"),
         ({"name": ""}, "name", "Enter the school's name"),
         ({"causing_concern": "maybe"}, "causing_concern", "Not a valid choice"),
     ],
@@ -254,17 +256,17 @@ def test_duplicate_urn_is_shown_on_the_urn_field(signed_in, make):
     make.school(urn="140001")
     response = signed_in.post("/admin/schools/new", data=SCHOOL)
     assert response.status_code == 409
-    assert 'href="#urn"' in error_summary(response.text)
+    assert 'href="#identifier"' in error_summary(response.text)
 
 
 def test_admin_marks_a_school_as_causing_concern_and_back(signed_in, make):
     school = make.school()
-    assert "Is " + school.name + " causing concern?" in signed_in.get(f"/admin/schools/{school.urn}").text
-    response = signed_in.post(f"/admin/schools/{school.urn}", data={"causing_concern": "yes"})
+    assert "Is " + school.name + " causing concern?" in signed_in.get(f"/admin/schools/{school.id}/edit").text
+    response = signed_in.post(f"/admin/schools/{school.id}/edit", data={"causing_concern": "yes"})
     assert response.status_code == 302
     assert db.session.get(School, school.id).causing_concern is True
     assert "is now marked as causing concern" in signed_in.get(response.headers["Location"]).text
-    signed_in.post(f"/admin/schools/{school.urn}", data={"causing_concern": "no"})
+    signed_in.post(f"/admin/schools/{school.id}/edit", data={"causing_concern": "no"})
     assert db.session.get(School, school.id).causing_concern is False
     actions = db.session.execute(select(Event.action).where(Event.subject_id == school.id)).scalars().all()
     assert actions.count("update_school") == 2
@@ -272,13 +274,14 @@ def test_admin_marks_a_school_as_causing_concern_and_back(signed_in, make):
 
 def test_concern_form_needs_an_answer(signed_in, make):
     school = make.school()
-    response = signed_in.post(f"/admin/schools/{school.urn}", data={})
+    response = signed_in.post(f"/admin/schools/{school.id}/edit", data={})
     assert response.status_code == 422
     assert "Say whether the school is causing concern" in error_summary(response.text)
 
 
 def test_unknown_school_is_not_found(signed_in):
-    assert signed_in.get("/admin/schools/999999").status_code == 404
+    assert signed_in.get("/admin/schools/999999").status_code == 404  # an old URN address
+    assert signed_in.get("/admin/schools/999999/edit").status_code == 404
 
 
 GIAS = (
@@ -349,7 +352,7 @@ def test_schools_list_and_school_page_show_each_schools_status(signed_in, make):
     assert 'govuk-tag--grey">Closed<' in rows["Beta Closed Primary"]
     assert 'govuk-tag--yellow">Open, but proposed to close<' in rows["Gamma Primary"]
     assert 'govuk-tag--blue">Proposed to open<' in rows["Delta Free School"]
-    school_page = signed_in.get("/admin/schools/160002").text
+    school_page = signed_in.get("/admin/schools/160002", follow_redirects=True).text  # by URN
     assert re.search(
         r"Status\s*</dt>\s*<dd[^>]*>\s*<strong class=\"govuk-tag govuk-tag--grey\">Closed<", school_page
     )

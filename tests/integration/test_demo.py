@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from fundflow import demo, reports
+from fundflow import demo, demo_partnership, reports
 from fundflow.extensions import db
 from fundflow.models import (
     RATINGS,
@@ -17,13 +17,17 @@ from fundflow.models import (
     Application,
     BackfillClaim,
     Disbursement,
+    Event,
     Fund,
     ImpactEvaluation,
+    ImpactReport,
+    Organisation,
     ScheduleItem,
     School,
+    User,
 )
 from fundflow.reports import giving360
-from fundflow.services import audit
+from fundflow.services import audit, eligibility
 from fundflow.services.clock import today
 from fundflow.workflow import (
     APPLICATION_STATES,
@@ -42,7 +46,9 @@ def seeded(app):
 
 
 def _funds() -> tuple[Fund, Fund]:
-    current, previous = db.session.execute(select(Fund).order_by(Fund.id)).scalars().all()
+    """The first organisation's (the English council's) two funds."""
+    slough = select(Fund).join(Organisation).where(Organisation.slug == "slough").order_by(Fund.id)
+    current, previous = db.session.execute(slough).scalars().all()
     return current, previous
 
 
@@ -117,8 +123,9 @@ def test_the_demo_has_every_control_exception(seeded):
     assert _scalar(cap) >= 1
     waiting = Application.status.in_(AWAITING_COUNTERSIGN_STATUSES)
     assert _scalar(select(func.count(Application.id)).where(waiting)) == 1
-    # one bid monitoring impact: a browser test picks "the" demo bid in monitoring
-    assert _scalar(select(func.count(Application.id)).where(Application.status == "monitoring")) == 1
+    # one bid of the council's monitoring impact: a browser test picks "the" demo bid in monitoring
+    monitoring = Application.status == "monitoring", Application.fund_id.in_([f.id for f in _funds()])
+    assert _scalar(select(func.count(Application.id)).where(*monitoring)) == 1
 
 
 def test_the_demo_schools_span_two_authorities_and_every_free_school_meals_band(seeded):
@@ -137,3 +144,73 @@ def test_both_demo_funds_publish_valid_360giving_files(seeded):
         authorities = {g["recipientOrganization"][0]["location"][0]["name"] for g in package["grants"]}
         assert authorities == {"Slough", "Windsor and Maidenhead"}
         assert all(g["title"] != g["description"] for g in package["grants"])
+
+
+def test_the_demo_has_a_partnership_of_three_scottish_councils_with_its_own_staff_fund_and_bids(seeded):
+    partnership = db.session.execute(
+        select(Organisation).where(Organisation.slug == "partnership")
+    ).scalar_one()
+    assert partnership.funder_id.startswith("GB-LAS-") and partnership.term_calendar == "four_terms"
+    councils = {a.gss_code: a.name for a in partnership.local_authorities}
+    assert len(councils) == 3 and all(code.startswith("S12") for code in councils)
+
+    staff = {
+        f"{role}@partnership.demo.test": role_name
+        for role, role_name in (
+            ("liaison", "liaison_officer"),
+            ("finance", "finance"),
+            ("auditor", "auditor"),
+            ("admin", "admin"),
+        )
+    }
+    for email, role in staff.items():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        assert user.roles == [role] and user.organisation_id == partnership.id, email
+        assert email in demo.ROLE_OF_ACCOUNT
+    for email in ("admin@demo.test", "liaison@demo.test", "finance@demo.test", "auditor@demo.test"):
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        assert user.organisation_id not in (None, partnership.id), email
+
+    schools = db.session.execute(select(School).where(School.nation == "scotland")).scalars().all()
+    assert 6 <= len(schools) <= 9
+    assert all(len(s.identifier) == 7 and s.identifier.isdigit() and s.urn is None for s in schools)
+    assert {s.gss_code for s in schools} == set(councils)
+    assert all(councils[s.gss_code] == s.la_name and s.pupils and s.fsm_percent is not None for s in schools)
+
+    fund = db.session.execute(select(Fund).where(Fund.organisation_id == partnership.id)).scalar_one()
+    assert fund.opens_on <= today() <= fund.closes_on
+    assert {a.gss_code for a in fund.local_authorities} == set(councils)
+    bids = db.session.execute(select(Application).where(Application.fund_id == fund.id)).scalars().all()
+    assert 6 <= len(bids) <= 10
+    assert all(b.reference.startswith(partnership.reference_prefix + "-") for b in bids)
+    assert {"draft", "submitted", "under_review", "approved", "monitoring", "rejected"} <= {
+        b.status for b in bids
+    }
+    approved = [b.id for b in bids if b.status == "approved"]
+    paid = select(func.count(Disbursement.id)).join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
+    assert _scalar(paid.where(BackfillClaim.application_id.in_(approved), Disbursement.amount_pence > 0)) >= 1
+    monitoring = [b.id for b in bids if b.status == "monitoring"]
+    assert (
+        _scalar(select(func.count(ImpactReport.id)).where(ImpactReport.application_id.in_(monitoring))) >= 1
+    )
+
+    head = db.session.execute(
+        select(User).where(User.email == "headteacher@partnership.demo.test")
+    ).scalar_one()
+    led = [b for b in bids if b.lead_school_id == head.school_id]
+    assert len(led) > len(bids) / 2
+
+    crossing = next(b for b in bids if b.title == demo_partnership.CROSS_COUNCIL_BID)
+    partner_councils = {p.school.gss_code for p in crossing.partners}
+    assert len(partner_councils) == 2 and crossing.lead_school.gss_code not in partner_councils
+
+    # every demo bid, the council's too, is led by a school of one of its fund's councils
+    everyone = db.session.execute(select(Application)).scalars().all()
+    assert all(eligibility.school_may_bid(b.lead_school, b.fund) for b in everyone)
+    assert all(b.lead_school.gss_code or b.lead_school.la_name for b in everyone)
+
+    # its events are in its own chain, which verifies
+    assert not db.session.execute(
+        select(Event.id).where(Event.fund_id == fund.id, Event.organisation_id != partnership.id)
+    ).first()
+    assert audit.verify_chain(organisation_id=partnership.id).ok

@@ -174,7 +174,9 @@ def build_world(make: Factory) -> dict[str, Any]:
     finance = make.user("finance")
     other = make.user("auditor")
     school = make.school()
+    organisation = make.organisation()
     return {
+        "service_admin": make.user("service_admin"),
         "head": head,
         "liaison": make.liaison(),
         "assigned_liaison": liaison,
@@ -213,6 +215,8 @@ def build_world(make: Factory) -> dict[str, Any]:
             ("admin", f"/admin/users/{other.id}"),
             ("admin", f"/admin/users/{other.id}/set-password-link"),
             ("admin", f"/admin/users/{other.id}/sign-out-everywhere"),
+            ("service_admin", "/service/organisations/new"),
+            ("service_admin", f"/service/organisations/{organisation.slug}"),
             ("head", "/account/notifications"),
             ("liaison", "/account/calendar"),
             ("head", "/messages/read"),

@@ -148,11 +148,11 @@ def test_adding_a_closed_school_to_a_draft_shows_the_error_on_its_urn(client, au
     auth.login(head)
     response = client.post(
         f"/headteacher/bids/{application.reference}/partners",
-        data={"partners-0-urn": closed.urn, "partners-0-role": "supported"},
+        data={"partners-0-identifier": closed.urn, "partners-0-role": "supported"},
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'href="#partners-0-urn"' in page
+    assert 'href="#partners-0-identifier"' in page
     assert "Old Town Infants" in page and "has closed" in page
 
 

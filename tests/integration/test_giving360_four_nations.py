@@ -9,7 +9,7 @@ from fundflow.reports import giving360
 
 
 def test_welsh_and_scottish_recipients_validate_against_the_schema(app, make):
-    fund = make.fund()
+    fund = make.fund(make.organisation(local_authorities=["W06000015", "S12000049"]))
     welsh = make.school(
         urn=None, nation="wales", identifier="6812345", name="Ysgol Gymraeg", la_name="Cardiff",
         la_code="681", gss_code="W06000015",

@@ -193,11 +193,11 @@ def test_partners_task_saves_partner_schools(client, auth, make, head):
     response = client.post(
         url,
         data={
-            "partners-0-urn": one.urn,
+            "partners-0-identifier": one.urn,
             "partners-0-role": "supporting",
-            "partners-1-urn": f" {two.urn} ",
+            "partners-1-identifier": f" {two.urn} ",
             "partners-1-role": "supported",
-            "partners-2-urn": "",
+            "partners-2-identifier": "",
         },
     )
     assert response.status_code == 302
@@ -214,7 +214,7 @@ def test_partners_add_another_adds_a_blank_row_without_saving(client, auth, make
     auth.login(head)
     response = client.post(
         f"/headteacher/bids/{application.reference}/partners",
-        data={"partners-0-urn": school.urn, "partners-0-role": "supporting", "add_another": "y"},
+        data={"partners-0-identifier": school.urn, "partners-0-role": "supporting", "add_another": "y"},
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -231,10 +231,10 @@ def test_partners_remove_box_takes_a_school_off_the_bid(client, auth, make, head
     response = client.post(
         f"/headteacher/bids/{application.reference}/partners",
         data={
-            "partners-0-urn": old.urn,
+            "partners-0-identifier": old.urn,
             "partners-0-role": "supporting",
             "partners-0-remove": "y",
-            "partners-1-urn": keep.urn,
+            "partners-1-identifier": keep.urn,
             "partners-1-role": "supported",
         },
     )
@@ -250,18 +250,18 @@ def test_partners_with_unknown_urn_shows_error_on_that_row_and_changes_nothing(c
     response = client.post(
         f"/headteacher/bids/{application.reference}/partners",
         data={
-            "partners-0-urn": "",
+            "partners-0-identifier": "",
             "partners-0-role": "",
-            "partners-1-urn": good.urn,
+            "partners-1-identifier": good.urn,
             "partners-1-role": "supporting",
-            "partners-2-urn": "999999",
+            "partners-2-identifier": "999999",
             "partners-2-role": "supported",
         },
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "No school with URN 999999" in page
-    assert 'href="#partners-2-urn"' in page
+    assert 'href="#partners-2-identifier"' in page
     assert [(p.school_id, p.role) for p in _reload(application).partners] == before
 
 

@@ -478,16 +478,16 @@ def test_partners_page_links_every_error_to_a_field_on_the_page(make, client, au
     response = client.post(
         f"/headteacher/bids/{bid.reference}/partners",
         data={
-            "partners-0-urn": "12",
+            "partners-0-identifier": "12",
             "partners-0-role": "",
-            "partners-1-urn": "999999",
+            "partners-1-identifier": "999999",
             "partners-1-role": "supported",
         },
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     links = _summary_links(page)
-    assert sorted(links) == ["partners-0-role", "partners-0-urn", "partners-1-urn"]
+    assert sorted(links) == ["partners-0-identifier", "partners-0-role", "partners-1-identifier"]
     for field_id in links:
         assert f'id="{field_id}"' in page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from fundflow import bench_seed
+from fundflow import bench_seed, demo_partnership
 from fundflow.extensions import db
 from fundflow.models import (
     RATINGS,
@@ -94,7 +94,7 @@ def _visible_count(email: str) -> int:
 
 def _run_twice(count: int) -> None:
     _seed_and_check(count)
-    demo_bids = 43  # the demo's bids over its two fund years
+    demo_bids = 43  # the demo council's bids over its two fund years
     assert _visible_count("headteacher@demo.test") > 11  # the demo's 11, plus bulk bids
     assert _visible_count("partner@demo.test") > 9
     assert _visible_count("liaison@demo.test") == count + demo_bids
@@ -103,7 +103,9 @@ def _run_twice(count: int) -> None:
     assert _visible_count("auditor@demo.test") == 2 * count + demo_bids
     assert db.session.execute(select(func.count(Event.id))).scalar_one() > events
     references = db.session.execute(select(func.count(Application.reference.distinct()))).scalar_one()
-    assert references == 2 * count + demo_bids
+    partnership = _visible_count("liaison@partnership.demo.test")  # its bids: the bench's are the council's
+    assert partnership == len(demo_partnership.BIDS)
+    assert references == 2 * count + demo_bids + partnership
 
 
 def test_seed_bench_on_sqlite(app):

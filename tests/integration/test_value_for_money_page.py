@@ -401,6 +401,7 @@ CSV_NAMES = (
     "outcomes-by-driver",
     "targeting",
     "timeliness",
+    "councils",
     "bids",
 )
 

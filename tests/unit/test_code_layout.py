@@ -14,7 +14,7 @@ from fundflow import blueprints
 
 PACKAGE = Path(fundflow.__file__).parent
 #: The areas of the site that belong to one role (or, for the API, to its clients).
-ROLE_AREAS = ("headteacher", "liaison", "finance", "auditor", "admin", "api")
+ROLE_AREAS = ("headteacher", "liaison", "finance", "auditor", "admin", "service_admin", "api")
 #: Web-layer code: it parses requests and renders answers, and reads through the services.
 WEB_LAYER = [*ROLE_AREAS, "auth", "main", "account", "oversight"]
 
@@ -94,6 +94,7 @@ def test_every_blueprint_is_served(app):
         "auditor",
         "oversight",
         "admin",
+        "service_admin",
         "api",
     }
     assert len(blueprints.BLUEPRINTS) == len(app.blueprints)

@@ -11,25 +11,31 @@ from sqlalchemy import func, or_, select
 
 from ...extensions import db
 from ...models import Application, School, User
+from ..access import managed_users_condition, manages_user
 from ..errors import NotFound
 from .paging import page_of
 
 
-def users(page: int, per_page: int) -> Pagination:
-    """Everyone, active first, by name. School is joined and roles select-in loaded."""
-    query = select(User).order_by(User.active.desc(), User.name, User.id)
+def users(actor: User, page: int, per_page: int) -> Pagination:
+    """The accounts ``actor`` manages (their organisation's staff and its schools'
+    headteachers), active first, by name. School is joined and roles select-in loaded."""
+    query = (
+        select(User).where(managed_users_condition(actor)).order_by(User.active.desc(), User.name, User.id)
+    )
     return page_of(query, page, per_page)
 
 
-def get_user(user_id: int) -> User:
+def get_user(actor: User, user_id: int) -> User:
+    """The account ``user_id`` if ``actor`` manages it; anyone else's is "not found"."""
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or not manages_user(actor, user):
         raise NotFound(f"No user {user_id}")
     return user
 
 
 def schools(search: str, page: int, per_page: int) -> Pagination:
-    """Schools by name; ``search`` matches the start of a URN or any part of the name."""
+    """Schools by name; ``search`` matches the start of a URN or identifier (any nation's),
+    or any part of the name."""
     query = select(School).order_by(School.name, School.id)
     search = search.strip()
     if search:
@@ -38,6 +44,7 @@ def schools(search: str, page: int, per_page: int) -> Pagination:
             or_(
                 School.name.ilike(f"%{escaped}%", escape="\\"),
                 School.urn.like(f"{escaped}%", escape="\\"),
+                School.identifier.like(f"{escaped}%", escape="\\"),
             )
         )
     return page_of(query, page, per_page)

@@ -23,8 +23,10 @@ from ...models import (
     ImpactReport,
     Review,
     ScheduleItem,
+    User,
 )
 from ...workflow import MET_SCHEDULE_STATUSES, OPEN_SCHEDULE_STATUSES, WAIVED_SCHEDULE_STATUSES
+from ..access import in_organisation
 from ..applications import kept_versions, rows_of_bid, version_changes
 from ..ledger import application_money
 from ..reviews import reviews_for
@@ -33,9 +35,10 @@ from .schedule import schedule_for
 
 
 def applications(
-    status: str | None, fund_id: int | None, page: int, per_page: int
+    user: User, status: str | None, fund_id: int | None, page: int, per_page: int
 ) -> tuple[Pagination, dict[int, tuple[int, int]]]:
-    """Every application (auditors see all), newest first, with (claimed, paid) for each."""
+    """Every application of ``user``'s organisation (of one fund of it, if given), newest
+    first, with (claimed, paid) for each."""
     query = (
         select(Application)
         .options(*(lazyload(getattr(Application, name)) for name in ("partners", "activities", "measures")))
@@ -43,8 +46,7 @@ def applications(
     )
     if status:
         query = query.where(Application.status == status)
-    if fund_id is not None:
-        query = query.where(Application.fund_id == fund_id)
+    query = query.where(in_organisation(user, Application.fund_id, fund_id))
     pagination = page_of(query, page, per_page)
     return pagination, application_money(a.id for a in pagination.items)
 

@@ -53,6 +53,7 @@ from ...models import (
     Disbursement,
     Fund,
     ScheduleItem,
+    User,
 )
 from ...workflow import (
     AWAITING_COUNTERSIGN_STATUSES,
@@ -63,6 +64,7 @@ from ...workflow import (
     OPEN_SCHEDULE_STATUSES,
     WAIVED_SCHEDULE_STATUSES,
 )
+from ..access import in_organisation
 from .auditor import REPORT_ITEM_KINDS
 
 #: Every kind, in the order the summary lists them, with what its count is called.
@@ -302,34 +304,38 @@ def _branches(today: date) -> dict[str, Select]:
     }
 
 
-def _union(fund_id: int | None, kinds: list[str], today: date) -> Any:
-    """The chosen kinds' branches, each filtered by fund (so each can use the fund's index)."""
+def _union(fund_id: int | None, kinds: list[str], today: date, viewer: User | None) -> Any:
+    """The chosen kinds' branches, each filtered by fund (so each can use the fund's index),
+    and to ``viewer``'s organisation's funds (every organisation's without a viewer)."""
     branches = _branches(today)
     chosen = []
     for kind in kinds:
         branch = branches[kind]
-        if fund_id is not None:
+        if viewer is not None:
+            branch = branch.where(in_organisation(viewer, Application.fund_id, fund_id))
+        elif fund_id is not None:
             branch = branch.where(Application.fund_id == fund_id)
         chosen.append(branch)
     return union_all(*chosen).subquery("control_exceptions")
 
 
-def counts(fund_id: int | None, today: date) -> dict[str, int]:
+def counts(fund_id: int | None, today: date, viewer: User | None = None) -> dict[str, int]:
     """Every kind's count for the fund (or all funds), one grouped query."""
-    union = _union(fund_id, list(EXCEPTION_KINDS), today)
+    union = _union(fund_id, list(EXCEPTION_KINDS), today, viewer)
     rows = db.session.execute(select(union.c.kind, func.count()).group_by(union.c.kind)).all()
     found = {kind: int(count) for kind, count in rows}
     return {kind: found.get(kind, 0) for kind in EXCEPTION_KINDS}
 
 
 def exceptions_page(
-    fund_id: int | None, kind: str | None, page: int, per_page: int, today: date
+    fund_id: int | None, kind: str | None, page: int, per_page: int, today: date, viewer: User | None = None
 ) -> ExceptionsPage:
     """One page of the fund's exceptions (of ``kind``, or every kind), newest first, with
     every kind's count: two queries, whatever the page holds."""
-    every = counts(fund_id, today)
+    every = counts(fund_id, today, viewer)
     total = every[kind] if kind else sum(every.values())
-    rows = db.session.execute(_ordered(fund_id, kind, today).limit(per_page).offset((page - 1) * per_page))
+    ordered = _ordered(fund_id, kind, today, viewer)
+    rows = db.session.execute(ordered.limit(per_page).offset((page - 1) * per_page))
     return ExceptionsPage([_exception(row) for row in rows], total, page, per_page, every)
 
 
@@ -341,12 +347,12 @@ def _day_of(column: Any) -> Any:
 
 
 def in_period(
-    fund_id: int | None, first_day: date, last_day: date, today: date, limit: int
+    fund_id: int | None, first_day: date, last_day: date, today: date, limit: int, viewer: User | None = None
 ) -> tuple[dict[str, int], list[ControlException]]:
     """The exceptions that happened from ``first_day`` to ``last_day``: every kind's count
     (one statement, in ``EXCEPTION_KINDS`` order) and the first ``limit`` of them in time
     order (another)."""
-    union = _union(fund_id, list(EXCEPTION_KINDS), today)
+    union = _union(fund_id, list(EXCEPTION_KINDS), today, viewer)
     when = _day_of(union.c.at)
     within = (when >= first_day, when <= last_day)
     found = dict(
@@ -358,15 +364,17 @@ def in_period(
     return {kind: int(found.get(kind, 0)) for kind in EXCEPTION_KINDS}, [_exception(row) for row in rows]
 
 
-def _ordered(fund_id: int | None, kind: str | None, today: date) -> Select:
-    union = _union(fund_id, [kind] if kind else list(EXCEPTION_KINDS), today)
+def _ordered(fund_id: int | None, kind: str | None, today: date, viewer: User | None) -> Select:
+    union = _union(fund_id, [kind] if kind else list(EXCEPTION_KINDS), today, viewer)
     return select(union).order_by(union.c.at.desc(), union.c.kind, union.c.record_id.desc())
 
 
-def all_exceptions(fund_id: int | None, kind: str | None, today: date, batch: int = 500) -> Any:
+def all_exceptions(
+    fund_id: int | None, kind: str | None, today: date, batch: int = 500, viewer: User | None = None
+) -> Any:
     """Every exception of the fund (of ``kind``), newest first, read ``batch`` rows at a
     time: what the CSV download streams."""
-    query = _ordered(fund_id, kind, today).execution_options(yield_per=batch, stream_results=True)
+    query = _ordered(fund_id, kind, today, viewer).execution_options(yield_per=batch, stream_results=True)
     result = db.session.connection().execute(query)
     try:
         for rows in result.partitions():

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
-from ...models import Application, BackfillClaim, Disbursement
+from ...models import Application, BackfillClaim, Disbursement, User
 from ...workflow import PAYABLE_CLAIM_STATUSES
+from ..access import in_organisation, of_organisation
 from ..ledger import claim_paid_pence
 from .paging import page_of
 
@@ -30,11 +31,15 @@ def _without_bid_details(*path: Any) -> list[Any]:
     ]
 
 
-def claims_to_pay(page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:
-    """Verified claims, oldest first, and the net amount already paid on each."""
+def claims_to_pay(user: User, page: int, per_page: int) -> tuple[Pagination, dict[int, int]]:
+    """Verified claims of ``user``'s organisation, oldest first, and the net amount already
+    paid on each."""
     query = (
         select(BackfillClaim)
-        .where(BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES))
+        .where(
+            BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES),
+            of_organisation(user, BackfillClaim.application_id),
+        )
         .options(*_without_bid_details(BackfillClaim.application))
         .order_by(BackfillClaim.id)
     )
@@ -48,17 +53,12 @@ def unpaid_pence(claim: BackfillClaim) -> int:
     return claim.amount_pence - claim_paid_pence([claim.id])[claim.id]
 
 
-def _payments_query(fund_id: int | None) -> Select:
-    query = select(Disbursement)
-    if fund_id is not None:
-        query = query.where(Disbursement.fund_id == fund_id)
-    return query
-
-
-def payments(fund_id: int | None, page: int, per_page: int) -> Pagination:
-    """Disbursements and reversals, newest first, with who recorded them and any reversal."""
+def payments(user: User, fund_id: int | None, page: int, per_page: int) -> Pagination:
+    """Disbursements and reversals of ``user``'s organisation (of one fund of it, if given),
+    newest first, with who recorded them and any reversal."""
     query = (
-        _payments_query(fund_id)
+        select(Disbursement)
+        .where(in_organisation(user, Disbursement.fund_id, fund_id))
         .options(
             selectinload(Disbursement.recorded_by),
             selectinload(Disbursement.reversed_by),
@@ -81,14 +81,14 @@ class PaymentTotals:
         return self.paid_pence + self.reversed_pence
 
 
-def payment_totals(fund_id: int | None) -> PaymentTotals:
-    """Counts and sums over every payment matching the filter, in one aggregate query."""
+def payment_totals(user: User, fund_id: int | None) -> PaymentTotals:
+    """Counts and sums over every payment of ``payments``' list, in one aggregate query."""
     query = select(
         func.count(Disbursement.id),
         func.coalesce(func.sum(case((Disbursement.amount_pence > 0, Disbursement.amount_pence), else_=0)), 0),
         func.coalesce(func.sum(case((Disbursement.amount_pence < 0, Disbursement.amount_pence), else_=0)), 0),
     )
-    if fund_id is not None:
-        query = query.where(Disbursement.fund_id == fund_id)
-    count, paid, reversed_ = db.session.execute(query).one()
+    count, paid, reversed_ = db.session.execute(
+        query.where(in_organisation(user, Disbursement.fund_id, fund_id))
+    ).one()
     return PaymentTotals(int(count), int(paid), int(reversed_))

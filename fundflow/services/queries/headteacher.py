@@ -13,6 +13,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from ...extensions import db
 from ...models import Application, BackfillClaim, Event, Fund, ImpactReport, ScheduleItem, User
 from ...workflow import AWARDED_STATUSES
+from .. import eligibility
 from ..access import visible_applications
 from ..clock import today
 from ..ledger import claim_paid_pence
@@ -34,12 +35,16 @@ def dashboard_page(user: User, page: int, per_page: int) -> Pagination:
     return page_of(query, page, per_page)
 
 
-def funds_taking_bids() -> list[Fund]:
-    """Funds that have not closed yet, soonest closing first (a draft may start before a
-    fund opens; submitting checks that it is open)."""
+def funds_taking_bids(user: User) -> list[Fund]:
+    """Funds ``user``'s school may bid into (whichever organisation runs them) that have not
+    closed yet, soonest closing first (a draft may start before a fund opens; submitting
+    checks that it is open)."""
+    if user.school is None:
+        return []
+    open_to_school = eligibility.open_to_school_condition(user.school)
     return list(
         db.session.execute(
-            select(Fund).where(Fund.closes_on >= today()).order_by(Fund.closes_on, Fund.name)
+            select(Fund).where(Fund.closes_on >= today(), open_to_school).order_by(Fund.closes_on, Fund.name)
         ).scalars()
     )
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ...extensions import db
 from ...models import (
@@ -34,6 +34,7 @@ from ...workflow import (
     PAYABLE_CLAIM_STATUSES,
     PENDING_CLAIM_STATUSES,
 )
+from ..access import in_organisation
 from ..errors import NotFound
 from ..sessions import hash_token
 from .liaison import not_conflicted_with
@@ -173,8 +174,14 @@ def school_due_items(user: User, start: date, end: date, limit: int) -> list[Due
 
 
 def liaison_due_items(user: User, start: date, end: date, limit: int) -> list[DueRow]:
-    """Items owed by every bid the officer is not conflicted on, due between the dates."""
-    return _due_rows(not_conflicted_with(user), start, end, limit)
+    """Items owed by every bid of the officer's organisation they are not conflicted on,
+    due between the dates."""
+    return _due_rows(_theirs_to_decide(user), start, end, limit)
+
+
+def _theirs_to_decide(user: User) -> Any:
+    """Bids of ``user``'s organisation they are not conflicted on."""
+    return and_(in_organisation(user, Application.fund_id), not_conflicted_with(user))
 
 
 def _waiting(kind: str, statement: Any) -> list[WaitingRow]:
@@ -188,7 +195,7 @@ def liaison_decisions(user: User, limit: int) -> list[WaitingRow]:
     """Decisions waiting for the officer, oldest first in each kind: bids to review, awards
     to countersign (that they did not approve), claims to verify and reports to evaluate, on
     bids they are not conflicted on. Four queries, each at most ``limit`` rows."""
-    free = not_conflicted_with(user)
+    free = _theirs_to_decide(user)
     bid = (Application.reference, Application.title)
     review = (
         select(Application.id, *bid, Application.submitted_at)
@@ -239,6 +246,7 @@ def claims_to_pay(user: User, limit: int) -> list[WaitingRow]:
         .join(Application, Application.id == BackfillClaim.application_id)
         .where(
             BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES),
+            in_organisation(user, Application.fund_id),
             _not_by(Application.decided_by_id, user),
             _not_by(Application.countersigned_by_id, user),
         )

@@ -42,9 +42,11 @@ from ...workflow import (
     allowed_actions,
     not_conflicted,
 )
+from ..access import in_organisation
 from ..clock import today as clock_today
 from ..lifecycle import actions_for
 from ..schedule import REMIND_BEFORE_DAYS
+from .funds import all_funds
 from .paging import counted, page_of
 
 
@@ -162,10 +164,12 @@ def _like(text: str) -> str:
 
 
 def _school_matches(search: str) -> Any:
-    """Applications in which a school whose name or URN matches ``search`` takes part, or
+    """Applications in which a school whose name, URN or identifier matches ``search`` takes part, or
     whose reference matches it."""
     term = search.strip()
-    schools = select(School.id).where(or_(School.name.ilike(_like(term), escape="\\"), School.urn == term))
+    schools = select(School.id).where(
+        or_(School.name.ilike(_like(term), escape="\\"), School.urn == term, School.identifier == term)
+    )
     partner = exists().where(
         ApplicationPartner.application_id == Application.id, ApplicationPartner.school_id.in_(schools)
     )
@@ -176,8 +180,10 @@ def _school_matches(search: str) -> Any:
     )
 
 
-def _filtered(query: Select, section: Section, filters: QueueFilters) -> Select:
-    if filters.fund_id is not None:
+def _filtered(query: Select, section: Section, filters: QueueFilters, user: User | None) -> Select:
+    if user is not None:  # the officer's organisation's bids only (of one fund of it, if chosen)
+        query = query.where(in_organisation(user, Application.fund_id, filters.fund_id))
+    elif filters.fund_id is not None:
         query = query.where(Application.fund_id == filters.fund_id)
     if filters.status:
         if filters.status in section.statuses:
@@ -230,8 +236,9 @@ def _schedule_items(section: Section, today: date, user: User | None) -> Select:
 
 
 def queue_statement(section_key: str, filters: QueueFilters, today: date, user: User | None = None) -> Select:
-    """The SELECT for one section of the work queue, filtered and in working order. The
-    schedule sections leave out the bids ``user`` is conflicted on."""
+    """The SELECT for one section of the work queue, filtered and in working order: of
+    ``user``'s organisation (every organisation's without a user: the shell). The schedule
+    sections leave out the bids ``user`` is conflicted on."""
     section = SECTIONS[section_key]
     if section.kind == "schedule":
         query = _schedule_items(section, today, user)
@@ -262,7 +269,7 @@ def queue_statement(section_key: str, filters: QueueFilters, today: date, user: 
             .where(Application.status.in_(section.statuses), overdue_measure, ~final_report)
             .order_by(_overdue_since(today), Application.id)
         )
-    return _filtered(query, section, filters)
+    return _filtered(query, section, filters, user)
 
 
 #: The work queue counts each section's rows up to this many, then says "more than".
@@ -288,10 +295,6 @@ def section_counts(filters: QueueFilters, today: date, user: User | None = None)
         )
     ).one()
     return dict(zip(keys, (int(n) for n in row), strict=True))
-
-
-def funds() -> list[Fund]:
-    return list(db.session.execute(select(Fund).order_by(Fund.opens_on.desc(), Fund.name)).scalars())
 
 
 def overdue_measures(application: Application, today: date) -> list[Measure]:
@@ -368,7 +371,7 @@ def queue_page(
     status = filters.status if filters.status in section.statuses else None
     filters = QueueFilters(fund_id=filters.fund_id, status=status, search=search)
     now = clock_today()
-    offered = funds()
+    offered = all_funds(user)
     # Other tabs drop the status filter (their statuses differ), so count them without it;
     # this section's own count serves its pages too, unless a status narrows them.
     counts = section_counts(replace(filters, status=None), now, user)
