@@ -240,7 +240,7 @@ def seed_demo() -> None:
     else:
         counts = demo.seed()
         click.echo(
-            f"Seeded {counts['funds']} fund, {counts['schools']} schools, {counts['users']} accounts "
+            f"Seeded {counts['funds']} funds, {counts['schools']} schools, {counts['users']} accounts "
             f"and {counts['applications']} applications."
         )
     click.echo(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")

@@ -49,7 +49,7 @@ class QueueFilterForm(Form):
     fund = SelectField("Fund", choices=[], widget=GovSelect(), validate_choice=False)
     status = SelectField("Status", choices=[], widget=GovSelect(), validate_choice=False)
     q = StringField(
-        "School, URN or reference",
+        "School, school number or bid reference",
         widget=GovTextInput(),
         validators=[Optional(), Length(max=200)],
     )

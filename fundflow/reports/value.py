@@ -96,7 +96,7 @@ def value_for_money(
     scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area, within=within)
     fund = fund_or_404(fund_id) if fund_id is not None else None
     # Each bid's figures, worked out once (a temporary table) for every aggregate below.
-    committed = value_bids.materialise(scope, bid_figures(scope))
+    committed = value_bids.materialise(scope, bid_figures(scope, aggregates=True))
     summary = _summary(scope, page, per_page, committed)
     money = summary["money"]
     schools = value_targeting.school_figures(committed)
@@ -104,7 +104,7 @@ def value_for_money(
     awards = value_bids.awarded(committed)
     report = {
         **summary,
-        "bought": value_bought.bought(scope, fund, awards, schools, money["committed_pence"]),
+        "bought": value_bought.bought(scope, fund, committed, schools, money["committed_pence"]),
         "outcomes": value_outcomes.outcomes(scope, money["committed_pence"], awards),
         "targeting": value_targeting.targeting(schools, money["committed_pence"]),
         "timeliness": value_timeliness.timeliness(scope),
@@ -193,10 +193,13 @@ def _page_rows(scope: Scope, page: int, per_page: int | None) -> list[dict[str, 
     return [dict(r._mapping) for r in db.session.execute(query.order_by(Application.reference))]
 
 
-def bid_figures(scope: Scope, ids: Any = None) -> Select:
+def bid_figures(scope: Scope, ids: Any = None, *, aggregates: bool = False) -> Select:
     """One row per submitted bid of ``scope`` (or of ``ids`` among them) with its money,
     latest review score and impact rating. Each per-bid sum reads only the bids covered.
-    The whole report works them out once for every bid (:mod:`.value_bids`)."""
+    The whole report works them out once for every bid (:mod:`.value_bids`), with
+    ``aggregates=True``: without the lead school's URN and name, which only the rows show,
+    and with ``claimed_days`` (the days on its verified and paid claims, read with their
+    money)."""
     within = ids if ids is not None else scope.bid_ids()
     paid = _per_bid(
         BackfillClaim.application_id,
@@ -223,6 +226,7 @@ def bid_figures(scope: Scope, ids: Any = None) -> Select:
         func.sum(BackfillClaim.amount_pence).label("pence"),
         BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
         BackfillClaim.application_id.in_(within),
+        more=[func.sum(BackfillClaim.days).label("days")] if aggregates else [],
     )
     review = _latest(Review.application_id, Review.id, Review.value_for_money.label("score"), within)
     evaluation = _latest(
@@ -232,26 +236,29 @@ def bid_figures(scope: Scope, ids: Any = None) -> Select:
         within,
         join=(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id),
     )
+    # The rows show the lead school; the report's aggregates need the days claimed instead.
+    shown = [School.urn.label("lead_school_urn"), School.name.label("lead_school_name")]
+    query = select(
+        Application.id.label("application_id"),
+        Application.reference,
+        Application.title,
+        Application.fund_id,
+        *([] if aggregates else shown),
+        Application.status,
+        Application.requested_pence,
+        Application.awarded_pence,
+        func.coalesce(claimed.c.pence, 0).label("claimed_pence"),
+        paid_pence.label("paid_pence"),
+        committed.label("committed_pence"),
+        review.c.score.label("value_for_money_score"),
+        evaluation.c.rating.label("impact_rating"),
+        supported_partners,
+        *([func.coalesce(claimed.c.days, 0).label("claimed_days")] if aggregates else []),
+    )
+    if not aggregates:
+        query = query.join(School, School.id == Application.lead_school_id)
     return (
-        select(
-            Application.id.label("application_id"),
-            Application.reference,
-            Application.title,
-            Application.fund_id,
-            School.urn.label("lead_school_urn"),
-            School.name.label("lead_school_name"),
-            Application.status,
-            Application.requested_pence,
-            Application.awarded_pence,
-            func.coalesce(claimed.c.pence, 0).label("claimed_pence"),
-            paid_pence.label("paid_pence"),
-            committed.label("committed_pence"),
-            review.c.score.label("value_for_money_score"),
-            evaluation.c.rating.label("impact_rating"),
-            supported_partners,
-        )
-        .join(School, School.id == Application.lead_school_id)
-        .outerjoin(claimed, claimed.c.application_id == Application.id)
+        query.outerjoin(claimed, claimed.c.application_id == Application.id)
         .outerjoin(paid, paid.c.application_id == Application.id)
         .outerjoin(review, and_(review.c.application_id == Application.id, review.c.newest == 1))
         .outerjoin(evaluation, and_(evaluation.c.application_id == Application.id, evaluation.c.newest == 1))
@@ -260,9 +267,16 @@ def bid_figures(scope: Scope, ids: Any = None) -> Select:
     )
 
 
-def _per_bid(application_id: Any, value: Any, *where: Any, join: tuple[Any, Any] | None = None) -> Any:
-    """A subquery of one labelled aggregate (``value``) per bid, keyed ``application_id``."""
-    query = select(application_id.label("application_id"), value)
+def _per_bid(
+    application_id: Any,
+    value: Any,
+    *where: Any,
+    join: tuple[Any, Any] | None = None,
+    more: list[Any] | None = None,
+) -> Any:
+    """A subquery of one labelled aggregate (``value``, and any ``more``) per bid, keyed
+    ``application_id``."""
+    query = select(application_id.label("application_id"), value, *(more or []))
     if join is not None:
         query = query.join(*join)
     return query.where(*where).group_by(application_id).subquery()

@@ -38,7 +38,8 @@ from .value_scope import Scope
 
 #: The temporary table's name (one per connection, for the length of one report).
 TABLE_NAME = "value_report_bids"
-#: The per-bid figures kept, as :func:`fundflow.reports.value.bid_figures` names them.
+#: The per-bid figures kept, as :func:`fundflow.reports.value.bid_figures` names them (with
+#: ``aggregates=True``).
 FIGURES = (
     "application_id",
     "status",
@@ -50,6 +51,7 @@ FIGURES = (
     "value_for_money_score",
     "impact_rating",
     "supported_partners",
+    "claimed_days",
 )
 #: Each bid's lead school, for the schools its money goes to.
 LEAD_SCHOOL = "lead_school_id"
@@ -74,6 +76,7 @@ def _table() -> Table:
         Column("value_for_money_score", Integer),
         Column("impact_rating", String(20)),
         Column("supported_partners", Integer, nullable=False),
+        Column("claimed_days", Numeric(12, 1), nullable=False),
         Column(LEAD_SCHOOL, Integer, nullable=False),
         Column("days", Numeric(12, 1)),
         Column("measures", Integer),
@@ -87,13 +90,13 @@ BIDS = _table()
 
 
 def materialise(scope: Scope, figures: Select) -> Table:
-    """Run ``figures`` (:func:`~fundflow.reports.value.bid_figures` of ``scope``, one row per
-    bid) once into a new temporary table, with its :data:`LEAD_SCHOOL` and each awarded
-    bid's :data:`AWARDED_FIGURES`, and return it, its columns named as :data:`FIGURES`,
-    :data:`LEAD_SCHOOL` and :data:`AWARDED_FIGURES`. On PostgreSQL the table is ANALYZEd
-    (the columns the report filters on: a few milliseconds, where every column took five
-    times as long) so that the statements reading it are planned on its real size and
-    spread of statuses. Call :func:`drop` when done with it."""
+    """Run ``figures`` (:func:`~fundflow.reports.value.bid_figures` of ``scope`` with
+    ``aggregates=True``, one row per bid) once into a new temporary table, with its
+    :data:`LEAD_SCHOOL` and each awarded bid's :data:`AWARDED_FIGURES`, and return it, its
+    columns named as :data:`FIGURES`, :data:`LEAD_SCHOOL` and :data:`AWARDED_FIGURES`. On
+    PostgreSQL the table is ANALYZEd (the columns the report filters on: a few milliseconds,
+    where every column took five times as long) so that the statements reading it are
+    planned on its real size and spread of statuses. Call :func:`drop` when done with it."""
     table = BIDS
     connection = db.session.connection()
     table.create(connection)
@@ -104,7 +107,7 @@ def materialise(scope: Scope, figures: Select) -> Table:
         .group_by(Activity.application_id)
         .subquery()
     )
-    measures = measure_results(scope.awarded_ids()).subquery()
+    measures = measure_results(scope.awarded_ids(), described=False).subquery()
     results = (
         select(measures.c.application_id, *result_counts(measures.c.result))
         .group_by(measures.c.application_id)

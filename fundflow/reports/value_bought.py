@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, union_all
 
 from ..extensions import db
-from ..models import Activity, Application, ApplicationPartner, BackfillClaim, Fund, School
-from ..workflow import AWARDED_STATUSES, COUNTED_CLAIM_STATUSES
+from ..models import Activity, Application, ApplicationPartner, Fund, School
+from ..workflow import AWARDED_STATUSES
+from .value_bids import awarded
 from .value_scope import Scope
 
 #: How many staff roles and schools the report lists (the most days first).
@@ -27,20 +28,14 @@ def days_text(value: Any) -> str:
 def bought(
     scope: Scope, fund: Fund | None, bids: Any, schools: dict[str, Any], committed: int
 ) -> dict[str, Any]:
-    """``bids``: the awarded bids' figures (:func:`~.value_bids.awarded`: ``application_id``,
-    ``lead_school_id``, ``committed_pence``, ``days``);
+    """``bids``: the bids' figures worked out once (:mod:`.value_bids`);
     ``schools``: :func:`~.value_targeting.school_figures` (the supported schools and their
     pupils); ``committed``: the report's committed money.
     Days funded, rates and staff roles are the awarded bids' planned activities; days
     claimed are on verified or paid claims."""
     by_role, activities = _activities(scope)
-    claimed = db.session.execute(
-        select(func.coalesce(func.sum(BackfillClaim.days), 0)).where(
-            BackfillClaim.application_id.in_(scope.bid_ids()),
-            BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
-        )
-    ).scalar_one()
-    by_school, schools_total = _by_school(_participants(bids))
+    claimed = db.session.execute(select(func.coalesce(func.sum(bids.c.claimed_days), 0))).scalar_one()
+    by_school, schools_total = _by_school(_participants(awarded(bids)))
     supported = {"schools": schools["supported"], "pupils": schools["pupils"]}
     days, cost = Decimal(activities["days"] or 0), int(activities["cost"])
     return {

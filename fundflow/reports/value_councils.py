@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from ..extensions import db
 from ..models import Application, Fund, LocalAuthority, School, fund_local_authorities
@@ -60,20 +60,43 @@ def by_council(scope: Scope, bids: Any) -> list[dict[str, Any]]:
     listed (in name order, with zeros when none of its schools leads a bid), then "Other"
     when a lead school is in none of them; without one, the councils that lead bids."""
     b = bids.c
-    per_bid = (
+    # summed per lead school (and fund) first, so each school's council is looked up once,
+    # not once per bid
+    keys = [b.lead_school_id] if scope.fund_id is not None else [b.lead_school_id, Application.fund_id]
+    per_school = (
         select(
-            council_of_lead_school().label("council_id"),
-            case((b.status.in_(AWARDED_STATUSES), b.awarded_pence), else_=0).label("awarded"),
-            b.committed_pence.label("committed"),
-            b.paid_pence.label("paid"),
-            b.days,
-            b.measures,
-            b.achieved,
-            b.no_result_yet,
+            *keys,
+            func.count().label("bids"),
+            _total(case((b.status.in_(AWARDED_STATUSES), b.awarded_pence), else_=0)).label("awarded"),
+            *(
+                _total(b[name]).label(column)
+                for name, column in (("committed_pence", "committed"), ("paid_pence", "paid"))
+            ),
+            *(_total(b[name]).label(name) for name in ("days", "measures", "achieved", "no_result_yet")),
         )
         .select_from(bids)
-        .join(Application, Application.id == b.application_id)
-        .join(School, School.id == b.lead_school_id)
+        .group_by(*keys)
+    )
+    if scope.fund_id is None:
+        per_school = per_school.join(Application, Application.id == b.application_id)
+    per_school = per_school.subquery()
+    s = per_school.c
+    per_bid = (
+        select(
+            council_of_lead_school(literal(scope.fund_id) if scope.fund_id is not None else s.fund_id).label(
+                "council_id"
+            ),
+            s.bids,
+            s.awarded,
+            s.committed,
+            s.paid,
+            s.days,
+            s.measures,
+            s.achieved,
+            s.no_result_yet,
+        )
+        .select_from(per_school)
+        .join(School, School.id == s.lead_school_id)
         .subquery()
     )
     c = per_bid.c
@@ -82,7 +105,7 @@ def by_council(scope: Scope, bids: Any) -> list[dict[str, Any]]:
             c.council_id,
             LocalAuthority.gss_code,
             LocalAuthority.name,
-            func.count().label("bids"),
+            _total(c.bids).label("bids"),
             *(_total(c[name]).label(name) for name in ("awarded", "committed", "paid", "days")),
             *(_total(c[name]).label(name) for name in ("measures", "achieved", "no_result_yet")),
         )

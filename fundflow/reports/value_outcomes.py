@@ -31,19 +31,20 @@ TOP_PRIORITY_AREAS = 20
 COUNTED_RESULTS = MEASURE_RESULTS
 
 
-def measure_results(application_ids: Any) -> Select:
+def measure_results(application_ids: Any, *, described: bool = True) -> Select:
     """Each measure of the given bids with its latest actual (the newest result reported) and
     its result, as a query (``application_ids``: a subquery or list for ``IN``), with the
     columns ``measure_id, application_id, indicator, unit, baseline, target, latest_actual,
-    result``. Each measure's results are numbered newest first and the newest kept (one
-    read of each table, no second join back to them)."""
+    result`` (without ``indicator`` and ``unit`` when not ``described``: for counting, they
+    need not be carried through the numbering). Each measure's results are numbered newest
+    first and the newest kept (one read of each table, no second join back to them)."""
     newest = func.row_number().over(partition_by=Measure.id, order_by=ImpactResult.id.desc()).label("newest")
+    described_by = [Measure.indicator, Measure.unit] if described else []
     numbered = (
         select(
             Measure.id.label("measure_id"),
             Measure.application_id,
-            Measure.indicator,
-            Measure.unit,
+            *described_by,
             Measure.baseline,
             Measure.target,
             ImpactResult.actual.label("latest_actual"),
@@ -57,8 +58,7 @@ def measure_results(application_ids: Any) -> Select:
     return select(
         c.measure_id,
         c.application_id,
-        c.indicator,
-        c.unit,
+        *([c.indicator, c.unit] if described else []),
         c.baseline,
         c.target,
         c.latest_actual,

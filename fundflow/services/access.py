@@ -69,12 +69,6 @@ def in_organisation(user: User, fund_id_column: Any, fund_id: int | None = None)
     return fund_id_column == fund_id if fund is not None and runs_fund(user, fund) else false()
 
 
-def of_organisation(user: User, application_id_column: Any) -> ColumnElement[bool]:
-    """``application_id_column`` (of a claim, report, schedule item…) kept to the bids of
-    ``user``'s organisation's funds."""
-    return application_id_column.in_(select(Application.id).where(in_organisation(user, Application.fund_id)))
-
-
 def schools_of_organisation(organisation_id: int) -> Select:
     """The ids of the schools an organisation's staff look after: those in its member
     councils (by GSS code, or by council name for English schools, which carry none), those

@@ -18,7 +18,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
@@ -212,6 +212,13 @@ def import_schools(
             batch = []
     if batch:
         _save(batch, result)
+    record_import(user, result)
+    return result
+
+
+def record_import(user: User | None, result: ImportResult, **about: Any) -> None:
+    """The import's audit event, in a transaction of its own: what it created, updated,
+    left unchanged and closed, and how many rows had errors (``about``: e.g. the nation)."""
     with transaction():
         audit.record_event(
             actor=user,
@@ -219,6 +226,7 @@ def import_schools(
             subject_type="school",
             subject_id=None,
             payload={
+                **about,
                 "created": result.created,
                 "updated": result.updated,
                 "unchanged": result.unchanged,
@@ -227,7 +235,6 @@ def import_schools(
                 "errors": len(result.errors),
             },
         )
-    return result
 
 
 def _figures(row: dict) -> dict:

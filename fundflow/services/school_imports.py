@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import School, User
-from . import audit, gias, school_identifiers
+from . import gias, school_identifiers
 from .admin import SchoolInput, require_admin, validate_school
 from .errors import ValidationFailed
 from .gias import BATCH, ImportResult
@@ -129,22 +129,7 @@ def import_schools(
             batch = []
     if batch:
         _save(nation, batch, result)
-    with transaction():
-        audit.record_event(
-            actor=user,
-            action="import_schools",
-            subject_type="school",
-            subject_id=None,
-            payload={
-                "nation": nation,
-                "created": result.created,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "closed": result.closed,
-                "newly_closed": result.newly_closed,
-                "errors": len(result.errors),
-            },
-        )
+    gias.record_import(user, result, nation=nation)
     return nation, result
 
 

@@ -38,7 +38,7 @@ CHANGE_COMMENT = "Say how the deputy headteacher's classes will be covered on ea
 def open_bid_as_liaison(officer, reference: str) -> None:
     """From the work queue, find the bid by its reference and open it."""
     officer.goto("/liaison/")
-    officer.page.get_by_label("School, URN or reference").fill(reference)
+    officer.page.get_by_label("School, school number or bid reference").fill(reference)
     officer.click("Apply filters")
     officer.follow(re.compile(f"^{reference}$"))  # the queue's link, not a message naming the bid
     expect(officer.page.locator(".govuk-caption-l")).to_contain_text(reference)

@@ -158,9 +158,11 @@ def test_finance_sees_only_its_organisations_claims_to_pay(two, make):
 
 def test_staff_hear_only_of_their_own_organisations_bids(two, make):
     make.claim(two["bid_b"], state="verified", liaison=two["staff_b"]["liaison_officer"])
-    told = db.session.execute(
-        select(Notification.user_id).where(Notification.application_id == two["bid_b"].id)
-    ).scalars().all()
+    told = (
+        db.session.execute(select(Notification.user_id).where(Notification.application_id == two["bid_b"].id))
+        .scalars()
+        .all()
+    )
     assert not {person.id for person in two["staff_a"].values()} & set(told)
     assert two["staff_b"]["finance"].id in told
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...extensions import db
 from ...models import Application, BackfillClaim, Disbursement, User
 from ...workflow import PAYABLE_CLAIM_STATUSES
-from ..access import in_organisation, of_organisation
+from ..access import in_organisation
 from ..ledger import claim_paid_pence
 from .paging import page_of
 
@@ -36,10 +36,9 @@ def claims_to_pay(user: User, page: int, per_page: int) -> tuple[Pagination, dic
     paid on each."""
     query = (
         select(BackfillClaim)
-        .where(
-            BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES),
-            of_organisation(user, BackfillClaim.application_id),
-        )
+        # joined, so each claim's bid is found by its key: not every bid read to list a page
+        .join(Application, Application.id == BackfillClaim.application_id)
+        .where(BackfillClaim.status.in_(PAYABLE_CLAIM_STATUSES), in_organisation(user, Application.fund_id))
         .options(*_without_bid_details(BackfillClaim.application))
         .order_by(BackfillClaim.id)
     )
