@@ -104,28 +104,45 @@ def api_token(base: str, email: str) -> str:
     return answer.json()["token"]
 
 
+#: Bids (``a``) of the first organisation's funds.
+FIRST_ORGANISATION = (
+    "a.fund_id IN (SELECT id FROM funds WHERE organisation_id = (SELECT min(id) FROM organisations))"
+)
+
+
 def discover(database_url: str) -> dict:
-    """The fund with most bids, a bid in delivery with claims, and the submitted bids."""
+    """The fund with most bids, a bid in delivery with claims, and the submitted bids: all of
+    the first organisation, whose staff the load signs in as (another organisation's bid is
+    "not found" to them)."""
     from fundflow.workflow import APPLICATION_LIFECYCLE, IN_DELIVERY_STATUSES
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
         fund_id = conn.execute(
-            text("SELECT fund_id FROM applications GROUP BY fund_id ORDER BY count(*) DESC LIMIT 1")
+            text(
+                f"SELECT fund_id FROM applications a WHERE {FIRST_ORGANISATION}"
+                " GROUP BY fund_id ORDER BY count(*) DESC LIMIT 1"
+            )
         ).scalar_one()
         bid = conn.execute(
             text(
                 "SELECT a.reference FROM applications a JOIN backfill_claims c ON c.application_id = a.id"
-                " WHERE a.status = ANY(:s) GROUP BY a.id, a.reference ORDER BY count(*) DESC, a.id LIMIT 1"
+                f" WHERE a.status = ANY(:s) AND {FIRST_ORGANISATION}"
+                " GROUP BY a.id, a.reference ORDER BY count(*) DESC, a.id LIMIT 1"
             ),
             {"s": list(IN_DELIVERY_STATUSES)},
         ).scalar()
         if bid is None:
-            last = text("SELECT reference FROM applications ORDER BY id DESC LIMIT 1")
+            last = text(
+                f"SELECT reference FROM applications a WHERE {FIRST_ORGANISATION} ORDER BY id DESC LIMIT 1"
+            )
             bid = conn.execute(last).scalar_one()
         submitted = (
             conn.execute(
-                text("SELECT reference FROM applications WHERE status = ANY(:s) ORDER BY id"),
+                text(
+                    "SELECT reference FROM applications a"
+                    f" WHERE status = ANY(:s) AND {FIRST_ORGANISATION} ORDER BY id"
+                ),
                 {"s": list(APPLICATION_LIFECYCLE.actions["start_review"].sources)},
             )
             .scalars()

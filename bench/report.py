@@ -127,6 +127,15 @@ def _size_section(run: dict) -> list[str]:
         f"{setup.get('events', 0):,} audit events; seeded by `{setup.get('seeder', '?')}` in "
         f"{_n(setup.get('seed_seconds'))} s; `flask fundflow verify-audit` took "
         f"{_n(setup.get('verify_seconds'))} s (exit {setup.get('verify_exit', '?')}).",
+        *(
+            [
+                f"Organisations on the deployment (bids each): {setup['organisations']}. "
+                "The load runs as the first organisation's staff, so every list and report "
+                "also applies the isolation between organisations.",
+            ]
+            if setup.get("organisations")
+            else []
+        ),
         "",
         "| target | req/s | p50 ms | p95 ms | p99 ms | share of hello-world | share of `/sign-in` "
         "| SQL statements | not 200 / errors |",

@@ -111,10 +111,15 @@ for N in $SIZES; do
   FUNDFLOW_ENV=development flask --app wsgi fundflow verify-audit >"$OUT/verify.log" 2>&1 || verify_status=$?
   verified=$(date +%s.%N)
   events=$(psql -tA "$SERVER_URL/$DB" -c "SELECT count(*) FROM events")
+  # the organisations on the deployment and their bids (the load runs as the first one's staff)
+  organisations=$(psql -tA "$SERVER_URL/$DB" -c "SELECT string_agg(o.slug || ' ' || (SELECT count(*)
+    FROM applications a JOIN funds f ON f.id = a.fund_id WHERE f.organisation_id = o.id), ', ' ORDER BY o.id)
+    FROM organisations o")
   python bench/baseline_app.py
   cat >"$OUT/setup.json" <<EOF
 {"size": $N, "seeder": "$seeder", "seed_seconds": $(python3 -c "print($seeded - $started)"),
- "verify_seconds": $(python3 -c "print($verified - $verify_started)"), "verify_exit": $verify_status, "events": $events}
+ "verify_seconds": $(python3 -c "print($verified - $verify_started)"), "verify_exit": $verify_status, "events": $events,
+ "organisations": "$organisations"}
 EOF
   APP_PORT=$(free_port)
   BASE_PORT=$(free_port)
