@@ -43,7 +43,6 @@ LARGE = {"applications", "events", "backfill_claims", "disbursements", "schedule
 KNOWN = {
     ("/auditor/", "applications"),
     ("/auditor/?page=500", "applications"),
-    ("/finance/", "backfill_claims"),
     ("/api/v1/applications", "applications"),
     ("/api/v1/applications?page=500", "applications"),
     ("/api/v1/me/notifications", "notifications"),
