@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import has_request_context, request
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import lazyload
 
@@ -64,8 +65,16 @@ def organisation_fund_ids(user: User) -> list[int]:
     """The ids of the funds ``user``'s organisation runs, read now (an organisation runs a
     handful): written into a statement as values, they let the planner see how many bids
     they keep, where a subquery leaves it guessing (and a guess of "half" picked slower
-    plans for every list). A fund made later is not in it: it cannot be another's."""
-    return list(db.session.execute(organisation_funds(user)).scalars())
+    plans for every list). A fund made later is not in it: it cannot be another's. Read
+    once per request (a page's queue tabs ask eight times)."""
+    organisation_id = staff_organisation(user)
+    if not has_request_context():
+        return list(db.session.execute(organisation_funds(user)).scalars())
+    # kept with the request itself (``g`` can outlive it, in an app context pushed around it)
+    kept = request.environ.setdefault("fundflow.organisation_fund_ids", {})
+    if organisation_id not in kept:
+        kept[organisation_id] = list(db.session.execute(organisation_funds(user)).scalars())
+    return kept[organisation_id]
 
 
 def in_organisation(user: User, fund_id_column: Any, fund_id: int | None = None) -> ColumnElement[bool]:
