@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..extensions import db
 from ..models import Fund, User
 from ..services import access, audit
@@ -44,12 +42,3 @@ def fund_or_404(fund_id: int, viewer: User | None = None) -> Fund:
     if fund is None:
         raise NotFound(f"No fund {fund_id}")
     return fund
-
-
-def funds_seen_by(viewer: User | None, fund_id_column: Any, fund_id: int | None) -> list[Any]:
-    """Conditions keeping ``fund_id_column`` to the fund asked for, and to ``viewer``'s
-    organisation's funds (none for the shell: it sees the whole deployment)."""
-    conditions = [fund_id_column == fund_id] if fund_id is not None else []
-    if viewer is not None:
-        conditions.append(access.in_organisation(viewer, fund_id_column, fund_id))
-    return conditions

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
 from ..services import access
 from . import csvfile
-from .access import fund_or_404, funds_seen_by
+from .access import fund_or_404
 
 TRANSPARENCY_COLUMNS = (
     "Body",
@@ -147,7 +147,7 @@ def _payments(fund_id: int | None, viewer: User | None = None) -> Select:
     )
     if fund_id is not None:
         fund_or_404(fund_id, viewer)
-    return query.where(*funds_seen_by(viewer, Disbursement.fund_id, fund_id))
+    return query.where(*access.funds_seen_by(viewer, Disbursement.fund_id, fund_id))
 
 
 def transparency_chunks(

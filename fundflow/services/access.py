@@ -139,6 +139,15 @@ def manages_user(actor: User | None, user: User) -> bool:
     )
 
 
+def funds_seen_by(viewer: User | None, fund_id_column: Any, fund_id: int | None) -> list[Any]:
+    """Conditions keeping ``fund_id_column`` to the fund asked for (if any) within
+    ``viewer``'s organisation (:func:`in_organisation`); without a viewer (the shell, which
+    sees the whole deployment), to the fund asked for alone."""
+    if viewer is not None:
+        return [in_organisation(viewer, fund_id_column, fund_id)]
+    return [fund_id_column == fund_id] if fund_id is not None else []
+
+
 def funds_condition(user: User) -> ColumnElement[bool]:
     """The funds ``user`` sees, as a condition on :class:`Fund`: council staff, their
     organisation's; a headteacher, the funds their school may bid into (whichever

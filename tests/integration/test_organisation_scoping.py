@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fundflow.extensions import db
-from fundflow.models import AuditVerification, Event, Notification, Organisation
+from fundflow.models import AuditVerification, Event, Notification
 from fundflow.reports import exports, value
 from fundflow.services import access, admin, applications, audit, organisations
 from fundflow.services.clock import today
@@ -23,34 +23,8 @@ from fundflow.services.queries import finance as finance_queries
 from fundflow.services.queries import headteacher as headteacher_queries
 from fundflow.services.queries import liaison as liaison_queries
 from fundflow.services.queries.funds import all_funds
-from tests.factories import PASSWORD
 
 GLASGOW = "S12000049"
-
-
-def _partnership() -> Organisation:
-    return organisations.create_organisation(
-        None,
-        slug="partnership",
-        name="The West Partnership",
-        funder_id="GB-LAS-GLG",
-        reference_prefix="WPSIF",
-        local_authorities=[GLASGOW, "S12000011"],
-    )
-
-
-def _staff(make, role: str, organisation: Organisation | None = None, **school):
-    return admin.create_user(
-        None,
-        admin.UserInput(
-            email=f"{role}{make.n()}@example.test",
-            name=f"{role} {make.n()}",
-            roles=[role],
-            password=PASSWORD,
-            organisation_slug=organisation.slug if organisation else None,
-            **school,
-        ),
-    )
 
 
 @pytest.fixture
@@ -58,26 +32,20 @@ def two(make):
     """The first organisation's bid (approved, a claim paid) and the partnership's, each
     with its own staff; the partnership's school is in Glasgow."""
     home = organisations.home_organisation()
-    west = _partnership()
-    now = today()
-    fund_b = admin.create_fund(
-        None,
-        admin.FundInput(
-            name="Bravo Partnership Fund",
-            financial_year="2026-27",
-            budget_pence=50_000_00,
-            opens_on=now - timedelta(days=30),
-            closes_on=now + timedelta(days=180),
-            max_daily_rate_pence=500_00,
-            delivery_ends_on=now + timedelta(days=545),
-        ),
-        west,
+    west = make.organisation(
+        "partnership",
+        name="The West Partnership",
+        funder_id="GB-LAS-GLG",
+        reference_prefix="WPSIF",
+        local_authorities=[GLASGOW, "S12000011"],
     )
+    fund_b = make.fund(west, name="Bravo Partnership Fund", budget_pence=50_000_00)
     glasgow_school = make.school(
         name="Glasgow Academy", urn=None, nation="scotland", identifier="8412345", gss_code=GLASGOW
     )
-    staff_a = {role: _staff(make, role, home) for role in ("liaison_officer", "finance", "auditor", "admin")}
-    staff_b = {role: _staff(make, role, west) for role in ("liaison_officer", "finance", "auditor", "admin")}
+    roles = ("liaison_officer", "finance", "auditor", "admin")
+    staff_a = {role: make.user(role, organisation=home) for role in roles}
+    staff_b = {role: make.user(role, organisation=west) for role in roles}
     bid_a = make.application("approved")
     bid_b = make.application(
         "approved", fund=fund_b, lead=make.headteacher(glasgow_school), liaison=staff_b["liaison_officer"]

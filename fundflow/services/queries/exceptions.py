@@ -64,7 +64,7 @@ from ...workflow import (
     OPEN_SCHEDULE_STATUSES,
     WAIVED_SCHEDULE_STATUSES,
 )
-from ..access import in_organisation
+from ..access import funds_seen_by
 from .auditor import REPORT_ITEM_KINDS
 
 #: Every kind, in the order the summary lists them, with what its count is called.
@@ -311,11 +311,7 @@ def _union(fund_id: int | None, kinds: list[str], today: date, viewer: User | No
     chosen = []
     for kind in kinds:
         branch = branches[kind]
-        if viewer is not None:
-            branch = branch.where(in_organisation(viewer, Application.fund_id, fund_id))
-        elif fund_id is not None:
-            branch = branch.where(Application.fund_id == fund_id)
-        chosen.append(branch)
+        chosen.append(branch.where(*funds_seen_by(viewer, Application.fund_id, fund_id)))
     return union_all(*chosen).subquery("control_exceptions")
 
 
