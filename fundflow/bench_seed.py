@@ -50,7 +50,7 @@ from .models import (
     User,
     UserRole,
 )
-from .services import admin, audit, ledger
+from .services import admin, audit, bid_figures, ledger
 from .services.applications import activity_cost_pence
 from .services.clock import today
 from .services.schedule import ESCALATED_KINDS, REMIND_BEFORE_DAYS
@@ -1315,7 +1315,11 @@ def _fund_councils() -> None:
 
 
 def _finish() -> None:
-    """Move PostgreSQL's id sequences past the ids written, and refresh the planner's statistics."""
+    """Work out every bid's running figures (the rows were written directly, not through the
+    services that keep them), move PostgreSQL's id sequences past the ids written, and
+    refresh the planner's statistics."""
+    bid_figures.refresh_all()
+    db.session.commit()
     if db.session.get_bind().dialect.name != "postgresql":
         return
     for model in ORDER:

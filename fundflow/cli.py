@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import admin, audit, auth, gias, organisations, school_identifiers, school_imports
+from .services import admin, audit, auth, bid_figures, gias, organisations, school_identifiers, school_imports
 from .services.errors import DomainError, ValidationFailed
 
 fundflow_cli = AppGroup("fundflow", help="fundflow administration commands.")
@@ -174,13 +174,39 @@ def verify_audit(organisation_slug: str | None) -> None:
         report = audit.verify_and_record(CLI_CHECKER)
     if report.ok:
         click.echo(f"OK: {report.events_checked} events, hash chain intact")
-        return
+    else:
+        click.echo(
+            f"FAILED: event {report.first_bad_event_id} {report.problem} "
+            f"(checked {report.events_checked} events)",
+            err=True,
+        )
+    figures_ok = _check_bid_figures()
+    if not (report.ok and figures_ok):
+        sys.exit(1)
+
+
+def _check_bid_figures() -> bool:
+    """Say whether every bid's kept running figures equal a fresh working-out from its records."""
+    count, references = bid_figures.drifted()
+    if not count:
+        click.echo("OK: every bid's running figures match its claims, payments, reviews and reports")
+        return True
+    more = f" and {count - len(references)} more" if count > len(references) else ""
     click.echo(
-        f"FAILED: event {report.first_bad_event_id} {report.problem} "
-        f"(checked {report.events_checked} events)",
+        f"FAILED: the running figures of {count} bid(s) differ from their records: "
+        f"{', '.join(references)}{more}. Run rebuild-figures to work them out afresh.",
         err=True,
     )
-    sys.exit(1)
+    return False
+
+
+@fundflow_cli.command("rebuild-figures")
+def rebuild_figures() -> None:
+    """Work out every bid's running figures afresh from its records (they are kept with each
+    change; verify-audit says when any differ)."""
+    count = bid_figures.refresh_all()
+    db.session.commit()
+    click.echo(f"Worked out the running figures of {count} bid(s)")
 
 
 @fundflow_cli.command("purge-idempotency-keys")

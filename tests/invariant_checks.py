@@ -3,7 +3,8 @@ hypothesis state machine and the PostgreSQL mixed-load test:
 
 1. for every fund, the sum of commitments is within its budget (and the ledger agrees);
 2. for every application, paid <= verified+paid claims <= awarded <= requested, and every
-   claim is paid at most its amount.
+   claim is paid at most its amount;
+3. every bid's kept running figures equal a fresh working-out from its records.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from fundflow.extensions import db
-from fundflow.services import ledger
+from fundflow.services import bid_figures, ledger
 
 
 def commitments_within_budget() -> None:
@@ -71,3 +72,8 @@ def money_within_claims_award_and_request() -> None:
             assert paid == amount, f"paid claim {claim_id} has {paid} of {amount}"
         if status in ("pending", "rejected"):
             assert paid == 0, f"{status} claim {claim_id} has {paid} paid against it"
+
+
+def running_figures_match() -> None:
+    count, references = bid_figures.drifted()
+    assert count == 0, f"the running figures of {count} bid(s) differ from their records: {references}"

@@ -22,7 +22,7 @@ from ..models.school import NATIONS as SCHOOL_NATIONS
 from ..models.school import STATUSES as SCHOOL_STATUSES
 from ..reports.value_targeting import FSM_BANDS, FSM_NOT_KNOWN
 from ..request_guard import CONTROL
-from ..services.impact import MEASURE_RESULTS
+from ..services.measure_results import MEASURE_RESULTS
 from ..services.notifications import MESSAGE_KINDS
 from ..services.parsing import DAYS, MEASURE_VALUE, PENCE, ROW_ID, Bounds, NumberRefused, parse_number
 from ..services.queries.exceptions import EXCEPTION_KINDS

@@ -12,6 +12,7 @@ from .base import utcnow
 from .claim import BackfillClaim, Disbursement
 from .event import AuditVerification, Event
 from .evidence import EvidenceFile
+from .figures import BidFigures
 from .fund import Fund
 from .idempotency import IdempotencyKey
 from .impact import (
@@ -49,6 +50,7 @@ from .user import (
 )
 
 __all__ = [
+    "BidFigures",
     "DELIVERY_CHOICES",
     "SCHEDULE_KINDS",
     "SCHEDULE_KIND_LABELS",

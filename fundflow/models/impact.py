@@ -55,7 +55,11 @@ class ImpactReport(TimestampMixin, db.Model):
 
 class ImpactResult(db.Model):
     __tablename__ = "impact_results"
-    __table_args__ = (UniqueConstraint("report_id", "measure_id"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "measure_id"),
+        # a measure's latest result: one bid's running figures read its measures' results
+        Index("ix_impact_results_measure_id_id", "measure_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("impact_reports.id"), nullable=False, index=True)

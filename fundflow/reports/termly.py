@@ -49,7 +49,7 @@ from ..models import (
     School,
 )
 from ..models.impact import RATINGS
-from ..services.impact import MEASURE_RESULT_LABELS, MEASURE_RESULTS, measure_result_sql
+from ..services.measure_results import MEASURE_RESULT_LABELS, MEASURE_RESULTS, measure_result_sql
 from ..services.queries import exceptions as exception_queries
 from ..services.queries.auditor import REPORT_ITEM_KINDS
 from ..services.terms import Term

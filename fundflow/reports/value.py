@@ -8,19 +8,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, case, func, select
 
 from ..extensions import db
 from ..models import (
     RATINGS,
     Application,
-    ApplicationPartner,
-    BackfillClaim,
-    Disbursement,
+    BidFigures,
     Fund,
-    ImpactEvaluation,
-    ImpactReport,
-    Review,
     School,
     User,
 )
@@ -31,7 +26,6 @@ from ..workflow import (
     AWARDED_STATUSES,
     COMMITTED_AT_AWARD,
     COMMITTED_AT_PAID,
-    COUNTED_CLAIM_STATUSES,
 )
 from . import (
     value_bids,
@@ -96,7 +90,7 @@ def value_for_money(
     scope = Scope.of(fund_id, date_from, date_to, local_authority, priority_area, within=within)
     fund = fund_or_404(fund_id) if fund_id is not None else None
     # Each bid's figures, worked out once (a temporary table) for every aggregate below.
-    committed = value_bids.materialise(scope, bid_figures(scope, aggregates=True))
+    committed = value_bids.materialise(bid_figures(scope, aggregates=True))
     summary = _summary(scope, page, per_page, committed)
     money = summary["money"]
     schools = value_targeting.school_figures(committed)
@@ -195,47 +189,19 @@ def _page_rows(scope: Scope, page: int, per_page: int | None) -> list[dict[str, 
 
 def bid_figures(scope: Scope, ids: Any = None, *, aggregates: bool = False) -> Select:
     """One row per submitted bid of ``scope`` (or of ``ids`` among them) with its money,
-    latest review score and impact rating. Each per-bid sum reads only the bids covered.
-    The whole report works them out once for every bid (:mod:`.value_bids`), with
-    ``aggregates=True``: without the lead school's URN and name, which only the rows show,
-    and with ``claimed_days`` (the days on its verified and paid claims, read with their
-    money)."""
-    within = ids if ids is not None else scope.bid_ids()
-    paid = _per_bid(
-        BackfillClaim.application_id,
-        func.sum(Disbursement.amount_pence).label("pence"),
-        BackfillClaim.application_id.in_(within),
-        join=(BackfillClaim, BackfillClaim.id == Disbursement.claim_id),
-    )
-    supported = _per_bid(
-        ApplicationPartner.application_id,
-        func.count(ApplicationPartner.id).label("schools"),
-        ApplicationPartner.role == "supported",
-        ApplicationPartner.application_id.in_(within),
-    )
-    paid_pence = func.coalesce(paid.c.pence, 0)
+    latest review score and impact rating, read from its kept running figures
+    (:mod:`fundflow.services.bid_figures`). The whole report gathers them once for every bid
+    (:mod:`.value_bids`), with ``aggregates=True``: without the lead school's URN and name,
+    which only the rows show, and with ``claimed_days`` (the days on its verified and paid
+    claims)."""
+    kept = BidFigures
+    paid_pence = func.coalesce(kept.paid_pence, 0)
     committed = case(
         (Application.status.in_(COMMITTED_AT_AWARD), func.coalesce(Application.awarded_pence, 0)),
         (Application.status.in_(COMMITTED_AT_PAID), paid_pence),
         else_=0,
     )
     conditions = [*scope.bid_conditions(), *([Application.id.in_(ids)] if ids is not None else [])]
-    supported_partners = func.coalesce(supported.c.schools, 0).label("supported_partners")
-    claimed = _per_bid(
-        BackfillClaim.application_id,
-        func.sum(BackfillClaim.amount_pence).label("pence"),
-        BackfillClaim.status.in_(COUNTED_CLAIM_STATUSES),
-        BackfillClaim.application_id.in_(within),
-        more=[func.sum(BackfillClaim.days).label("days")] if aggregates else [],
-    )
-    review = _latest(Review.application_id, Review.id, Review.value_for_money.label("score"), within)
-    evaluation = _latest(
-        ImpactReport.application_id,
-        ImpactEvaluation.id,
-        ImpactEvaluation.rating.label("rating"),
-        within,
-        join=(ImpactReport, ImpactReport.id == ImpactEvaluation.report_id),
-    )
     # The rows show the lead school; the report's aggregates need the days claimed instead.
     shown = [School.urn.label("lead_school_urn"), School.name.label("lead_school_name")]
     query = select(
@@ -247,52 +213,17 @@ def bid_figures(scope: Scope, ids: Any = None, *, aggregates: bool = False) -> S
         Application.status,
         Application.requested_pence,
         Application.awarded_pence,
-        func.coalesce(claimed.c.pence, 0).label("claimed_pence"),
+        func.coalesce(kept.claimed_pence, 0).label("claimed_pence"),
         paid_pence.label("paid_pence"),
         committed.label("committed_pence"),
-        review.c.score.label("value_for_money_score"),
-        evaluation.c.rating.label("impact_rating"),
-        supported_partners,
-        *([func.coalesce(claimed.c.days, 0).label("claimed_days")] if aggregates else []),
+        kept.value_for_money_score,
+        kept.impact_rating,
+        func.coalesce(kept.supported_partners, 0).label("supported_partners"),
+        *([func.coalesce(kept.claimed_days, 0).label("claimed_days")] if aggregates else []),
     )
     if not aggregates:
         query = query.join(School, School.id == Application.lead_school_id)
-    return (
-        query.outerjoin(claimed, claimed.c.application_id == Application.id)
-        .outerjoin(paid, paid.c.application_id == Application.id)
-        .outerjoin(review, and_(review.c.application_id == Application.id, review.c.newest == 1))
-        .outerjoin(evaluation, and_(evaluation.c.application_id == Application.id, evaluation.c.newest == 1))
-        .outerjoin(supported, supported.c.application_id == Application.id)
-        .where(*conditions)
-    )
-
-
-def _per_bid(
-    application_id: Any,
-    value: Any,
-    *where: Any,
-    join: tuple[Any, Any] | None = None,
-    more: list[Any] | None = None,
-) -> Any:
-    """A subquery of one labelled aggregate (``value``, and any ``more``) per bid, keyed
-    ``application_id``."""
-    query = select(application_id.label("application_id"), value, *(more or []))
-    if join is not None:
-        query = query.join(*join)
-    return query.where(*where).group_by(application_id).subquery()
-
-
-def _latest(
-    application_id: Any, order: Any, value: Any, within: Any, *, join: tuple[Any, Any] | None = None
-) -> Any:
-    """A subquery of each covered bid's rows numbered newest first (by ``order``), with
-    ``value``: join it on ``newest == 1`` for the latest (one read of the table, no
-    second join back to it by id)."""
-    newest = func.row_number().over(partition_by=application_id, order_by=order.desc()).label("newest")
-    query = select(application_id.label("application_id"), value, newest)
-    if join is not None:
-        query = query.join(*join)
-    return query.where(application_id.in_(within)).subquery()
+    return query.outerjoin(kept, kept.application_id == Application.id).where(*conditions)
 
 
 def _row(values: dict[str, Any], measures: list[dict[str, Any]]) -> dict[str, Any]:

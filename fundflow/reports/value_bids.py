@@ -1,15 +1,15 @@
-"""The value-for-money report's per-bid figures, worked out once per report.
+"""The value-for-money report's per-bid figures, gathered once per report.
 
 Each bid's money (claimed, paid, committed), latest review score, impact rating, number of
 supported partners, and for an awarded bid its days of release and its measures' results,
-take a read of nine tables. The report's totals, targeting, what it bought, its outcomes and
-its councils all start from them, so they are worked out once into a temporary table, inside
-the report's transaction, and every aggregate reads that table instead of working them out
-again (at 100,000 bids each working-out took 60-100 ms). The table lives only as long as the
-report: it is dropped when the report is built, and PostgreSQL drops it at the end of the
-transaction in any case (``ON COMMIT DROP``); a rolled-back transaction takes it with it on
-both databases. Temporary tables are each connection's own, so concurrent reports do not
-meet.
+come from its kept running figures (:mod:`fundflow.services.bid_figures`) and its own row.
+The report's totals, targeting, what it bought, its outcomes and its councils all start
+from them, so the bids in the report's scope are gathered once into a temporary table,
+inside the report's transaction, and every aggregate reads that table instead of filtering
+the bids again. The table lives only as long as the report: it is dropped when the report
+is built, and PostgreSQL drops it at the end of the transaction in any case (``ON COMMIT
+DROP``); a rolled-back transaction takes it with it on both databases. Temporary tables are
+each connection's own, so concurrent reports do not meet.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    func,
+    and_,
+    case,
     insert,
     select,
 )
 
 from ..extensions import db
-from ..models import Activity, Application
+from ..models import Application, BidFigures
 from ..workflow import AWARDED_STATUSES
-from .value_outcomes import COUNTED_RESULTS, measure_results, result_counts
-from .value_scope import Scope
+from .value_outcomes import COUNTED_RESULTS
 
 #: The temporary table's name (one per connection, for the length of one report).
 TABLE_NAME = "value_report_bids"
@@ -89,10 +89,12 @@ def _table() -> Table:
 BIDS = _table()
 
 
-def materialise(scope: Scope, figures: Select) -> Table:
+def materialise(figures: Select) -> Table:
     """Run ``figures`` (:func:`~fundflow.reports.value.bid_figures` of ``scope`` with
-    ``aggregates=True``, one row per bid) once into a new temporary table, with its
-    :data:`LEAD_SCHOOL` and each awarded bid's :data:`AWARDED_FIGURES`, and return it, its
+    ``aggregates=True``, one row per bid, read from its kept figures) once into a new
+    temporary table, with its :data:`LEAD_SCHOOL` and each awarded bid's
+    :data:`AWARDED_FIGURES` (NULL for another bid, and the measures for a bid without any),
+    and return it, its
     columns named as :data:`FIGURES`, :data:`LEAD_SCHOOL` and :data:`AWARDED_FIGURES`. On
     PostgreSQL the table is ANALYZEd (the columns the report filters on: a few milliseconds,
     where every column took five times as long) so that the statements reading it are
@@ -100,29 +102,19 @@ def materialise(scope: Scope, figures: Select) -> Table:
     table = BIDS
     connection = db.session.connection()
     table.create(connection)
-    rows = figures.add_columns(Application.lead_school_id.label(LEAD_SCHOOL)).subquery()
-    days = (
-        select(Activity.application_id, func.sum(Activity.days).label("days"))
-        .where(Activity.application_id.in_(scope.awarded_ids()))
-        .group_by(Activity.application_id)
-        .subquery()
-    )
-    measures = measure_results(scope.awarded_ids(), described=False).subquery()
-    results = (
-        select(measures.c.application_id, *result_counts(measures.c.result))
-        .group_by(measures.c.application_id)
-        .subquery()
-    )
-    source = (
-        select(
-            *(rows.c[name] for name in (*FIGURES, LEAD_SCHOOL)),
-            days.c.days,
-            *(results.c[name] for name in ("measures", *COUNTED_RESULTS)),
-        )
-        .outerjoin(days, days.c.application_id == rows.c.application_id)
-        .outerjoin(results, results.c.application_id == rows.c.application_id)
-    )
-    connection.execute(insert(table).from_select([*FIGURES, LEAD_SCHOOL, *AWARDED_FIGURES], source))
+    awarded = Application.status.in_(AWARDED_STATUSES)
+    measured = and_(awarded, BidFigures.measures > 0)
+    rows = figures.add_columns(
+        Application.lead_school_id.label(LEAD_SCHOOL),
+        case((awarded, BidFigures.planned_days)).label("days"),
+        *(
+            case((measured, BidFigures.__table__.c[name])).label(name)
+            for name in ("measures", *COUNTED_RESULTS)
+        ),
+    ).subquery()
+    columns = [*FIGURES, LEAD_SCHOOL, *AWARDED_FIGURES]
+    source = select(*(rows.c[name] for name in columns))
+    connection.execute(insert(table).from_select(columns, source))
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {TABLE_NAME} (status, supported_partners)")
     return table

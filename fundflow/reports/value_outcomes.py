@@ -1,5 +1,5 @@
 """The value-for-money report's ``outcomes``: did it work? Each measure of an awarded bid
-against its target (the rule in :mod:`fundflow.services.impact`, as SQL), the liaison
+against its target (the rule in :mod:`fundflow.services.measure_results`, as SQL), the liaison
 officers' ratings of the reports, by priority area and by improvement driver."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select, true, union_all
+from sqlalchemy import case, func, literal, select, true, union_all
 
 from ..extensions import db
 from ..models import (
@@ -17,10 +17,8 @@ from ..models import (
     Application,
     ImpactEvaluation,
     ImpactReport,
-    ImpactResult,
-    Measure,
 )
-from ..services.impact import MEASURE_RESULTS, measure_result_sql
+from ..services.measure_results import MEASURE_RESULTS, count_of, measure_results
 from ..workflow import AWARDED_STATUSES
 from .value_scope import Scope
 from .value_sql import json_items, normalised
@@ -29,41 +27,6 @@ from .value_sql import json_items, normalised
 TOP_PRIORITY_AREAS = 20
 #: The results counted, as the report names them.
 COUNTED_RESULTS = MEASURE_RESULTS
-
-
-def measure_results(application_ids: Any, *, described: bool = True) -> Select:
-    """Each measure of the given bids with its latest actual (the newest result reported) and
-    its result, as a query (``application_ids``: a subquery or list for ``IN``), with the
-    columns ``measure_id, application_id, indicator, unit, baseline, target, latest_actual,
-    result`` (without ``indicator`` and ``unit`` when not ``described``: for counting, they
-    need not be carried through the numbering). Each measure's results are numbered newest
-    first and the newest kept (one read of each table, no second join back to them)."""
-    newest = func.row_number().over(partition_by=Measure.id, order_by=ImpactResult.id.desc()).label("newest")
-    described_by = [Measure.indicator, Measure.unit] if described else []
-    numbered = (
-        select(
-            Measure.id.label("measure_id"),
-            Measure.application_id,
-            *described_by,
-            Measure.baseline,
-            Measure.target,
-            ImpactResult.actual.label("latest_actual"),
-            newest,
-        )
-        .outerjoin(ImpactResult, ImpactResult.measure_id == Measure.id)
-        .where(Measure.application_id.in_(application_ids))
-        .subquery()
-    )
-    c = numbered.c
-    return select(
-        c.measure_id,
-        c.application_id,
-        *([c.indicator, c.unit] if described else []),
-        c.baseline,
-        c.target,
-        c.latest_actual,
-        measure_result_sql(c.baseline, c.target, c.latest_actual).label("result"),
-    ).where(c.newest == 1)
 
 
 def decimal_text(value: Any) -> str | None:
@@ -96,20 +59,8 @@ def measures_of(application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-def _count_of(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def result_counts(result: Any) -> list[Any]:
-    """``measures`` (how many rows) and how many have each of :data:`COUNTED_RESULTS`."""
-    return [
-        func.count().label("measures"),
-        *(_count_of(result == name).label(name) for name in COUNTED_RESULTS),
-    ]
-
-
 def _rating_counts(rating: Any) -> list[Any]:
-    return [_count_of(rating == name).label(f"rating_{name}") for name in RATINGS]
+    return [count_of(rating == name).label(f"rating_{name}") for name in RATINGS]
 
 
 def _ratings(row: Any) -> dict[str, int]:

@@ -46,7 +46,7 @@ from ..models import (
     utcnow,
 )
 from ..workflow import SCHEDULE_LIFECYCLE
-from . import messages
+from . import bid_figures, messages
 from .unit_of_work import note_chain_locked
 
 GENESIS_HASH = "0" * 64
@@ -242,8 +242,12 @@ def record_event(
     organisation_id: int | None = _NOT_GIVEN,
 ) -> Event:
     """Append one event in the caller's transaction (the caller commits), to the chain of
-    ``organisation_id``; if not given, of the fund's organisation, or else the actor's."""
+    ``organisation_id``; if not given, of the fund's organisation, or else the actor's.
+    An event about a bid first writes the bid's running figures afresh
+    (:mod:`.bid_figures`): every change to a bid passes here, before the chain's lock."""
     db.session.flush()
+    if application_id is not None:
+        bid_figures.refresh(application_id)
     if organisation_id is _NOT_GIVEN:
         organisation_id = _chain_of(fund_id, actor)
     _lock_chain(organisation_id)

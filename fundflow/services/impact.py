@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -188,72 +186,3 @@ def _has_final_report(application: Application) -> bool:
 
 def reports_for(application: Application) -> list[ImpactReport]:
     return rows_of_bid(ImpactReport, application.id, ImpactReport.id)
-
-
-# --------------------------------------------------------------------------------------
-# Did a measure reach its target? One rule, read by Python and by SQL
-# --------------------------------------------------------------------------------------
-
-#: What a measure's latest result says, in the order the value-for-money view shows them.
-MEASURE_RESULTS = ("achieved", "part_way", "not_achieved", "no_result_yet")
-MEASURE_RESULT_LABELS = {
-    "achieved": "Achieved",
-    "part_way": "Part-way",
-    "not_achieved": "Not achieved",
-    "no_result_yet": "No result yet",
-}
-
-#: The rule, written once over (baseline, target, actual) with the "all"/"any" of whichever
-#: language reads it, so that :func:`measure_result` (Python values) and
-#: :func:`measure_result_sql` (SQL columns) cannot drift apart. Checked in order; a measure
-#: with a result that meets neither did not move toward its target.
-#:
-#: * achieved: the actual reached the target in the direction from baseline to target
-#:   (a target at or above the baseline: actual ≥ target; below it: actual ≤ target);
-#: * part-way: it moved from the baseline toward the target without reaching it.
-_Rule = Callable[[Any, Any, Any, Callable[..., Any], Callable[..., Any]], Any]
-MEASURE_RULES: tuple[tuple[str, _Rule], ...] = (
-    (
-        "achieved",
-        lambda baseline, target, actual, all_, any_: any_(
-            all_(target >= baseline, actual >= target), all_(target < baseline, actual <= target)
-        ),
-    ),
-    (
-        "part_way",
-        lambda baseline, target, actual, all_, any_: any_(
-            all_(target > baseline, actual > baseline), all_(target < baseline, actual < baseline)
-        ),
-    ),
-)
-
-
-def _all(*conditions: bool) -> bool:
-    return all(conditions)
-
-
-def _any(*conditions: bool) -> bool:
-    return any(conditions)
-
-
-def measure_result(
-    baseline: Decimal | int | str, target: Decimal | int | str, actual: Decimal | int | str | None
-) -> str:
-    """One of :data:`MEASURE_RESULTS` for a measure and its latest actual (None: no result yet)."""
-    if actual is None:
-        return "no_result_yet"
-    values = Decimal(baseline), Decimal(target), Decimal(actual)
-    for result, rule in MEASURE_RULES:
-        if rule(*values, _all, _any):
-            return result
-    return "not_achieved"
-
-
-def measure_result_sql(baseline: Any, target: Any, actual: Any) -> ColumnElement[str]:
-    """The same rule as :func:`measure_result`, as a SQL ``CASE`` over three columns (a NULL
-    ``actual``: no result yet)."""
-    return case(
-        (actual.is_(None), "no_result_yet"),
-        *((rule(baseline, target, actual, and_, or_), result) for result, rule in MEASURE_RULES),
-        else_="not_achieved",
-    )

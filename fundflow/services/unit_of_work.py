@@ -14,7 +14,10 @@ Every write transaction takes its locks in this order, and never goes back up th
 3. disbursement rows,
 4. the fund row (``lock(Fund, …)``: approve, countersign and new bids check the budget or
    the reference sequence against it),
-5. last, the audit chain: :func:`fundflow.services.audit.record_event` takes a
+5. the bid's running figures row (``bid_figures``), written afresh by
+   :func:`fundflow.services.audit.record_event` for an event about a bid, just before
+   6. (only ever by the holder of the bid's row lock, so it never waits on another writer);
+6. last, the audit chain: :func:`fundflow.services.audit.record_event` takes a
    transaction-scoped advisory lock so that events extend the hash chain one at a time.
    It is held until commit, so no row may be locked after it (:func:`lock` refuses). In a
    guarded request the commit is the request's (the key and its answer are written after

@@ -38,7 +38,11 @@ from fundflow.services.evidence import Upload
 from fundflow.workflow import APPLICATION_LIFECYCLE, CLAIM_LIFECYCLE, allowed_actions
 from tests.conftest import make_app
 from tests.factories import Factory, as_of
-from tests.invariant_checks import commitments_within_budget, money_within_claims_award_and_request
+from tests.invariant_checks import (
+    commitments_within_budget,
+    money_within_claims_award_and_request,
+    running_figures_match,
+)
 
 APPLICATION_ACTIONS = sorted(APPLICATION_LIFECYCLE.actions)
 CLAIM_OPERATIONS = sorted(CLAIM_LIFECYCLE.actions)  # verify, reject, pay, reverse_payment
@@ -389,6 +393,7 @@ class FundLifecycle(RuleBasedStateMachine):
     def design_invariants_hold(self) -> None:
         self.commitments_within_budget()
         self.money_within_claims_award_and_request()
+        running_figures_match()
         self.one_event_per_status_change()
         self.nothing_deleted()
 

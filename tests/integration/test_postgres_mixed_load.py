@@ -22,7 +22,11 @@ from fundflow.extensions import db
 from fundflow.models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
 from fundflow.services import applications, audit, claims, lifecycle
 from tests.factories import Factory
-from tests.invariant_checks import commitments_within_budget, money_within_claims_award_and_request
+from tests.invariant_checks import (
+    commitments_within_budget,
+    money_within_claims_award_and_request,
+    running_figures_match,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -191,6 +195,7 @@ def test_thirty_threads_of_mixed_actions_in_one_fund_all_succeed(pg_app):
         assert_acknowledged_actions_recorded([o for o in outcomes if isinstance(o, Acknowledged)])
         commitments_within_budget()
         money_within_claims_award_and_request()
+        running_figures_match()
         assert audit.verify_chain().ok
     assert total_jobs == ROUNDS * len(KINDS) * PER_KIND
     paid = db.session.execute(select(func.count(Disbursement.id))).scalar_one()

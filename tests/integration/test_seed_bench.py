@@ -51,6 +51,7 @@ def _seed_and_check(count: int) -> None:
     assert report.ok, report
     invariant_checks.commitments_within_budget()
     invariant_checks.money_within_claims_award_and_request()
+    invariant_checks.running_figures_match()
     _check_the_impact_evidence_columns()
 
 

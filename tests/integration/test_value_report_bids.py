@@ -1,6 +1,6 @@
-"""The value-for-money report works each bid's figures out once per report, into a temporary
-table (fundflow/reports/value_bids.py) that every aggregate reads; the table lives only as
-long as the report, on SQLite and (marked postgres) on PostgreSQL."""
+"""The value-for-money report gathers each bid's kept figures once per report, into a
+temporary table (fundflow/reports/value_bids.py) that every aggregate reads; the table lives
+only as long as the report, on SQLite and (marked postgres) on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,14 +37,15 @@ def test_the_report_leaves_no_table_and_runs_twice_in_one_transaction_on_postgre
     check_the_report_leaves_no_table_and_runs_twice_in_one_transaction()
 
 
-def test_each_bids_figures_are_worked_out_once_for_the_whole_report(app, count_queries):
-    """Reviews and the measures' results are per-bid figures: the report reads each table
-    once for every bid (into the table) and once more for the page of rows shown."""
+def test_the_report_reads_each_bids_kept_figures_not_its_reviews_and_results(app, count_queries):
+    """Reviews and the measures' results are summed into each bid's kept running figures
+    (fundflow/services/bid_figures.py): the report reads those once into the table, never
+    the reviews, and the measures only for the page of rows shown."""
     fund_id = build()["fund"].id
     with count_queries() as statements:
         reports.value_for_money(fund_id, 1, 2)
     creates = [s for s in statements if s.lstrip().upper().startswith("CREATE TEMPORARY TABLE")]
     assert len(creates) == 1, creates
-    for table in ("FROM reviews", "FROM measures"):
+    for table, reads in (("FROM reviews", 0), ("FROM measures", 1), ("JOIN bid_figures", 2)):
         reading = [s for s in statements if table in s]
-        assert len(reading) == 2, (table, [s[:120] for s in reading])
+        assert len(reading) == reads, (table, [s[:120] for s in reading])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Numeric, literal, null, select
 
 from fundflow.extensions import db
-from fundflow.services.impact import MEASURE_RESULTS, measure_result, measure_result_sql
+from fundflow.services.measure_results import MEASURE_RESULTS, measure_result, measure_result_sql
 
 #: What a measure's columns hold: Numeric(14, 4).
 values = st.decimals(min_value=-10_000, max_value=10_000, places=4, allow_nan=False, allow_infinity=False)
