@@ -19,9 +19,10 @@ concurrent mixed load.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, true
+from sqlalchemy import Integer, Select, and_, bindparam, delete, func, insert, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -46,9 +47,10 @@ FIGURES = tuple(c.name for c in TABLE.columns if c.name != "application_id")
 DRIFT_SHOWN = 20
 
 
-def worked_out(application_id: int | None = None) -> Select:
+def worked_out(application_id: Any = None) -> Select:
     """Each bid's figures worked out from its own rows (one bid's, or every bid's when
-    ``application_id`` is None), with the columns of :class:`~fundflow.models.BidFigures`."""
+    ``application_id`` is None), with the columns of :class:`~fundflow.models.BidFigures`.
+    ``application_id`` may be a bound parameter (:func:`refresh` builds its statement once)."""
 
     def of(column: Any) -> Any:
         return column == application_id if application_id is not None else true()
@@ -117,13 +119,20 @@ def refresh(application_id: int) -> None:
     """Write one bid's figures afresh, in the caller's transaction (which holds the bid's row
     lock, or is creating the bid): one INSERT … ON CONFLICT DO UPDATE."""
     connection = db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(_refresh_statement(connection.dialect.name), {"bid": application_id})
+
+
+@functools.cache
+def _refresh_statement(dialect_name: str) -> Any:
+    """The upsert of one bid's figures (the bid as the parameter ``bid``), built once per
+    dialect: it runs with every event about a bid, and building the query each time cost
+    more than running it."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     columns = ["application_id", *FIGURES]
-    statement = dialect.insert(TABLE).from_select(columns, worked_out(application_id))
-    statement = statement.on_conflict_do_update(
+    statement = dialect.insert(TABLE).from_select(columns, worked_out(bindparam("bid", type_=Integer)))
+    return statement.on_conflict_do_update(
         index_elements=[TABLE.c.application_id], set_={name: statement.excluded[name] for name in FIGURES}
     )
-    connection.execute(statement)
 
 
 def refresh_all() -> int:
