@@ -8,7 +8,7 @@ import itertools
 from datetime import date, timedelta
 
 from fundflow.extensions import db
-from fundflow.models import Application, BackfillClaim, Fund, Organisation, Review, School, User
+from fundflow.models import Application, BackfillClaim, Fund, ImpactReport, Organisation, Review, School, User
 from fundflow.services import admin, applications, claims, impact, lifecycle, organisations, payments, reviews
 from fundflow.services.applications import ActivityInput, BidDetails, MeasureInput, PartnerInput
 from fundflow.services.clock import as_of, today
@@ -197,15 +197,7 @@ class Factory:
             elif step == "finish_delivery":
                 self.act(app, lead, "finish_delivery")
             elif step == "final_report":
-                report = impact.submit_report(
-                    lead,
-                    app,
-                    impact.ReportInput(
-                        kind="final",
-                        narrative="It worked.",
-                        results=[impact.ResultInput(measure_id=m.id, actual="70") for m in app.measures],
-                    ),
-                )
+                report = self.final_report(app, "It worked.")
                 impact.evaluate_report(
                     liaison, report, impact.EvaluationInput(rating="achieved", drivers=["collaboration"])
                 )
@@ -218,6 +210,18 @@ class Factory:
 
     def act(self, app: Application, user: User, action: str, **kwargs) -> Application:
         return lifecycle.perform(app, user, lifecycle.ActionInput(action=action, **kwargs))
+
+    def final_report(self, app: Application, narrative: str, actual: str = "70") -> ImpactReport:
+        """The lead headteacher's final impact report, each measure's actual ``actual``."""
+        return impact.submit_report(
+            self.lead_of(app),
+            app,
+            impact.ReportInput(
+                kind="final",
+                narrative=narrative,
+                results=[impact.ResultInput(measure_id=m.id, actual=actual) for m in app.measures],
+            ),
+        )
 
     def endorse(self, app: Application) -> None:
         for p in app.partners:

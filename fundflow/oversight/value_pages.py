@@ -30,24 +30,19 @@ from ..reports import charts, csvfile
 from ..reports.value import value_for_money_rows
 from ..reports.value_scope import options as value_options
 from ..services import access
+from ..services.measure_results import MEASURE_RESULT_LABELS
 from ..services.queries.auditor import RowsPage
 from .blueprint import bp
 
 #: The query-string names of the filters, as the API spells them.
 FILTER_ARGS = ("from", "to", "local_authority", "priority_area")
-RESULT_LABELS = {
-    "achieved": "Achieved",
-    "part_way": "Part-way",
-    "not_achieved": "Not achieved",
-    "no_result_yet": "No result yet",
-}
 SCHOOL_ROLES = {"lead": "Lead school", "supporting": "Supporting school", "supported": "Supported school"}
 #: What the page's template uses besides the report.
 PAGE_HELPERS = {
     "charts": charts.CHARTS,
     "finding": charts.finding,
     "month_name": charts.month_name,
-    "result_labels": RESULT_LABELS,
+    "result_labels": MEASURE_RESULT_LABELS,
     "school_roles": SCHOOL_ROLES,
 }
 
@@ -407,7 +402,7 @@ def measures_text(measures: list[dict[str, Any]]) -> str:
         unit = f" ({m['unit']})" if m.get("unit") else ""
         parts.append(
             f"{m['indicator']}{unit}: {m['baseline']} to {m['target']}, latest {latest}"
-            f" ({RESULT_LABELS.get(m['result'], m['result'])})"
+            f" ({MEASURE_RESULT_LABELS.get(m['result'], m['result'])})"
         )
     return csvfile.text("; ".join(parts))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,7 @@ def check_a_bids_kept_figures_follow_each_change_to_it() -> None:
 
     lead = make.lead_of(app)
     make.act(app, lead, "finish_delivery")
-    report = impact.submit_report(
-        lead,
-        app,
-        impact.ReportInput(
-            kind="final",
-            narrative="Pass rates rose.",
-            results=[impact.ResultInput(measure_id=m.id, actual="70") for m in app.measures],
-        ),
-    )
+    report = make.final_report(app, "Pass rates rose.")
     seen = kept(app.id)
     assert (seen["part_way"], seen["no_result_yet"], seen["impact_rating"]) == (1, 0, None)
     impact.evaluate_report(
@@ -173,37 +166,29 @@ def test_concurrent_claims_verifications_and_payments_on_one_bid_keep_its_figure
     to_verify = [make.claim(bid, amount_pence=100_00).id for _ in range(4)]
     lead_id, bid_id, liaison_id, finance_id = make.lead_of(bid).id, bid.id, liaison.id, finance.id
 
-    def paying(claim_id: int) -> Any:
+    def pay(claim_id: int, user: User) -> None:
+        make.pay(db.session.get(BackfillClaim, claim_id), user, reference=f"PAY-ONE-BID-{claim_id}")
+
+    def verify(claim_id: int, user: User) -> None:
+        claims.decide_claim(user, db.session.get(BackfillClaim, claim_id), "verify")
+
+    def claim(n: int, user: User) -> None:
+        make.claim(db.session.get(Application, bid_id), user, amount_pence=50_00, staff_name=f"Claimant {n}")
+
+    def at_once(user_id: int, act: Callable[[int, User], None], subject: int) -> Any:
         def job(barrier: threading.Barrier) -> Acknowledged:
-            claim = db.session.get(BackfillClaim, claim_id)
-            user = db.session.get(User, finance_id)
+            user = db.session.get(User, user_id)
             barrier.wait()
-            make.pay(claim, user, reference=f"PAY-ONE-BID-{claim_id}")
-            return Acknowledged("record_disbursement", bid_id, claim_id)
+            act(subject, user)
+            return Acknowledged(act.__name__, bid_id, subject)
 
         return job
 
-    def verifying(claim_id: int) -> Any:
-        def job(barrier: threading.Barrier) -> Acknowledged:
-            claim = db.session.get(BackfillClaim, claim_id)
-            user = db.session.get(User, liaison_id)
-            barrier.wait()
-            claims.decide_claim(user, claim, "verify")
-            return Acknowledged("verify", bid_id, claim_id)
-
-        return job
-
-    def claiming(n: int) -> Any:
-        def job(barrier: threading.Barrier) -> Acknowledged:
-            application = db.session.get(Application, bid_id)
-            lead = db.session.get(User, lead_id)
-            barrier.wait()
-            claim = make.claim(application, lead, amount_pence=50_00, staff_name=f"Concurrent Claimant {n}")
-            return Acknowledged("create_claim", bid_id, claim.id)
-
-        return job
-
-    jobs = [paying(c) for c in to_pay] + [verifying(c) for c in to_verify] + [claiming(n) for n in range(4)]
+    jobs = (
+        [at_once(finance_id, pay, c) for c in to_pay]
+        + [at_once(liaison_id, verify, c) for c in to_verify]
+        + [at_once(lead_id, claim, n) for n in range(4)]
+    )
     db.session.remove()
     outcomes = run_all_at_once(pg_app, jobs)
     assert [o for o in outcomes if isinstance(o, Exception)] == []

@@ -35,15 +35,7 @@ def full_bid(make, *, extra_claims: int = 0):
         make.claim(application, amount_pence=1_00, state="rejected", liaison=liaison)
     lead = make.lead_of(application)
     make.act(application, lead, "finish_delivery")
-    report = impact.submit_report(
-        lead,
-        application,
-        impact.ReportInput(
-            kind="final",
-            narrative="Phonics improved across both schools.",
-            results=[impact.ResultInput(measure_id=m.id, actual="70") for m in application.measures],
-        ),
-    )
+    report = make.final_report(application, "Phonics improved across both schools.")
     impact.evaluate_report(
         liaison, report, impact.EvaluationInput(rating="achieved", drivers=["collaboration"])
     )
