@@ -153,14 +153,15 @@ def drifted(limit: int = DRIFT_SHOWN) -> tuple[int, list[str]]:
         kept.c[name].is_distinct_from(fresh.c[name]) for name in FIGURES
     ]
     found = (
-        select(Application.reference)
+        select(Application.reference, func.count().over().label("drifted"))
         .join(fresh, fresh.c.application_id == Application.id)
         .outerjoin(kept, kept.c.application_id == Application.id)
         .where(or_(*differs))
+        .order_by(Application.id)
+        .limit(limit)
     )
-    count = db.session.execute(select(func.count()).select_from(found.subquery())).scalar_one()
-    references = list(db.session.execute(found.order_by(Application.id).limit(limit)).scalars())
-    return count, references
+    rows = db.session.execute(found).all()
+    return (rows[0].drifted if rows else 0), [row.reference for row in rows]
 
 
 def _per_bid(application_id: Any, values: list[Any], *where: Any, join: tuple[Any, Any] | None = None) -> Any:

@@ -115,11 +115,13 @@ def test_verify_audit_names_a_bid_whose_figures_differ_and_rebuild_figures_mends
     assert _verify_audit().exit_code == 0
 
 
-def test_a_missing_figures_row_is_drift(app):
-    bid = Factory().application("submitted")
+def test_a_missing_figures_row_is_drift_and_every_drifted_bid_is_counted(app):
+    make = Factory()
+    first, second = make.application("submitted"), make.application("draft")
     db.session.execute(text("DELETE FROM bid_figures"))
     db.session.commit()
-    assert bid_figures.drifted() == (1, [bid.reference])
+    assert bid_figures.drifted() == (2, [first.reference, second.reference])
+    assert bid_figures.drifted(limit=1) == (2, [first.reference])
 
 
 def check_the_migrations_backfill_works_out_what_the_service_does() -> None:
