@@ -844,7 +844,11 @@ class ValueForMoneyRowSchema(Schema):
     reference = fields.String(**OUT)
     title = fields.String(**OUT)
     fund_id = fields.Integer(**OUT)
-    lead_school_urn = fields.String(**OUT)
+    lead_school_nation = fields.String(validate=validate.OneOf(SCHOOL_NATIONS), **OUT)
+    lead_school_identifier = fields.String(**OUT)
+    lead_school_urn = fields.String(
+        allow_none=True, metadata={"description": "English schools only, else null"}, **OUT
+    )
     lead_school_name = fields.String(**OUT)
     status = fields.String(**OUT)
     requested_pence = fields.Integer(**OUT)
@@ -890,7 +894,9 @@ class VfmStaffRoleSchema(Schema):
 
 
 class VfmSchoolSchema(Schema):
-    urn = fields.String(**OUT)
+    nation = fields.String(validate=validate.OneOf(SCHOOL_NATIONS), **OUT)
+    identifier = fields.String(**OUT)
+    urn = fields.String(allow_none=True, metadata={"description": "English schools only, else null"}, **OUT)
     name = fields.String(**OUT)
     role = fields.String(**OUT, validate=validate.OneOf(["lead", *PARTNER_ROLES]))
     bids = fields.Integer(**OUT)

@@ -23,7 +23,7 @@ from wtforms import SelectField, StringField, SubmitField, ValidationError
 from .. import reports
 from ..downloads import csv_download
 from ..fields import choices_of
-from ..formatting import status_label
+from ..formatting import school_identifier, status_label
 from ..forms import page_number, per_page
 from ..models.impact import DRIVER_LABELS, RATING_LABELS, RATINGS
 from ..reports import charts, csvfile
@@ -273,6 +273,7 @@ def schools_table(report: dict[str, Any]) -> Rows:
         (
             csvfile.text(s["name"]),
             s["urn"],
+            school_identifier(s),
             SCHOOL_ROLES.get(s["role"], s["role"]),
             s["bids"],
             s["days"],
@@ -280,7 +281,15 @@ def schools_table(report: dict[str, Any]) -> Rows:
         )
         for s in report["bought"]["by_school"]
     ]
-    return ["School", "URN", "Part in the bids", "Bids", "Days of release", "Committed (£)"], rows
+    return [
+        "School",
+        "URN",
+        "School identifier",
+        "Part in the bids",
+        "Bids",
+        "Days of release",
+        "Committed (£)",
+    ], rows
 
 
 RATING_HEADERS = [f"Rated {RATING_LABELS[r].lower()} by the liaison officer" for r in RATINGS]
@@ -412,6 +421,7 @@ BID_HEADER = [
     "Title",
     "Lead school",
     "Lead school URN",
+    "Lead school identifier",
     "Status",
     "Requested (£)",
     "Awarded (£)",
@@ -428,6 +438,13 @@ def bid_row(r: dict[str, Any]) -> Sequence[Any]:
         csvfile.text(r["title"]),
         csvfile.text(r["lead_school_name"]),
         r["lead_school_urn"],
+        school_identifier(
+            {
+                "nation": r.get("lead_school_nation"),
+                "identifier": r.get("lead_school_identifier"),
+                "urn": r["lead_school_urn"],
+            }
+        ),
         status_label(r["status"]),
         _pounds(r["requested_pence"]),
         _pounds(r["awarded_pence"]),

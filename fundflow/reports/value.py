@@ -61,7 +61,8 @@ def value_for_money(
 
     Returns ``{"fund_id", "fund", "totals", "rows", "page", "per_page", "total"}``:
 
-    * ``rows``: per bid ``reference, title, fund_id, lead_school_urn, lead_school_name,
+    * ``rows``: per bid ``reference, title, fund_id, lead_school_nation,
+      lead_school_identifier, lead_school_urn`` (English schools only), ``lead_school_name,
       status, requested_pence, awarded_pence, claimed_pence`` (verified and paid claims),
       ``paid_pence`` (net of reversals), ``committed_pence`` (what the bid holds of the fund:
       the award while approved, what was paid once delivered, closed or cancelled, else 0),
@@ -203,7 +204,12 @@ def bid_figures(scope: Scope, ids: Any = None, *, aggregates: bool = False) -> S
     )
     conditions = [*scope.bid_conditions(), *([Application.id.in_(ids)] if ids is not None else [])]
     # The rows show the lead school; the report's aggregates need the days claimed instead.
-    shown = [School.urn.label("lead_school_urn"), School.name.label("lead_school_name")]
+    shown = [
+        School.nation.label("lead_school_nation"),
+        School.identifier.label("lead_school_identifier"),
+        School.urn.label("lead_school_urn"),
+        School.name.label("lead_school_name"),
+    ]
     query = select(
         Application.id.label("application_id"),
         Application.reference,

@@ -119,6 +119,8 @@ def _by_school(participants: Any) -> tuple[list[dict[str, Any]], int]:
     grouped = (
         select(
             School.urn,
+            School.nation,
+            School.identifier,
             School.name,
             p.role,
             func.count(func.distinct(p.application_id)).label("bids"),
@@ -127,19 +129,31 @@ def _by_school(participants: Any) -> tuple[list[dict[str, Any]], int]:
             func.row_number().over(partition_by=School.id, order_by=p.role).label("nth_role"),
         )
         .join(School, School.id == p.school_id)
-        .group_by(School.id, School.urn, School.name, p.role)
+        .group_by(School.id, School.urn, School.nation, School.identifier, School.name, p.role)
         .subquery()
     )
     g = grouped.c
     schools = func.sum(case((g.nth_role == 1, 1), else_=0)).over()
     rows = db.session.execute(
-        select(g.urn, g.name, g.role, g.bids, g.days, g.committed, schools.label("schools"))
+        select(
+            g.urn,
+            g.nation,
+            g.identifier,
+            g.name,
+            g.role,
+            g.bids,
+            g.days,
+            g.committed,
+            schools.label("schools"),
+        )
         .order_by(g.days.desc(), g.urn, g.role)
         .limit(TOP_SCHOOLS)
     ).all()
     return [
         {
             "urn": r.urn,
+            "nation": r.nation,
+            "identifier": r.identifier,
             "name": r.name,
             "role": r.role,
             "bids": int(r.bids),

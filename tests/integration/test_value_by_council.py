@@ -318,3 +318,40 @@ def test_the_termly_page_shows_the_councils_only_for_a_partnership_fund(app, cli
     auth.login(make.user("auditor"))
     assert 'id="by-council"' not in client.get(f"/reports/funds/{single.id}/termly").text
     assert termly_report(single, terms.default_term(single, today()), today()).by_council == []
+
+
+def test_schools_are_named_by_their_own_nations_identifier_not_an_empty_urn(app, client, auth):
+    """Welsh schools have no URN: the report, page and CSVs name them by school number."""
+    p = story(Factory())
+    report = reports.value_for_money(p.fund.id)
+    by_school = {s["name"]: s for s in report["bought"]["by_school"]}
+    assert {k: by_school["Ysgol Caerdydd"][k] for k in ("nation", "identifier", "urn")} == {
+        "nation": "wales",
+        "identifier": "6812001",
+        "urn": None,
+    }
+    leads = {r["lead_school_name"]: r for r in report["rows"]}
+    assert (
+        leads["Bridgend Primary"]["lead_school_nation"],
+        leads["Bridgend Primary"]["lead_school_identifier"],
+    ) == (
+        "wales",
+        "6722001",
+    )
+    assert leads["Border Academy"]["lead_school_identifier"] == "110777"
+
+    auth.login(p.auditor)
+    base = f"/reports/funds/{p.fund.id}/value-for-money"
+    html = client.get(base).get_data(as_text=True)
+    assert "school number 6812001" in html and "URN 110777" in html
+    assert "URN None" not in html
+    schools = _csv(client.get(f"{base}/schools.csv"))
+    assert schools[0][:3] == ["School", "URN", "School identifier"]
+    assert ["Ysgol Caerdydd", "", "school number 6812001"] in [row[:3] for row in schools[1:]]
+    bids = _csv(client.get(f"{base}/bids.csv"))
+    column = bids[0].index("Lead school identifier")
+    assert {row[column] for row in bids[1:]} >= {
+        "school number 6812001",
+        "school number 6722001",
+        "URN 110777",
+    }
