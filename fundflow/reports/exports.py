@@ -18,7 +18,8 @@ from sqlalchemy.orm import aliased
 
 from .. import formatting
 from ..extensions import db
-from ..models import Application, BackfillClaim, Disbursement, Event, Fund, School, User
+from ..models import Application, BackfillClaim, Disbursement, Event, Fund, Organisation, School, User
+from ..models.school import giving360_id
 from ..services import access
 from . import csvfile
 from .access import fund_or_404
@@ -94,6 +95,9 @@ PAYMENT_COLUMNS = (
     "payee_name",
     "recorded_by",
     "recorded_at",
+    # after the first columns, so that readers of the earlier layout are not thrown
+    "payee_nation",
+    "payee_identifier",
 )
 
 
@@ -132,7 +136,11 @@ def _payments(fund_id: int | None, viewer: User | None = None) -> Select:
             Fund.id.label("fund_id"),
             Fund.name.label("fund_name"),
             School.urn.label("payee_urn"),
+            School.nation.label("payee_nation"),
+            School.identifier.label("payee_identifier"),
             School.name.label("payee_name"),
+            Organisation.funder_id.label("body"),
+            Organisation.name.label("body_name"),
             User.email.label("recorded_by"),
             reversed_payment.reference.label("reverses_reference"),
             reversed_payment.paid_on.label("reverses_paid_on"),
@@ -140,6 +148,7 @@ def _payments(fund_id: int | None, viewer: User | None = None) -> Select:
         .join(BackfillClaim, BackfillClaim.id == Disbursement.claim_id)
         .join(Application, Application.id == BackfillClaim.application_id)
         .join(Fund, Fund.id == Disbursement.fund_id)
+        .join(Organisation, Organisation.id == Fund.organisation_id)
         .join(School, School.id == Disbursement.payee_school_id)
         .join(User, User.id == Disbursement.recorded_by_id)
         .outerjoin(reversed_payment, reversed_payment.id == Disbursement.reverses_id)
@@ -165,17 +174,16 @@ def transparency_chunks(
         query = query.where(Disbursement.paid_on >= date_from)
     if date_to is not None:
         query = query.where(Disbursement.paid_on <= date_to)
-    body, body_name = config["FUNDER_ORG_ID"], config["FUNDER_ORG_NAME"]
     rows = (
         (
-            body,
-            body_name,
+            r.body,
+            csvfile.text(r.body_name),
             r.paid_on.isoformat(),
             csvfile.text(r.reference),
             f"{r.application_reference}/claim-{r.claim_id}",
             csvfile.pounds(r.amount_pence),
             csvfile.text(r.payee_name),
-            f"GB-EDU-{r.payee_urn}",
+            giving360_id(r.payee_nation, r.payee_identifier),
             csvfile.text(r.fund_name),
             EXPENSE_TYPE,
             csvfile.text(r.reverses_reference) if r.reverses_reference else "",
@@ -214,6 +222,8 @@ def payments_chunks(fund_id: int | None, *, viewer: User | None = None) -> Itera
             csvfile.text(r.payee_name),
             r.recorded_by,
             _iso_utc(r.created_at),
+            r.payee_nation,
+            r.payee_identifier,
         )
         for r in _streamed(_payments(fund_id, viewer))
     )

@@ -355,3 +355,18 @@ def test_schools_are_named_by_their_own_nations_identifier_not_an_empty_urn(app,
         "school number 6722001",
         "URN 110777",
     }
+
+
+def test_a_partnerships_payment_exports_name_the_partnership_and_the_welsh_schools(app, monkeypatch):
+    """The paying body is the fund's organisation, not the deployment's first council, and a
+    Welsh payee is identified in the Welsh register."""
+    p = story(Factory())
+    monkeypatch.setitem(app.config, "TRANSPARENCY_THRESHOLD_PENCE", 1)
+    rows = list(csv.DictReader(io.StringIO(reports.transparency_csv(p.fund.id, None, None))))
+    assert {(r["Body"], r["Name of Body"]) for r in rows} == {("GB-PLA-CRF", "Central South Consortium")}
+    assert {r["Supplier ID"] for r in rows} == {"GB-WALEDU-6812001", "GB-WALEDU-6722001"}
+    payments = list(csv.DictReader(io.StringIO(reports.payments_csv(p.fund.id))))
+    assert {(r["payee_urn"], r["payee_nation"], r["payee_identifier"]) for r in payments} == {
+        ("", "wales", "6812001"),
+        ("", "wales", "6722001"),
+    }
