@@ -26,6 +26,7 @@ from ..fields import choices_of
 from ..formatting import school_identifier, status_label
 from ..forms import page_number, per_page
 from ..models.impact import DRIVER_LABELS, RATING_LABELS, RATINGS
+from ..models.school import identifier_label
 from ..reports import charts, csvfile
 from ..reports.value import value_for_money_rows
 from ..reports.value_scope import options as value_options
@@ -438,13 +439,7 @@ def bid_row(r: dict[str, Any]) -> Sequence[Any]:
         csvfile.text(r["title"]),
         csvfile.text(r["lead_school_name"]),
         r["lead_school_urn"],
-        school_identifier(
-            {
-                "nation": r.get("lead_school_nation"),
-                "identifier": r.get("lead_school_identifier"),
-                "urn": r["lead_school_urn"],
-            }
-        ),
+        identifier_label(r["lead_school_nation"], r["lead_school_identifier"]),
         status_label(r["status"]),
         _pounds(r["requested_pence"]),
         _pounds(r["awarded_pence"]),

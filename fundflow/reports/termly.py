@@ -51,6 +51,7 @@ from ..models import (
 from ..models.impact import RATINGS
 from ..services.measure_results import MEASURE_RESULT_LABELS, MEASURE_RESULTS, measure_result_sql
 from ..services.queries import exceptions as exception_queries
+from ..services.queries.aggregates import count_if, sum_if, total
 from ..services.queries.auditor import REPORT_ITEM_KINDS
 from ..services.terms import Term
 from ..workflow import (
@@ -179,18 +180,6 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def _total(value: Any) -> Any:
-    return func.coalesce(func.sum(value), 0)
-
-
-def _count_if(condition: Any) -> Any:
-    return _total(case((condition, 1), else_=0))
-
-
-def _sum_if(condition: Any, value: Any) -> Any:
-    return _total(case((condition, value), else_=0))
-
-
 def position(fund: Fund, term: Term, today: date) -> Position:
     """The ledger at the end of ``term`` in one statement: each bid's status then (its
     latest status event before the next day began) and its payments by then."""
@@ -224,10 +213,10 @@ def position(fund: Fund, term: Term, today: date) -> Position:
     status = status_then.c.status
     row = db.session.execute(
         select(
-            _sum_if(status.in_(COMMITTED_AT_AWARD), Application.awarded_pence).label("awarded"),
-            _sum_if(status.in_(COMMITTED_AT_PAID), paid).label("settled"),
-            _total(paid).label("paid"),
-            _sum_if(status.in_(AWAITING_COUNTERSIGN_STATUSES), Application.awarded_pence).label("waiting"),
+            sum_if(status.in_(COMMITTED_AT_AWARD), Application.awarded_pence).label("awarded"),
+            sum_if(status.in_(COMMITTED_AT_PAID), paid).label("settled"),
+            total(paid).label("paid"),
+            sum_if(status.in_(AWAITING_COUNTERSIGN_STATUSES), Application.awarded_pence).label("waiting"),
         )
         .select_from(Application)
         .outerjoin(status_then, status_then.c.application_id == Application.id)
@@ -251,13 +240,13 @@ def decisions(fund: Fund, term: Term) -> Decisions:
     turned_down = ~awarded & ~waiting
     row = db.session.execute(
         select(
-            _count_if(awarded).label("awarded"),
-            _sum_if(awarded, Application.awarded_pence).label("awarded_pence"),
-            _sum_if(awarded, Application.requested_pence).label("asked_pence"),
-            _count_if(waiting).label("waiting"),
-            _sum_if(waiting, Application.awarded_pence).label("waiting_pence"),
-            _count_if(turned_down).label("turned_down"),
-            _sum_if(turned_down, Application.requested_pence).label("turned_down_pence"),
+            count_if(awarded).label("awarded"),
+            sum_if(awarded, Application.awarded_pence).label("awarded_pence"),
+            sum_if(awarded, Application.requested_pence).label("asked_pence"),
+            count_if(waiting).label("waiting"),
+            sum_if(waiting, Application.awarded_pence).label("waiting_pence"),
+            count_if(turned_down).label("turned_down"),
+            sum_if(turned_down, Application.requested_pence).label("turned_down_pence"),
         ).where(
             Application.fund_id == fund.id,
             Application.decided_at >= _midnight(term.starts_on),
@@ -272,10 +261,10 @@ def spend(fund: Fund, term: Term) -> Spend:
     reversal = Disbursement.reverses_id.is_not(None)
     row = db.session.execute(
         select(
-            _count_if(~reversal),
-            _sum_if(~reversal, Disbursement.amount_pence),
-            _count_if(reversal),
-            -_sum_if(reversal, Disbursement.amount_pence),
+            count_if(~reversal),
+            sum_if(~reversal, Disbursement.amount_pence),
+            count_if(reversal),
+            -sum_if(reversal, Disbursement.amount_pence),
             func.count(func.distinct(case((~reversal, Disbursement.payee_school_id)))),
         ).where(
             Disbursement.fund_id == fund.id,
@@ -386,7 +375,7 @@ def by_council(fund: Fund, term: Term) -> list[CouncilTerm]:
         select(
             ImpactReport.application_id,
             func.count().label("reported"),
-            _count_if(result == "achieved").label("achieved"),
+            count_if(result == "achieved").label("achieved"),
         )
         .select_from(ImpactResult)
         .join(Measure, Measure.id == ImpactResult.measure_id)
@@ -422,7 +411,7 @@ def by_council(fund: Fund, term: Term) -> list[CouncilTerm]:
     found = {
         r.council_id: r
         for r in db.session.execute(
-            select(c.council_id, *(_total(c[name]).label(name) for name in figures)).group_by(c.council_id)
+            select(c.council_id, *(total(c[name]).label(name) for name in figures)).group_by(c.council_id)
         )
     }
     councils: list[tuple[int | None, str, str | None]] = [

@@ -21,6 +21,7 @@ from ..models import (
 )
 from ..services import ledger
 from ..services.access import organisation_funds
+from ..services.queries.aggregates import count_if, sum_if, total
 from ..workflow import (
     AWAITING_COUNTERSIGN_STATUSES,
     AWARDED_STATUSES,
@@ -254,28 +255,20 @@ def _totals(bids: Any) -> tuple[dict[str, Any], dict[str, int]]:
     holds_money = c.committed_pence != 0
     schools = case((c.supported_partners > 0, c.supported_partners), else_=1)
 
-    def total(value: Any) -> Any:
-        return func.coalesce(func.sum(value), 0)
-
-    def count_of(condition: Any) -> Any:
-        return total(case((condition, 1), else_=0))
-
     row = db.session.execute(
         select(
             func.count().label("applications"),
             total(c.requested_pence).label("requested_pence"),
             # An award waiting for its countersignature is not yet made.
-            total(case((c.status.in_(AWARDED_STATUSES), c.awarded_pence), else_=0)).label("awarded_pence"),
-            total(case((c.status.in_(AWAITING_COUNTERSIGN_STATUSES), c.awarded_pence), else_=0)).label(
-                "waiting_pence"
-            ),
+            sum_if(c.status.in_(AWARDED_STATUSES), c.awarded_pence).label("awarded_pence"),
+            sum_if(c.status.in_(AWAITING_COUNTERSIGN_STATUSES), c.awarded_pence).label("waiting_pence"),
             total(c.claimed_pence).label("claimed_pence"),
             total(c.paid_pence).label("paid_pence"),
             total(c.committed_pence).label("committed_pence"),
-            total(case((holds_money, schools), else_=0)).label("supported_schools"),
+            sum_if(holds_money, schools).label("supported_schools"),
             total(c.value_for_money_score).label("score_sum"),
             func.count(c.value_for_money_score).label("score_count"),
-            *(count_of(c.impact_rating == rating).label(f"rating_{i}") for i, rating in enumerate(RATINGS)),
+            *(count_if(c.impact_rating == rating).label(f"rating_{i}") for i, rating in enumerate(RATINGS)),
         )
     ).one()
     committed, supported = int(row.committed_pence), int(row.supported_schools)

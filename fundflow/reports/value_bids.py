@@ -90,12 +90,12 @@ BIDS = _table()
 
 
 def materialise(figures: Select) -> Table:
-    """Run ``figures`` (:func:`~fundflow.reports.value.bid_figures` of ``scope`` with
-    ``aggregates=True``, one row per bid, read from its kept figures) once into a new
+    """Run ``figures`` (:func:`~fundflow.reports.value.bid_figures` of the report's scope
+    with ``aggregates=True``, one row per bid, read from its kept figures) once into a new
     temporary table, with its :data:`LEAD_SCHOOL` and each awarded bid's
     :data:`AWARDED_FIGURES` (NULL for another bid, and the measures for a bid without any),
-    and return it, its
-    columns named as :data:`FIGURES`, :data:`LEAD_SCHOOL` and :data:`AWARDED_FIGURES`. On
+    and return it, its columns named as :data:`FIGURES`, :data:`LEAD_SCHOOL` and
+    :data:`AWARDED_FIGURES`. On
     PostgreSQL the table is ANALYZEd (the columns the report filters on: a few milliseconds,
     where every column took five times as long) so that the statements reading it are
     planned on its real size and spread of statuses. Call :func:`drop` when done with it."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, select
 
 from ..extensions import db
 from ..models import Application, Fund, LocalAuthority, School, fund_local_authorities
+from ..services.queries.aggregates import sum_if, total
 from ..workflow import AWARDED_STATUSES
 from .value_bought import days_text
 from .value_scope import Scope
@@ -67,12 +68,12 @@ def by_council(scope: Scope, bids: Any) -> list[dict[str, Any]]:
         select(
             *keys,
             func.count().label("bids"),
-            _total(case((b.status.in_(AWARDED_STATUSES), b.awarded_pence), else_=0)).label("awarded"),
+            sum_if(b.status.in_(AWARDED_STATUSES), b.awarded_pence).label("awarded"),
             *(
-                _total(b[name]).label(column)
+                total(b[name]).label(column)
                 for name, column in (("committed_pence", "committed"), ("paid_pence", "paid"))
             ),
-            *(_total(b[name]).label(name) for name in ("days", "measures", "achieved", "no_result_yet")),
+            *(total(b[name]).label(name) for name in ("days", "measures", "achieved", "no_result_yet")),
         )
         .select_from(bids)
         .group_by(*keys)
@@ -105,9 +106,9 @@ def by_council(scope: Scope, bids: Any) -> list[dict[str, Any]]:
             c.council_id,
             LocalAuthority.gss_code,
             LocalAuthority.name,
-            _total(c.bids).label("bids"),
-            *(_total(c[name]).label(name) for name in ("awarded", "committed", "paid", "days")),
-            *(_total(c[name]).label(name) for name in ("measures", "achieved", "no_result_yet")),
+            total(c.bids).label("bids"),
+            *(total(c[name]).label(name) for name in ("awarded", "committed", "paid", "days")),
+            *(total(c[name]).label(name) for name in ("measures", "achieved", "no_result_yet")),
         )
         .outerjoin(LocalAuthority, LocalAuthority.id == c.council_id)
         .group_by(c.council_id, LocalAuthority.gss_code, LocalAuthority.name)
@@ -123,10 +124,6 @@ def by_council(scope: Scope, bids: Any) -> list[dict[str, Any]]:
     if None in found:
         listed.append(_row(None, OTHER, found[None]))
     return listed
-
-
-def _total(value: Any) -> Any:
-    return func.coalesce(func.sum(value), 0)
 
 
 def _row(gss_code: str | None, name: str, r: Any) -> dict[str, Any]:

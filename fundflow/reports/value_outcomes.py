@@ -18,7 +18,8 @@ from ..models import (
     ImpactEvaluation,
     ImpactReport,
 )
-from ..services.measure_results import MEASURE_RESULTS, count_of, measure_results
+from ..services.measure_results import MEASURE_RESULTS, measure_results
+from ..services.queries.aggregates import count_if, total
 from ..workflow import AWARDED_STATUSES
 from .value_scope import Scope
 from .value_sql import json_items, normalised
@@ -60,7 +61,7 @@ def measures_of(application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 
 def _rating_counts(rating: Any) -> list[Any]:
-    return [count_of(rating == name).label(f"rating_{name}") for name in RATINGS]
+    return [count_if(rating == name).label(f"rating_{name}") for name in RATINGS]
 
 
 def _ratings(row: Any) -> dict[str, int]:
@@ -156,9 +157,6 @@ def _results_in_all_and_by_area(scope: Scope, bids: Any) -> tuple[Any, list[Any]
         .group_by(Application.id, key)
         .subquery()
     )
-
-    def total(column: Any) -> Any:
-        return func.coalesce(func.sum(column), 0)
 
     counted = [total(per_bid.c[name]).label(name) for name in ("measures", *COUNTED_RESULTS)]
     measured = total(per_bid.c.measures)

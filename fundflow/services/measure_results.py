@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from ..models import ImpactResult, Measure
+from .queries.aggregates import count_if
 
 #: What a measure's latest result says, in the order the value-for-money view shows them.
 MEASURE_RESULTS = ("achieved", "part_way", "not_achieved", "no_result_yet")
@@ -116,10 +117,5 @@ def result_counts(result: Any) -> list[Any]:
     """``measures`` (how many rows) and how many have each of :data:`MEASURE_RESULTS`."""
     return [
         func.count().label("measures"),
-        *(count_of(result == name).label(name) for name in MEASURE_RESULTS),
+        *(count_if(result == name).label(name) for name in MEASURE_RESULTS),
     ]
-
-
-def count_of(condition: Any) -> Any:
-    """How many rows meet ``condition``, as an aggregate (0 over none)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

@@ -31,6 +31,8 @@ REPORT: dict[str, Any] = {
             "reference": "SIF-2026-0001",
             "title": "Reading fluency partnership",
             "fund_id": 1,
+            "lead_school_nation": "england",
+            "lead_school_identifier": "100001",
             "lead_school_urn": "100001",
             "lead_school_name": "Town Primary",
             "status": "approved",
@@ -86,6 +88,8 @@ REPORT: dict[str, Any] = {
         "by_staff_role": [{"staff_role": "Deputy head", "days": "200", "cost_pence": 50_000_00}],
         "by_school": [
             {
+                "nation": "england",
+                "identifier": "100001",
                 "urn": "100001",
                 "name": "Town Primary",
                 "role": "lead",

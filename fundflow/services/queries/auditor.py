@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ...extensions import db
@@ -30,6 +30,7 @@ from ..access import in_organisation
 from ..applications import kept_versions, rows_of_bid, version_changes
 from ..ledger import application_money
 from ..reviews import reviews_for
+from .aggregates import count_if
 from .paging import page_of
 from .schedule import schedule_for
 
@@ -163,14 +164,11 @@ def report_tallies(today: date) -> list[Any]:
     ``ScheduleItem`` rows (select them from report items, grouped as the caller needs)."""
     met = ScheduleItem.status.in_(MET_SCHEDULE_STATUSES)
 
-    def tally(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     return [
-        tally(met & (ScheduleItem.completed_on <= ScheduleItem.due_on)),
-        tally(met & (ScheduleItem.completed_on > ScheduleItem.due_on)),
-        tally(ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES) & (ScheduleItem.due_on < today)),
-        tally(ScheduleItem.status.in_(WAIVED_SCHEDULE_STATUSES)),
+        count_if(met & (ScheduleItem.completed_on <= ScheduleItem.due_on)),
+        count_if(met & (ScheduleItem.completed_on > ScheduleItem.due_on)),
+        count_if(ScheduleItem.status.in_(OPEN_SCHEDULE_STATUSES) & (ScheduleItem.due_on < today)),
+        count_if(ScheduleItem.status.in_(WAIVED_SCHEDULE_STATUSES)),
     ]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
@@ -16,6 +16,7 @@ from ...models import Application, BackfillClaim, Disbursement, User
 from ...workflow import PAYABLE_CLAIM_STATUSES
 from ..access import in_organisation
 from ..ledger import claim_paid_pence
+from .aggregates import sum_if
 from .paging import page_of
 
 
@@ -94,8 +95,8 @@ def payment_totals(user: User, fund_id: int | None) -> PaymentTotals:
     """Counts and sums over every payment of ``payments``' list, in one aggregate query."""
     query = select(
         func.count(Disbursement.id),
-        func.coalesce(func.sum(case((Disbursement.amount_pence > 0, Disbursement.amount_pence), else_=0)), 0),
-        func.coalesce(func.sum(case((Disbursement.amount_pence < 0, Disbursement.amount_pence), else_=0)), 0),
+        sum_if(Disbursement.amount_pence > 0, Disbursement.amount_pence),
+        sum_if(Disbursement.amount_pence < 0, Disbursement.amount_pence),
     )
     count, paid, reversed_ = db.session.execute(
         query.where(in_organisation(user, Disbursement.fund_id, fund_id))

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import or_, select
 
 from ...extensions import db
 from ...models import OutboundEmail, User
 from .. import clock
 from ..access import managed_users_condition
 from ..outbox import FAILED, QUEUED, SENT, uk_day_start
+from .aggregates import count_if
 from .paging import page_of
 
 
@@ -43,15 +44,12 @@ def delivery_counts(actor: User, now: datetime | None = None) -> DeliveryCounts:
     since = uk_day_start(now or clock.now())
     status = OutboundEmail.status
 
-    def total(condition) -> object:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     row = db.session.execute(
         select(
-            total((status == QUEUED) & (OutboundEmail.attempts == 0)),
-            total((status == SENT) & (OutboundEmail.sent_at >= since)),
-            total((status == QUEUED) & (OutboundEmail.attempts > 0)),
-            total(status == FAILED),
+            count_if((status == QUEUED) & (OutboundEmail.attempts == 0)),
+            count_if((status == SENT) & (OutboundEmail.sent_at >= since)),
+            count_if((status == QUEUED) & (OutboundEmail.attempts > 0)),
+            count_if(status == FAILED),
         ).where(_theirs(actor))
     ).one()
     return DeliveryCounts(*(int(value) for value in row))
